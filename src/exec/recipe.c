@@ -1,0 +1,1 @@
+/* recipe.c — see recipe.h. (not yet implemented) */

@@ -1,0 +1,1 @@
+/* taskgraph.c — see taskgraph.h. (not yet implemented) */

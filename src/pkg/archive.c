@@ -1,0 +1,1 @@
+/* archive.c — see archive.h. (not yet implemented) */

@@ -1,0 +1,1 @@
+/* marker.c — see marker.h. (not yet implemented) */

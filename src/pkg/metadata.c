@@ -1,0 +1,1 @@
+/* metadata.c — see metadata.h. (not yet implemented) */

@@ -1,0 +1,61 @@
+/* metadata.h — core metadata (PKG-INFO / METADATA, versions 1.0 to 2.4):
+ * parsing the RFC 822 form and validating it.
+ *
+ * Parsing is lenient the way pip and packaging are (it keeps what it can
+ * read and records what it could not); validation turns every problem into
+ * a finding with a severity. */
+#ifndef PYTI_METADATA_H
+#define PYTI_METADATA_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/finding.h"
+#include "common/strv.h"
+
+typedef struct pyti_metadata_field {
+    char *name;    /* as written, e.g. "Requires-Dist" */
+    char *value;   /* continuation lines joined with "\n", indentation kept
+                      as packaging does for Description */
+    unsigned line; /* 1-based line of the field name */
+} pyti_metadata_field;
+
+typedef struct pyti_metadata {
+    pyti_metadata_field *fields; /* in file order */
+    size_t nfields;
+    char *body;                  /* message body (the description), or NULL */
+    unsigned body_line;
+    char *source;                /* name used in messages ("foo-1.0/PKG-INFO") */
+    pyti_findings parse_findings; /* problems met while parsing */
+} pyti_metadata;
+
+/* Parses text[0..len). Fails (PYTI_ERR_INPUT) only if nothing usable is
+ * there (empty, binary, not UTF-8 decodable in the header, or larger than
+ * limits); other problems (malformed lines, duplicated single-use fields)
+ * become parse_findings. source names the file in messages. */
+pyti_metadata *metadata_parse(const char *text, size_t len, const char *source,
+                              pyti_error *err);
+void metadata_free(pyti_metadata *md);
+
+/* First value of a field (case-insensitive name), or NULL. */
+const char *metadata_get(const pyti_metadata *md, const char *name);
+/* Appends every value of a multiple-use field to out; returns the count. */
+size_t metadata_get_all(const pyti_metadata *md, const char *name, pyti_strv *out);
+/* The description: Description field if present, else the body. */
+const char *metadata_description(const pyti_metadata *md);
+
+/* Validates against the core metadata spec and appends findings:
+ * missing required fields, invalid Metadata-Version / Name / Version,
+ * Name or Version not matching the file name (filename may be NULL to
+ * skip), unparsable Requires-Dist / Provides-Extra / Requires-Python,
+ * malformed classifiers, missing license / summary / description, fields
+ * newer than the declared Metadata-Version, Dynamic misuse. Ids are listed
+ * in docs/findings.md. */
+void metadata_validate(const pyti_metadata *md, const char *filename, pyti_findings *out);
+
+/* The JSON form of PEP 566 (lowercase underscore keys, multiple-use fields
+ * as lists, the description included), new object. */
+json_t *metadata_to_json(const pyti_metadata *md);
+
+#endif

@@ -1,0 +1,1 @@
+/* name.c — see name.h. (not yet implemented) */

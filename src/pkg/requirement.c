@@ -1,0 +1,1 @@
+/* requirement.c — see requirement.h. (not yet implemented) */

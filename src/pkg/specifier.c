@@ -1,0 +1,1 @@
+/* specifier.c — see specifier.h. (not yet implemented) */

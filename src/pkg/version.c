@@ -1,0 +1,1 @@
+/* version.c — see version.h. (not yet implemented) */

@@ -1,0 +1,1 @@
+/* wheel.c — see wheel.h. (not yet implemented) */

@@ -1,0 +1,222 @@
+/* test_common.c — unit tests for src/common: buffers, string vectors,
+ * strings, paths, hashes, JSON text repair, findings, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "support.h"
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/finding.h"
+#include "common/hash.h"
+#include "common/jsonutil.h"
+#include "common/path.h"
+#include "common/str.h"
+#include "common/strv.h"
+#include "common/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_buf_grows_and_formats(void **state)
+{
+    pyti_buf b = PYTI_BUF_INIT;
+    assert_string_equal(buf_cstr(&b), "");
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, "%d,", i);
+    assert_true(b.len > 3000);
+    assert_memory_equal(b.data, "0,1,2,", 6);
+    buf_truncate(&b, 2);
+    assert_string_equal(buf_cstr(&b), "0,");
+    char *s = buf_detach(&b);
+    assert_string_equal(s, "0,");
+    assert_null(b.data);
+    free(s);
+    buf_free(&b);
+}
+
+static void test_strv_split_join_sort(void **state)
+{
+    pyti_strv v = PYTI_STRV_INIT;
+    strv_split(&v, " b , a,, c ,", ",");
+    assert_int_equal(v.len, 3);
+    assert_string_equal(v.items[0], "b");
+    assert_null(v.items[3]);
+    strv_sort(&v);
+    char *j = strv_join(&v, "|");
+    assert_string_equal(j, "a|b|c");
+    free(j);
+    strv_push_unique(&v, "a");
+    assert_int_equal(v.len, 3);
+    assert_int_equal(strv_index(&v, "c"), 2);
+    strv_free(&v);
+}
+
+static void test_str_helpers(void **state)
+{
+    char s[] = "  Hello World \n";
+    assert_string_equal(str_trim(s), "Hello World");
+    assert_string_equal(str_lower(s), "hello world");
+    assert_true(str_startswith("foo.tar.gz", "foo"));
+    assert_true(str_endswith("foo.tar.gz", ".tar.gz"));
+    assert_false(str_endswith("gz", ".tar.gz"));
+    assert_true(str_eq_nocase("Name", "nAME"));
+    assert_true(str_blank(" \t"));
+    assert_true(str_valid_utf8("caf\xc3\xa9", 5));
+    assert_false(str_valid_utf8("\xc0\xaf", 2));          /* overlong '/' */
+    assert_false(str_valid_utf8("\xed\xa0\x80", 3));      /* surrogate */
+    assert_false(str_valid_utf8("\xe2\x82", 2));          /* truncated */
+    char *e = str_excerpt("a\x01" "bcdef", 7, 4);
+    assert_string_equal(e, "a?bc...");
+    free(e);
+}
+
+static void test_path_join_and_names(void **state)
+{
+    char *p = path_join("/a/", "/b");
+    assert_string_equal(p, "/a/b");
+    free(p);
+    assert_string_equal(path_basename("/x/y.whl"), "y.whl");
+    char *d = path_dirname("/x/y.whl");
+    assert_string_equal(d, "/x");
+    free(d);
+    d = path_dirname("y");
+    assert_string_equal(d, ".");
+    free(d);
+}
+
+static void test_path_rmtree_does_not_follow_symlinks(void **state)
+{
+    char *outside = t_tmpdir();
+    char *keep = t_write(outside, "keep.txt", "precious");
+    char *victim = t_tmpdir();
+    char *sub = path_join(victim, "sub");
+    char *marker = t_write(sub, "f", "x");
+    char *link = path_join(sub, "link");
+    assert_int_equal(symlink(outside, link), 0);
+    chmod(sub, 0);
+    pyti_error err;
+    assert_int_equal(path_rmtree(victim, &err), PYTI_OK);
+    assert_false(path_exists(victim));
+    char *content = t_slurp(keep);
+    assert_string_equal(content, "precious");
+    free(content);
+    free(keep); free(sub); free(marker); free(link);
+}
+
+static void test_path_read_limit_and_atomic_write(void **state)
+{
+    char *dir = t_tmpdir();
+    char *path = path_join(dir, "f.txt");
+    pyti_error err;
+    assert_int_equal(path_write_file_atomic(path, "hello", 5, &err), PYTI_OK);
+    pyti_buf b = PYTI_BUF_INIT;
+    assert_int_equal(path_read_file(path, 0, &b, &err), PYTI_OK);
+    assert_string_equal(buf_cstr(&b), "hello");
+    buf_reset(&b);
+    assert_int_equal(path_read_file(path, 3, &b, &err), PYTI_ERR_LIMIT);
+    assert_non_null(strstr(err.msg, "f.txt"));
+    char *missing = path_join(dir, "nope");
+    assert_int_equal(path_read_file(missing, 0, &b, &err), PYTI_ERR_NOTFOUND);
+    buf_free(&b);
+    free(path);
+    free(missing);
+}
+
+static void test_hash_sha256_and_b64(void **state)
+{
+    char hex[65];
+    hash_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    char *dir = t_tmpdir();
+    char *f = t_write(dir, "abc", "abc");
+    unsigned long long size = 0;
+    pyti_error err;
+    assert_int_equal(hash_sha256_file(f, hex, &size, &err), PYTI_OK);
+    assert_int_equal(size, 3);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    unsigned char md[PYTI_DIGEST_MAX];
+    size_t mdlen;
+    assert_int_equal(hash_file_named(f, "md5", md, &mdlen, NULL, &err), PYTI_ERR_INPUT);
+    assert_int_equal(hash_file_named(f, "sha256", md, &mdlen, NULL, &err), PYTI_OK);
+    char *b64 = hash_urlsafe_b64_nopad(md, mdlen);
+    /* python: base64.urlsafe_b64encode(hashlib.sha256(b"abc").digest()).rstrip(b"=") */
+    assert_string_equal(b64, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+    free(b64);
+    free(f);
+}
+
+static void test_json_text_repairs_utf8(void **state)
+{
+    json_t *j = json_text("ok\xff" "end");
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "ok\xef\xbf\xbd" "end");
+    json_decref(j);
+    j = json_textn("a\0b", 3);
+    assert_int_equal(json_string_length(j), 3);
+    json_decref(j);
+    assert_true(json_is_null(json_text(NULL)));
+}
+
+static void test_json_read_file_names_position(void **state)
+{
+    char *dir = t_tmpdir();
+    char *f = t_write(dir, "bad.json", "{\n \"a\": 1,\n \"a\": 2}");
+    pyti_error err;
+    assert_null(json_read_file(f, 0, &err));
+    assert_int_equal(err.code, PYTI_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "bad.json:3:"));
+    free(f);
+}
+
+static void test_findings_roundtrip(void **state)
+{
+    pyti_findings f = PYTI_FINDINGS_INIT;
+    findings_add(&f, "metadata.missing-summary", PYTI_SEV_LOW, "PKG-INFO", "no %s", "Summary");
+    findings_add(&f, "archive.bad", PYTI_SEV_CRITICAL, NULL, "bad");
+    assert_int_equal(findings_max_severity(&f), PYTI_SEV_CRITICAL);
+    json_t *j = findings_to_json(&f);
+    pyti_findings g = PYTI_FINDINGS_INIT;
+    findings_from_json(&g, j);
+    assert_int_equal(g.len, 2);
+    assert_string_equal(g.items[0].message, "no Summary");
+    assert_null(g.items[1].where);
+    assert_true(findings_has(&g, "archive.bad"));
+    json_decref(j);
+    findings_free(&f);
+    findings_free(&g);
+    assert_int_equal(severity_from_name("high"), PYTI_SEV_HIGH);
+    assert_int_equal(severity_from_name("nope"), -1);
+}
+
+static void test_error_prefix(void **state)
+{
+    pyti_error err;
+    pyti_error_set(&err, PYTI_ERR_INPUT, "entry '%s' escapes", "../x");
+    pyti_error_prefix(&err, "archive %s", "a.tar.gz");
+    assert_string_equal(err.msg, "archive a.tar.gz: entry '../x' escapes");
+    assert_int_equal(err.code, PYTI_ERR_INPUT);
+    assert_int_equal(pyti_error_set(NULL, PYTI_ERR_IO, "x"), PYTI_ERR_IO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_grows_and_formats),
+        cmocka_unit_test(test_strv_split_join_sort),
+        cmocka_unit_test(test_str_helpers),
+        cmocka_unit_test(test_path_join_and_names),
+        cmocka_unit_test(test_path_rmtree_does_not_follow_symlinks),
+        cmocka_unit_test(test_path_read_limit_and_atomic_write),
+        cmocka_unit_test(test_hash_sha256_and_b64),
+        cmocka_unit_test(test_json_text_repairs_utf8),
+        cmocka_unit_test(test_json_read_file_names_position),
+        cmocka_unit_test(test_findings_roundtrip),
+        cmocka_unit_test(test_error_prefix),
+    };
+    return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
