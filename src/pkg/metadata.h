@@ -51,8 +51,10 @@ const char *metadata_description(const pyti_metadata *md);
  * skip), unparsable Requires-Dist / Provides-Extra / Requires-Python,
  * malformed classifiers, missing license / summary / description, fields
  * newer than the declared Metadata-Version, Dynamic misuse. Ids are listed
- * in docs/findings.md. */
-void metadata_validate(const pyti_metadata *md, const char *filename, pyti_findings *out);
+ * in docs/findings.md. known_classifiers (may be NULL: syntax checks only)
+ * is the list of valid trove classifiers (data/classifiers.txt). */
+void metadata_validate(const pyti_metadata *md, const char *filename,
+                       const pyti_strv *known_classifiers, pyti_findings *out);
 
 /* The JSON form of PEP 566 (lowercase underscore keys, multiple-use fields
  * as lists, the description included), new object. */
