@@ -12,6 +12,7 @@
 #ifndef PYTI_ARCHIVE_H
 #define PYTI_ARCHIVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"

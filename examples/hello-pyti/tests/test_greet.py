@@ -1,0 +1,5 @@
+from hello_pyti import greet
+
+
+def test_greet():
+    assert greet("pyti") == "Hello, pyti!"

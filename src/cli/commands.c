@@ -1,0 +1,162 @@
+/* commands.c — the command table with every command's help text, and the
+ * helpers the subcommands share (see cli.h). */
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/xalloc.h"
+#include "exec/task.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"test", cmd_test, "pyti test TARGET [OPTIONS]",
+     "test a distribution file (sdist or wheel) with a recipe",
+     "Runs the tasks of a recipe on TARGET, a distribution file (.tar.gz, .tgz,\n"
+     ".tar.bz2, .tar.xz, .zip or .whl), prints a per-task summary, writes the\n"
+     "JSON report if asked and stores it.\n"
+     "\n"
+     "options:\n"
+     "  -r, --recipe NAME|PATH  recipe to run (default: default)\n"
+     "  -j, --json FILE         write the JSON report to FILE ('-' for stdout)\n"
+     "      --db PATH           store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --no-store          do not store the report\n"
+     "  -k, --keep              keep the job directory and print where it is\n"
+     "  -q, --quiet             no progress or summary, only the verdict line\n"
+     "      --config FILE       settings file\n"
+     "\n"
+     "exit codes: 0 every task passed, 1 the package failed a task or was\n"
+     "flagged, 2 usage error or rejected input (e.g. a hostile archive),\n"
+     "3 pyti's own or the infrastructure's failure.\n"},
+    {"recipes", cmd_recipes, "pyti recipes", "list the recipes pyti can run",
+     "Lists every recipe visible: the user's ($XDG_CONFIG_HOME/pyti/recipes/*.ini)\n"
+     "first, shadowing pyti's shipped ones of the same name.\n"},
+    {"recipe", cmd_recipe, "pyti recipe show NAME|PATH",
+     "show a recipe's tasks in execution order",
+     "`pyti recipe show NAME` prints the tasks of a recipe in the order they run,\n"
+     "one per line, task name first, then what it is and what it depends on.\n"
+     "Errors in the recipe (cycles, missing producers, unknown tasks) are\n"
+     "reported with file:line.\n"},
+    {"results", cmd_results, "pyti results [NAME] [OPTIONS]", "list stored reports",
+     "Lists stored reports, newest first, optionally only those of project NAME\n"
+     "(any spelling; compared normalised).\n"
+     "\n"
+     "options:\n"
+     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -n, --limit N    at most N reports (default 50, 0 for all)\n"
+     "      --json       print a JSON array of summaries\n"},
+    {"report", cmd_report, "pyti report ID [OPTIONS]", "print one stored report",
+     "Prints the stored report ID (or a unique prefix of at least 4 digits)\n"
+     "as a readable summary, or as JSON with --json.\n"
+     "\n"
+     "options:\n"
+     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --json       print the whole JSON report\n"},
+    {"store", cmd_store, "pyti store FILE... [--db PATH]", "store JSON reports from files",
+     "Validates and stores reports written by `pyti test --json` (on this or\n"
+     "another machine). Storing a report that is already stored keeps one\n"
+     "copy. A file that is not a valid report is refused with the reason.\n"
+     "\n"
+     "options:\n"
+     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"},
+    {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_command *cli_commands(void) { return commands; }
+
+const cli_command *cli_find_command(const char *name)
+{
+    for (const cli_command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+void cli_print_command_help(const cli_command *c, FILE *out)
+{
+    fprintf(out, "usage: %s\n\n%s.\n", c->synopsis, c->summary);
+    if (*c->help)
+        fprintf(out, "\n%s", c->help);
+}
+
+int cmd_help(int argc, char **argv, cli_globals *g)
+{
+    (void)g;
+    if (argc < 2) {
+        printf("usage: pyti [--quiet] [--verbose] [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
+        for (const cli_command *c = commands; c->name; c++)
+            printf("  %-10s %s\n", c->name, c->summary);
+        printf("\n`pyti help COMMAND` shows a command's options.\n");
+        return EXIT_PASSED;
+    }
+    const cli_command *c = cli_find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "pyti: no such command '%s'. Try 'pyti --help'.\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    cli_print_command_help(c, stdout);
+    return EXIT_PASSED;
+}
+
+int cli_exit_for(pyti_status st)
+{
+    switch (st) {
+    case PYTI_OK: return EXIT_PASSED;
+    case PYTI_ERR_INPUT:
+    case PYTI_ERR_USAGE:
+    case PYTI_ERR_NOTFOUND:
+    case PYTI_ERR_LIMIT: return EXIT_USAGE;
+    default: return EXIT_INTERNAL;
+    }
+}
+
+int cli_fail(const pyti_error *err)
+{
+    log_error("%s", err->msg);
+    return cli_exit_for(err->code);
+}
+
+int cli_usage(const cli_command *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "pyti %s: ", c->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\nTry 'pyti help %s'.\n", c->synopsis, c->name);
+    return EXIT_USAGE;
+}
+
+pyti_config *cli_load_config(const cli_globals *g, pyti_error *err)
+{
+    return config_load(g->config_path, err);
+}
+
+pyti_recipe_search cli_recipe_search(void)
+{
+    pyti_recipe_search s = {0};
+    char *cfg = path_xdg_config_home();
+    s.user_dir = xasprintf("%s/pyti/recipes", cfg);
+    free(cfg);
+    s.shipped_dir = path_join(path_pyti_datadir(), "recipes");
+    s.is_builtin = builtin_exists;
+    return s;
+}
+
+void cli_recipe_search_free(pyti_recipe_search *s)
+{
+    free((char *)s->user_dir);
+    free((char *)s->shipped_dir);
+    s->user_dir = s->shipped_dir = NULL;
+}
+
+pyti_store *cli_open_store(const char *db_opt, const pyti_config *cfg, pyti_error *err)
+{
+    const char *loc = db_opt ? db_opt : config_get(cfg, "store", "path");
+    char *def = loc ? NULL : store_default_location();
+    pyti_store *s = store_open(loc ? loc : def, err);
+    free(def);
+    return s;
+}

@@ -1,0 +1,47 @@
+/* job.h — one job: a distribution file to test, the directories the job
+ * works in, and the settings that bound it.
+ *
+ * Layout of a job directory (created by job_prepare):
+ *   <job_dir>/input/<filename>   the distribution (a private copy)
+ *   <job_dir>/work/              where tasks unpack and build
+ *   <job_dir>/out/<task>/        each task's result.json and log.txt */
+#ifndef PYTI_JOB_H
+#define PYTI_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "pkg/archive.h"
+
+typedef struct pyti_job {
+    char id[33];            /* random 128-bit hex; the report's id */
+    char *dist_path;        /* the distribution inside input/ */
+    char *dist_filename;    /* its base name */
+    char sha256[65];
+    uint64_t size;
+    char *job_dir;
+    char *input_dir;
+    char *work_dir;
+    char *out_dir;
+    pyti_extract_limits extract_limits;
+    const pyti_config *config; /* borrowed; may be NULL */
+} pyti_job;
+
+/* Creates a fresh job directory under parent (NULL: $TMPDIR or /tmp), copies
+ * the distribution into input/ and hashes it. Fails with PYTI_ERR_NOTFOUND
+ * if target is missing, PYTI_ERR_USAGE if it is not a regular file,
+ * PYTI_ERR_USAGE for a bad limit in config. On failure nothing is left
+ * behind. */
+pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
+                        const pyti_config *config, pyti_error *err);
+/* Removes the job directory (unless keep) and frees the job's strings. */
+void job_cleanup(pyti_job *job, bool keep);
+
+/* Reads the [limits] section of config into limits (defaults for what is
+ * not set). */
+pyti_status job_limits_from_config(const pyti_config *config, pyti_extract_limits *limits,
+                                   pyti_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* runner.h — the job runner: runs a recipe's tasks on a prepared job in
+ * the task graph's order, skipping what depends on a failure, and returns
+ * the job's report.
+ *
+ * Built-in tasks run in a forked child with the task's timeout: the child
+ * writes out/<task>/result.json and log.txt, the parent reads them back.
+ * A child that crashes or hangs ends its task as `error` or `timeout`; the
+ * runner itself survives. Command tasks (`run =`) run package code and are
+ * refused until pyti has its sandbox: there is no unsandboxed path. */
+#ifndef PYTI_RUNNER_H
+#define PYTI_RUNNER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "exec/job.h"
+#include "exec/recipe.h"
+#include "exec/taskgraph.h"
+
+typedef struct pyti_run_events {
+    /* Called before task index (0-based, in execution order) of total. */
+    void (*task_started)(void *user, size_t index, size_t total, const pyti_task_def *def);
+    /* Called after it ended (also for skipped tasks, with duration 0). */
+    void (*task_finished)(void *user, size_t index, size_t total, const pyti_task_def *def,
+                          pyti_task_status status, const char *reason, double duration_s);
+    void *user;
+} pyti_run_events;
+
+/* Runs recipe on job. Returns the report (new reference; see report.h).
+ * Returns NULL with err only when nothing could run: an invalid task graph
+ * (PYTI_ERR_INPUT, file:line), a command task while no sandbox exists
+ * (PYTI_ERR_USAGE). events may be NULL. */
+json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_events *events,
+                   pyti_error *err);
+
+/* Checks that every task of recipe can run in this build (plan valid,
+ * built-ins known, no command task without a sandbox). */
+pyti_status runner_check_recipe(const pyti_recipe *recipe, pyti_error *err);
+
+#endif

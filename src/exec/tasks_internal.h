@@ -1,0 +1,13 @@
+/* tasks_internal.h — the entry points of the built-in tasks, one per
+ * tasks_<name>.c, listed in task.c's table. Private to src/exec/. */
+#ifndef PYTI_TASKS_INTERNAL_H
+#define PYTI_TASKS_INTERNAL_H
+
+#include "exec/task.h"
+
+pyti_task_status task_builtin_extract(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_metadata(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_record(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_facts(pyti_task_ctx *ctx);
+
+#endif
