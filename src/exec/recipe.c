@@ -177,9 +177,11 @@ static void task_list_put(task_list *l, pyti_task_def *t)
 {
     size_t at;
     if (strmap_get(&l->index, t->name, &at)) {
-        task_def_free(&l->items[at]);
+        /* The map's key is the old task's name: re-key before freeing it. */
+        pyti_task_def old = l->items[at];
         l->items[at] = *t;
         strmap_set(&l->index, l->items[at].name, at);
+        task_def_free(&old);
     } else {
         if (l->len == l->cap) {
             l->cap = l->cap ? l->cap * 2 : 8;
