@@ -841,7 +841,9 @@ static void load_include(loader *L, parse_ctx *c, const char *real, const includ
     char *rp = realpath(path, NULL);
     if (!rp) {
         int e = errno;
-        fail(c, PYTI_ERR_IO, inc->line, "include '%s': resolving %s: %s", what, path, strerror(e));
+        char *s = shown(what);
+        fail(c, PYTI_ERR_IO, inc->line, "include '%s': resolving %s: %s", s, path, strerror(e));
+        free(s);
         free(path);
         return;
     }
