@@ -941,6 +941,12 @@ pyti_recipe *recipe_load(const char *name_or_path, const pyti_recipe_search *sea
             pyti_error_set(err, PYTI_ERR_NOTFOUND, "recipe file %s not found", name_or_path);
             return NULL;
         }
+        /* Checked before opening: opening a FIFO would block. */
+        if (!path_is_file(name_or_path)) {
+            pyti_error_set(err, PYTI_ERR_INPUT, "recipe file %s is not a regular file",
+                           name_or_path);
+            return NULL;
+        }
         path = xstrdup(name_or_path);
     } else {
         if (!valid_name(name_or_path)) {

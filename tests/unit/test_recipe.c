@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writes text to a fresh directory as NAME and loads it by path. */
@@ -408,7 +409,15 @@ static void test_not_found(void **state)
     assert_int_equal(err.code, PYTI_ERR_INPUT);
     assert_null(recipe_load("", &search, &err));
     assert_null(recipe_load(user, &search, &err)); /* a directory */
-    assert_int_not_equal(err.code, PYTI_OK);
+    assert_int_equal(err.code, PYTI_ERR_INPUT);
+    want = xasprintf("recipe file %s is not a regular file", user);
+    assert_string_equal(err.msg, want);
+    free(want);
+    char *fifo = path_join(user, "fifo.ini");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_null(recipe_load(fifo, &search, &err)); /* must not block */
+    assert_int_equal(err.code, PYTI_ERR_INPUT);
+    free(fifo);
 }
 
 static void test_lookup_by_name(void **state)
