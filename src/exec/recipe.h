@@ -19,7 +19,22 @@
  * Any other key in a task section is an option passed to the task
  * (`opt.<key>` in the task's view). Including a recipe merges its tasks; a
  * task defined again in the including recipe replaces the included one.
- * Every error names file:line. */
+ * Every error names file:line.
+ *
+ * Details (docs/recipes.md is the full reference):
+ * - Lists (requires, needs, produces, include) are separated by commas
+ *   and/or whitespace; empty items are dropped, repeats kept once.
+ * - An indented line continues the previous key: lists get more items,
+ *   other values are joined with a single space. Lines are at most 198
+ *   characters (libinih's buffer); longer ones are rejected.
+ * - timeout: positive decimal seconds with an optional unit s, m or h
+ *   ("90", "1.5m", "2h"), at most 7 days.
+ * - Task, item, option and recipe names: [A-Za-z0-9_.-], not starting
+ *   with '.' or '-', at most 64 characters.
+ * - Merge order: each include's tasks (in include order, recursively),
+ *   then the file's own. A task name seen again replaces the earlier
+ *   definition entirely, in the earlier definition's position. A file
+ *   reached twice through includes is merged once. */
 #ifndef PYTI_RECIPE_H
 #define PYTI_RECIPE_H
 
@@ -68,9 +83,16 @@ typedef struct pyti_recipe_search {
  * section and key: unknown keys in [recipe], a task with both or neither of
  * builtin/run, bad timeouts, unknown builtins, duplicate task sections in
  * one file. Returns NULL with err (PYTI_ERR_NOTFOUND or PYTI_ERR_INPUT)
- * naming file:line. */
+ * naming file:line.
+ *
+ * Also: PYTI_ERR_IO when the system refuses to read a file; files larger
+ * than 1 MiB are PYTI_ERR_INPUT. An include by name never resolves to the
+ * including file itself (the lookup moves on to the next directory), so a
+ * user recipe can include the shipped recipe of the same name. The caller
+ * owns the result (recipe_free); on error nothing is left allocated. */
 pyti_recipe *recipe_load(const char *name_or_path, const pyti_recipe_search *search,
                          pyti_error *err);
+/* Frees r and everything in it. r may be NULL. */
 void recipe_free(pyti_recipe *r);
 
 /* The task definition with this name, or NULL. */

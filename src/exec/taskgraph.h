@@ -17,7 +17,16 @@
  * whether it must be skipped and why: "requires task 'build' which failed",
  * "needs 'installed' which task 'install' did not produce", or
  * "requires task 'x' which was skipped". Skips are transitive because a
- * skipped task produces nothing and counts as not passed. */
+ * skipped task produces nothing and counts as not passed.
+ *
+ * The exact reasons (requires are checked first, in order, then needs):
+ *   requires task 'T' which failed | timed out | was skipped | ended in error
+ *   needs 'I' from task 'T' which failed | timed out | was skipped | ended in error
+ *   needs 'I' which task 'T' did not produce      (T passed or was neutral)
+ * Cycles are found deterministically: walking from the earliest-defined
+ * task that could not be ordered to its earliest-defined unordered
+ * dependency; the loop is printed from its earliest-defined task, whose
+ * file:line the message names. See docs/recipes.md. */
 #ifndef PYTI_TASKGRAPH_H
 #define PYTI_TASKGRAPH_H
 
@@ -48,7 +57,9 @@ bool task_status_ok(pyti_task_status s);
 typedef struct pyti_plan pyti_plan; /* opaque */
 
 /* Builds the plan for r (which must outlive the plan). NULL with err
- * (PYTI_ERR_INPUT) on any of the problems above. */
+ * (PYTI_ERR_INPUT) on any of the problems above; only the first problem
+ * (in definition order) is reported. O((n + e) log n) for n tasks and e
+ * dependencies. The caller owns the plan (plan_free, NULL is fine). */
 pyti_plan *plan_build(const pyti_recipe *r, pyti_error *err);
 void plan_free(pyti_plan *p);
 
@@ -60,7 +71,9 @@ const pyti_task_def *plan_task(const pyti_plan *p, size_t i);
 const size_t *plan_deps(const pyti_plan *p, size_t i, size_t *n);
 
 /* Records the outcome of task i: its status and the data items it
- * produced (only items it declared count; others are ignored). */
+ * produced (only items it declared count; others are ignored). produced
+ * may be NULL (nothing). Recording again replaces the earlier outcome. An
+ * out-of-range i is ignored. */
 void plan_record(pyti_plan *p, size_t i, pyti_task_status status, const pyti_strv *produced);
 pyti_task_status plan_status(const pyti_plan *p, size_t i);
 
