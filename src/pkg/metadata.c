@@ -59,8 +59,10 @@ static const field_info known_fields[] = {
     {"Description", 10, false, 0, 0, NULL},
     {"Description-Content-Type", 21, false, 0, 0, NULL},
     {"Keywords", 10, false, 0, 0, NULL},
-    {"Home-page", 10, false, 10, PYTI_SEV_INFO, "use Project-URL (PEP 753)"},
-    {"Download-URL", 11, false, 11, PYTI_SEV_INFO, "use Project-URL (PEP 753)"},
+    /* PEP 753 steers consumers from Home-page / Download-URL to Project-URL
+     * but the fields stay valid: not reported as deprecated. */
+    {"Home-page", 10, false, 0, 0, NULL},
+    {"Download-URL", 11, false, 0, 0, NULL},
     {"Author", 10, false, 0, 0, NULL},
     {"Author-email", 10, false, 0, 0, NULL},
     {"Maintainer", 12, false, 0, 0, NULL},
@@ -208,7 +210,12 @@ static void finish_field(pyti_metadata *md, pyti_buf *value)
     rstrip_ws(value);
     char *v = buf_detach(value);
     if (str_eq_nocase(f->name, "Description") || str_eq_nocase(f->name, "License")) {
-        f->value = unfold_multiline(v);
+        pyti_buf u = PYTI_BUF_INIT;
+        char *unfolded = unfold_multiline(v);
+        buf_puts(&u, unfolded);
+        rstrip_ws(&u); /* a trailing "       |" line unfolds to an empty line */
+        f->value = buf_detach(&u);
+        free(unfolded);
         free(v);
     } else {
         f->value = v;
