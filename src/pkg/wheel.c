@@ -253,6 +253,24 @@ json_t *wheel_check_wheel_file(const char *root, const char *dist_info,
         const pyti_finding *f = &md->parse_findings.items[i];
         findings_add(out, "wheel.wheel-file-syntax", f->severity, f->where, "%s", f->message);
     }
+    static const char *const single[] = {"Wheel-Version", "Generator", "Root-Is-Purelib",
+                                         "Build", NULL};
+    for (size_t k = 0; single[k]; k++) {
+        unsigned first = 0;
+        for (size_t i = 0; i < md->nfields; i++) {
+            if (!str_eq_nocase(md->fields[i].name, single[k]))
+                continue;
+            if (!first) {
+                first = md->fields[i].line;
+                continue;
+            }
+            char *w = wloc(dist_info, "WHEEL", md->fields[i].line);
+            findings_add(out, "wheel.duplicate-field", PYTI_SEV_MEDIUM, w,
+                         "%s: %s is given again (first on line %u); the first is used", w,
+                         single[k], first);
+            free(w);
+        }
+    }
     json_t *o = json_object();
     /* Wheel-Version */
     const char *wv = metadata_get(md, "Wheel-Version");
@@ -534,7 +552,7 @@ static void parse_record_csv(const char *s, size_t len, rec_rows *rows)
 
 typedef struct tree_ent {
     char *rel;
-    char type; /* 'f' regular file, 'l' symlink, 'o' anything else */
+    char type; /* 'f' regular file, 'd' directory, 'l' symlink, 'o' anything else */
     bool listed;
 } tree_ent;
 
@@ -577,6 +595,7 @@ static void walk(tree *t, int dfd, const char *prefix, int depth)
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
+            tree_add(t, xstrdup(rel), 'd');
             if (depth >= TREE_MAX_DEPTH || strlen(rel) > RECORD_PATH_MAX) {
                 t->truncated = true;
                 free(rel);
@@ -700,7 +719,8 @@ static void verify_entry(const char *root, const char *dist_info, const rec_row 
         n->missing++;
         findings_add(out, "wheel.record-not-regular-file", PYTI_SEV_HIGH, w,
                      "%s: '%s' is a %s, not a regular file", w, pe,
-                     te->type == 'l' ? "symbolic link" : "special file");
+                     te->type == 'l' ? "symbolic link" : te->type == 'd' ? "directory"
+                                                                       : "special file");
         goto done;
     }
     if (is_record) {
@@ -889,31 +909,46 @@ json_t *wheel_verify_record(const char *root, const char *dist_info,
         free(w);
         ents[nents++] = (rec_entry){norm, i};
     }
+    /* duplicates via a sorted copy; findings then follow RECORD's order */
     qsort(ents, nents, sizeof *ents, rec_entry_cmp);
+    const char **norm_of = xcalloc(rows.len ? rows.len : 1, sizeof *norm_of);
+    unsigned *dup_of = xcalloc(rows.len ? rows.len : 1, sizeof *dup_of);
+    for (size_t i = 0; i < nents; i++) {
+        norm_of[ents[i].row] = ents[i].norm;
+        if (i > 0 && strcmp(ents[i].norm, ents[i - 1].norm) == 0) {
+            size_t k = i - 1;
+            while (k > 0 && strcmp(ents[k - 1].norm, ents[i].norm) == 0)
+                k--;
+            dup_of[ents[i].row] = rows.items[ents[k].row].line;
+        }
+    }
     bool self_listed = false;
     char *record_rel = xasprintf("%s/RECORD", dist_info);
-    for (size_t i = 0; i < nents; i++) {
-        const rec_row *r = &rows.items[ents[i].row];
-        if (i > 0 && strcmp(ents[i].norm, ents[i - 1].norm) == 0) {
+    for (size_t i = 0; i < rows.len; i++) {
+        const rec_row *r = &rows.items[i];
+        if (!norm_of[i])
+            continue;
+        if (dup_of[i]) {
             char *w = wloc(dist_info, "RECORD", r->line);
             char *pe = str_excerpt(r->f[0], strlen(r->f[0]), EXCERPT);
             findings_add(out, "wheel.record-duplicate-entry", PYTI_SEV_MEDIUM, w,
-                         "%s: '%s' is listed again (first on line %u)", w, pe,
-                         rows.items[ents[i - 1].row].line);
+                         "%s: '%s' is listed again (first on line %u)", w, pe, dup_of[i]);
             free(pe);
             free(w);
             continue;
         }
-        if (strcmp(ents[i].norm, record_rel) == 0)
+        if (strcmp(norm_of[i], record_rel) == 0)
             self_listed = true;
-        verify_entry(root, dist_info, r, ents[i].norm, &t, out, &n);
+        verify_entry(root, dist_info, r, norm_of[i], &t, out, &n);
     }
+    free(norm_of);
+    free(dup_of);
     if (!self_listed && !rows.truncated)
         findings_add(out, "wheel.record-not-self-listed", PYTI_SEV_LOW, where0,
                      "%s: RECORD does not list itself", where0);
     for (size_t i = 0; i < t.len; i++) {
         const tree_ent *te = &t.items[i];
-        if (te->listed || is_signature_or_record(te->rel, dist_info))
+        if (te->listed || te->type == 'd' || is_signature_or_record(te->rel, dist_info))
             continue;
         if (rows.truncated)
             break;
