@@ -470,6 +470,25 @@ static void test_record_missing_and_limits(void **state)
     assert_int_equal(jint(j, "entries"), 200000);
     json_decref(j);
     findings_free(&f);
+    /* RECORD that is a symlink is not followed */
+    char *rp = path_join(root, DI "/RECORD");
+    assert_int_equal(unlink(rp), 0);
+    assert_int_equal(symlink("/etc/hostname", rp), 0);
+    assert_null(wheel_verify_record(root, DI, &f, &err));
+    assert_int_equal(err.code, PYTI_ERR_INPUT);
+    assert_finding(f, "wheel.record-unreadable", PYTI_SEV_HIGH, DI "/RECORD");
+    findings_free(&f);
+    assert_int_equal(unlink(rp), 0);
+    free(rp);
+    /* a hash without a size */
+    free(t_write(root, "x.txt", ""));
+    free(t_write(root, DI "/RECORD",
+                 "x.txt,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,\n" DI "/RECORD,,\n"));
+    j = wheel_verify_record(root, DI, &f, &err);
+    assert_finding(f, "wheel.record-missing-size", PYTI_SEV_LOW, DI "/RECORD:1");
+    assert_int_equal(jint(j, "verified"), 1);
+    json_decref(j);
+    findings_free(&f);
     free(t_write(root, DI "/RECORD", ""));
     j = wheel_verify_record(root, DI, &f, &err);
     assert_finding(f, "wheel.record-not-self-listed", PYTI_SEV_LOW, NULL);
