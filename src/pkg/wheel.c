@@ -39,6 +39,7 @@
 #define TREE_MAX_FILES 500000
 #define TREE_MAX_DEPTH 128
 #define EXCERPT 120
+#define MAX_TAGS 1024 /* expanded tags per Tag line / file name, and per WHEEL */
 
 /* ---- .dist-info ----------------------------------------------------- */
 
@@ -128,7 +129,9 @@ static bool expand_tag(const char *tag, pyti_strv *out)
         free(a);
         free(b);
         for (size_t i = 0; i < 3; i++)
-            ok = ok && parts[i].len > 0;
+            ok = ok && parts[i].len > 0 && parts[i].len <= MAX_TAGS;
+        /* a compressed tag set is a product: bound it before expanding */
+        ok = ok && parts[0].len * parts[1].len * parts[2].len <= MAX_TAGS;
         for (size_t i = 0; ok && i < 3; i++)
             for (size_t j = 0; j < parts[i].len; j++)
                 for (const char *p = parts[i].items[j]; *p; p++)
@@ -149,6 +152,8 @@ static void check_tags(const pyti_strv *wheel_tags, const pyti_dist_filename *fn
                        const char *filename, const char *where, pyti_findings *out)
 {
     pyti_strv expect = PYTI_STRV_INIT;
+    if (fn->python_tags.len * fn->abi_tags.len * fn->platform_tags.len > MAX_TAGS)
+        return; /* absurd file name; not worth a quadratic comparison */
     for (size_t i = 0; i < fn->python_tags.len; i++)
         for (size_t j = 0; j < fn->abi_tags.len; j++)
             for (size_t k = 0; k < fn->platform_tags.len; k++)
@@ -344,11 +349,12 @@ json_t *wheel_check_wheel_file(const char *root, const char *dist_info,
             char *w = wloc(dist_info, "WHEEL", f->line);
             char *e = str_excerpt(f->value, strlen(f->value), EXCERPT);
             findings_add(out, "wheel.invalid-tag", PYTI_SEV_MEDIUM, w,
-                         "%s: Tag '%s' is not 'python-abi-platform'", w, e);
+                         "%s: Tag '%s' is not 'python-abi-platform' (or expands to more "
+                         "than %d tags)", w, e, MAX_TAGS);
             free(e);
             free(w);
         }
-        for (size_t k = 0; k < exp.len; k++)
+        for (size_t k = 0; k < exp.len && tags.len < MAX_TAGS; k++)
             strv_push_unique(&tags, exp.items[k]);
         strv_free(&exp);
     }

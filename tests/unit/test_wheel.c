@@ -269,6 +269,25 @@ static void test_wheel_file_problems(void **state)
     findings_free(&f);
 }
 
+static void test_wheel_file_tag_bomb(void **state)
+{
+    /* a compressed tag set whose expansion would be 20000^3 tags */
+    pyti_buf b = PYTI_BUF_INIT;
+    pyti_buf t = PYTI_BUF_INIT;
+    for (int i = 0; i < 20000; i++)
+        buf_printf(&t, "%sp%d", i ? "." : "", i);
+    buf_printf(&b, "Wheel-Version: 1.0\nGenerator: g\nRoot-Is-Purelib: true\nTag: %s-%s-%s\n"
+                   "Tag: py3-none-any\n", t.data, t.data, t.data);
+    pyti_findings f = PYTI_FINDINGS_INIT;
+    json_t *j = wheel_file(b.data, "demo-1.0-py3-none-any.whl", &f);
+    assert_finding(f, "wheel.invalid-tag", PYTI_SEV_MEDIUM, DI "/WHEEL:4");
+    assert_int_equal(count(&f, "wheel.tag-mismatch"), 0);
+    json_decref(j);
+    findings_free(&f);
+    buf_free(&b);
+    buf_free(&t);
+}
+
 static void test_wheel_file_missing_or_binary(void **state)
 {
     char *root = t_tmpdir();
@@ -607,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_find_dist_info),
         cmocka_unit_test(test_wheel_file_good),
         cmocka_unit_test(test_wheel_file_problems),
+        cmocka_unit_test(test_wheel_file_tag_bomb),
         cmocka_unit_test(test_wheel_file_missing_or_binary),
         cmocka_unit_test(test_record_clean),
         cmocka_unit_test(test_record_tampered),
