@@ -40,11 +40,18 @@ static void put(const char *rel, const char *content)
     free(p);
 }
 
+static void cleanup(void)
+{
+    path_rmtree(root, NULL);
+    free(root);
+}
+
 static void setup(void)
 {
     root = path_mkdtemp(NULL, "pyti-fuzz-record-", NULL);
     if (!root)
         abort();
+    atexit(cleanup);
     put("demo/__init__.py", "x = 1\n");
     put("demo/data, with comma.txt", "comma\n");
     put("demo/sub/deep.txt", "");
