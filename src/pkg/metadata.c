@@ -990,9 +990,13 @@ static void check_classifiers(vctx *c, const pyti_strv *known, bool *has_license
             } else if (known && known->len) {
                 const char *repl = NULL;
                 int k = classifier_lookup(known, v, &repl);
+                /* low, not medium: PyPI already refuses unknown classifiers at
+                 * upload, so on PyPI packages this mostly means our list
+                 * (Debian's python3-trove-classifiers) is older than the
+                 * package */
                 if (k == 0)
-                    vfind(c, "metadata.unknown-classifier", PYTI_SEV_MEDIUM, f->line,
-                          "Classifier '%s' is not a known trove classifier", e);
+                    vfind(c, "metadata.unknown-classifier", PYTI_SEV_LOW, f->line,
+                          "Classifier '%s' is not in pyti's list of trove classifiers", e);
                 else if (k == 2)
                     vfind(c, "metadata.deprecated-classifier", PYTI_SEV_LOW, f->line,
                           "Classifier '%s' is deprecated%s%s", e,

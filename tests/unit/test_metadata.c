@@ -565,7 +565,7 @@ static void test_classifiers(void **state)
                                  NULL, &known);
     assert_int_equal(count(&f, "metadata.invalid-classifier"), 4);
     assert_finding(f, "metadata.invalid-classifier", PYTI_SEV_MEDIUM, ":5");
-    assert_finding(f, "metadata.unknown-classifier", PYTI_SEV_MEDIUM, ":9");
+    assert_finding(f, "metadata.unknown-classifier", PYTI_SEV_LOW, ":9");
     assert_int_equal(count(&f, "metadata.unknown-classifier"), 1);
     assert_finding(f, "metadata.deprecated-classifier", PYTI_SEV_LOW, ":10");
     assert_non_null(strstr(find(&f, "metadata.deprecated-classifier")->message,
