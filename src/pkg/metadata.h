@@ -8,6 +8,7 @@
 #define PYTI_METADATA_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -16,8 +17,12 @@
 
 typedef struct pyti_metadata_field {
     char *name;    /* as written, e.g. "Requires-Dist" */
-    char *value;   /* continuation lines joined with "\n", indentation kept
-                      as packaging does for Description */
+    char *value;   /* continuation lines joined with "\n" and their leading
+                      whitespace kept (as email.parser does), trailing
+                      whitespace removed; for Description and License the
+                      folding is undone as readers do: the spec's "       |"
+                      prefix or the common (up to 8-space) indentation is
+                      stripped from continuation lines */
     unsigned line; /* 1-based line of the field name */
 } pyti_metadata_field;
 
@@ -55,6 +60,18 @@ const char *metadata_description(const pyti_metadata *md);
  * is the list of valid trove classifiers (data/classifiers.txt). */
 void metadata_validate(const pyti_metadata *md, const char *filename,
                        const pyti_strv *known_classifiers, pyti_findings *out);
+
+/* Loads a trove classifier list (data/classifiers.txt) into out, one entry
+ * per non-blank line that does not start with '#'. Entries starting with
+ * '!' are deprecated classifiers, written "!Old" or "!Old => Replacement";
+ * metadata_validate reports them as deprecated rather than unknown.
+ * Fails if the file cannot be read (at most 8 MiB). */
+pyti_status metadata_load_classifiers(const char *path, pyti_strv *out, pyti_error *err);
+
+/* True if expr has the shape of an SPDX license expression (ids and
+ * LicenseRef-s joined by AND / OR, WITH exceptions, parentheses, "id+").
+ * Identifiers are not checked against the SPDX list. */
+bool metadata_license_expression_ok(const char *expr);
 
 /* The JSON form of PEP 566 (lowercase underscore keys, multiple-use fields
  * as lists, the description included), new object. */
