@@ -106,7 +106,13 @@ static struct archive *reader_new(void)
         archive_read_support_filter_xz(a);
     archive_read_support_filter_compress(a); /* .tar.Z; built in, no library */
     archive_read_support_format_tar(a);
-    archive_read_support_format_zip(a);
+    /* Zip through the central directory only, like Python's zipfile (and
+     * so pip): the streaming reader would also accept a zip without one
+     * (truncated) and would see the local headers, which an attacker can
+     * make disagree with the central directory. The seekable reader
+     * checks each local header against it (mismatches warn; warnings are
+     * errors here). Our sources, files and memory, can always seek. */
+    archive_read_support_format_zip_seekable(a);
     archive_clear_error(a);
     return a;
 }
@@ -125,10 +131,28 @@ static bool filter_allowed(int code)
     }
 }
 
+#define NOT_AN_ARCHIVE                                                                       \
+    "not a tar or zip archive; a distribution is a tar archive (plain or compressed with "   \
+    "gzip, bzip2, xz or compress) or a zip archive"
+
 static const char *archive_msg(struct archive *a)
 {
     const char *m = archive_error_string(a);
     return m && *m ? m : "unknown libarchive error";
+}
+
+/* Why no format could be chosen: nothing recognised the data (not an
+ * archive, or one we do not read), or the decompressor failed first (a
+ * truncated or corrupt compressed stream). */
+static const char *unrecognised_why(struct archive *a, bool zip_magic)
+{
+    /* libarchive's ARCHIVE_ERRNO_FILE_FORMAT is private; it is EILSEQ
+     * where there is no EFTYPE (Linux). */
+    if (archive_errno(a) != EILSEQ)
+        return "damaged or truncated archive";
+    if (zip_magic)
+        return "zip archive without a readable central directory (truncated or damaged)";
+    return NOT_AN_ARCHIVE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -441,6 +465,7 @@ typedef struct xctx {
     uint32_t cache_node;      /* the directory cache_fd is open on */
     int cache_fd;
     char *ename;              /* current entry's name, escaped for messages */
+    bool zip_magic;           /* see source */
     pyti_error *err;
 } xctx;
 
@@ -739,8 +764,6 @@ static pyti_status do_dir(xctx *x, struct archive_entry *e, const comps *c)
         if (pfd < 0)
             return x->err ? x->err->code : PYTI_ERR_INPUT;
         const char *name = c->v[c->n - 1];
-        if ((rc = count_inode(x)) != PYTI_OK)
-            return rc;
         if (mkdirat(pfd, name, 0755) != 0)
             return xfail(x, PYTI_ERR_IO, "creating the directory: %s", strerror(errno));
         int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -772,9 +795,7 @@ static pyti_status do_file(xctx *x, struct archive_entry *e, const comps *c, mod
     int pfd = walk_parent(x, c, &parent);
     if (pfd < 0)
         return x->err ? x->err->code : PYTI_ERR_INPUT;
-    pyti_status rc = count_inode(x);
-    if (rc != PYTI_OK)
-        return rc;
+    pyti_status rc;
     const char *name = c->v[c->n - 1];
     /* O_EXCL|O_NOFOLLOW: never open, truncate or follow anything that exists. */
     int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -875,8 +896,6 @@ static pyti_status do_symlink(xctx *x, struct archive_entry *e, const comps *c)
     int pfd = walk_parent(x, c, &parent);
     if (pfd < 0)
         return x->err ? x->err->code : PYTI_ERR_INPUT;
-    if ((rc = count_inode(x)) != PYTI_OK)
-        return rc;
     const char *name = c->v[c->n - 1];
     if (symlinkat(target, pfd, name) != 0)
         return xfail(x, PYTI_ERR_IO, "creating the symlink: %s", strerror(errno));
@@ -931,10 +950,6 @@ static pyti_status do_hardlink(xctx *x, struct archive_entry *e, const comps *c)
     if (pfd < 0) {
         close(tfd);
         rc = x->err ? x->err->code : PYTI_ERR_INPUT;
-        goto out;
-    }
-    if ((rc = count_inode(x)) != PYTI_OK) {
-        close(tfd);
         goto out;
     }
     const char *name = c->v[c->n - 1];
@@ -1149,9 +1164,7 @@ static pyti_status extract_all(xctx *x)
         }
         if (first) {
             if (r != ARCHIVE_OK && archive_format(x->a) == 0)
-                return xfail(x, PYTI_ERR_INPUT,
-                             "not a tar or zip archive (%s); a distribution is a tar archive "
-                             "(plain, gzip, bzip2, xz or compress) or a zip archive",
+                return xfail(x, PYTI_ERR_INPUT, "%s (%s)", unrecognised_why(x->a, x->zip_magic),
                              archive_msg(x->a));
             if ((rc = check_filters(x)) != PYTI_OK || (rc = check_format(x)) != PYTI_OK)
                 return rc;
@@ -1191,12 +1204,13 @@ typedef struct source {
     const void *data;   /* a buffer of len bytes */
     size_t len;
     const char *name;   /* for messages */
+    bool zip_magic;     /* set by open_source: starts with a zip local header */
 } source;
 
 /* Opens src for reading into a new reader. Returns PYTI_OK and *out, or an
  * error. *fd_out is the file descriptor to close after the reader (-1 for
  * memory). */
-static pyti_status open_source(const source *src, struct archive **out, int *fd_out,
+static pyti_status open_source(source *src, struct archive **out, int *fd_out,
                                uint64_t *size_out, pyti_error *err)
 {
     *out = NULL;
@@ -1220,15 +1234,22 @@ static pyti_status open_source(const source *src, struct archive **out, int *fd_
         }
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         *size_out = (uint64_t)st.st_size;
+        char magic[4];
+        src->zip_magic = pread(fd, magic, 4, 0) == 4 && memcmp(magic, "PK\3\4", 4) == 0;
         r = archive_read_open_fd(a, fd, 64 * 1024);
         *fd_out = fd;
     } else {
         *size_out = src->len;
+        src->zip_magic = src->len >= 4 && memcmp(src->data, "PK\3\4", 4) == 0;
         r = archive_read_open_memory(a, src->data, src->len);
     }
     if (r != ARCHIVE_OK) {
-        pyti_error_set(err, PYTI_ERR_INPUT, "archive %s: cannot read: %s", src->name,
-                       archive_msg(a));
+        if (archive_format(a) == 0)
+            pyti_error_set(err, PYTI_ERR_INPUT, "archive %s: %s (%s)", src->name,
+                           unrecognised_why(a, src->zip_magic), archive_msg(a));
+        else
+            pyti_error_set(err, PYTI_ERR_INPUT, "archive %s: cannot read: %s", src->name,
+                           archive_msg(a));
         archive_read_free(a);
         if (*fd_out >= 0)
             close(*fd_out);
@@ -1239,7 +1260,7 @@ static pyti_status open_source(const source *src, struct archive **out, int *fd_
     return PYTI_OK;
 }
 
-static pyti_status extract_source(const source *src, const char *dest_dir,
+static pyti_status extract_source(source *src, const char *dest_dir,
                                   const pyti_extract_limits *limits, pyti_extract_stats *stats,
                                   pyti_error *err)
 {
@@ -1277,6 +1298,7 @@ static pyti_status extract_source(const source *src, const char *dest_dir,
     locale_t old = enter_utf8_locale();
     int fd = -1;
     pyti_status rc = open_source(src, &x.a, &fd, &x.st.archive_size, x.err);
+    x.zip_magic = src->zip_magic;
     if (rc == PYTI_OK) {
         rc = extract_all(&x);
         cache_drop(&x);
@@ -1307,7 +1329,7 @@ pyti_status archive_extract(const char *archive_path, const char *dest_dir,
                             const pyti_extract_limits *limits, pyti_extract_stats *stats,
                             pyti_error *err)
 {
-    source src = {archive_path, NULL, 0, path_basename(archive_path)};
+    source src = {archive_path, NULL, 0, path_basename(archive_path), false};
     return extract_source(&src, dest_dir, limits, stats, err);
 }
 
@@ -1315,7 +1337,7 @@ pyti_status archive_extract_memory(const void *data, size_t len, const char *nam
                                    const char *dest_dir, const pyti_extract_limits *limits,
                                    pyti_extract_stats *stats, pyti_error *err)
 {
-    source src = {NULL, data ? data : "", len, name ? name : "(memory)"};
+    source src = {NULL, data ? data : "", len, name ? name : "(memory)", false};
     return extract_source(&src, dest_dir, limits, stats, err);
 }
 
@@ -1397,7 +1419,7 @@ pyti_status archive_read_member(const char *archive_path, const char *member, si
     buf_free(&why);
 
     locale_t old = enter_utf8_locale();
-    source src = {archive_path, NULL, 0, shown};
+    source src = {archive_path, NULL, 0, shown, false};
     struct archive *a;
     int fd;
     uint64_t size;
@@ -1415,7 +1437,7 @@ pyti_status archive_read_member(const char *archive_path, const char *member, si
         }
         if (r != ARCHIVE_OK) {
             rc = pyti_error_set(err, PYTI_ERR_INPUT, "archive %s: %s: %s", shown,
-                                n == 0 && archive_format(a) == 0 ? "not a tar or zip archive"
+                                n == 0 && archive_format(a) == 0 ? unrecognised_why(a, src.zip_magic)
                                                                  : "damaged header",
                                 archive_msg(a));
             break;
