@@ -28,6 +28,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1432,6 +1434,90 @@ static void test_bad_after_many_good(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Races: another process changing the tree while we write */
+
+typedef struct racer {
+    const char *dest, *outside;
+    volatile int stop;
+    long swaps;
+} racer;
+
+/* Keeps swapping dest/pkg for a symlink to the sentinel directory. */
+static void *race_main(void *arg)
+{
+    racer *r = arg;
+    char *pkg = path_join(r->dest, "pkg"), *moved = path_join(r->dest, "pkg.moved");
+    while (!r->stop) {
+        if (rename(pkg, moved) != 0) {
+            sched_yield();
+            continue;
+        }
+        if (symlink(r->outside, pkg) == 0) {
+            sched_yield();
+            unlink(pkg);
+        }
+        rename(moved, pkg);
+        r->swaps++;
+    }
+    free(pkg);
+    free(moved);
+    return NULL;
+}
+
+static void test_race_dir_swapped_for_symlink(void **state)
+{
+    /* Entries alternate between pkg/ and other/ so that each pkg/ entry
+     * walks from the target again; new subdirectories make the walk create
+     * directories too. Whatever the interleaving, the walk (O_NOFOLLOW on
+     * every component) and O_EXCL|O_NOFOLLOW creation must never follow
+     * the planted symlink: the result may be success or an error, but the
+     * sentinel directory stays untouched. */
+    enum { PAIRS = 600 };
+    tent *ents = xcalloc(3 * PAIRS + 1, sizeof *ents);
+    char (*names)[32] = xcalloc(3 * PAIRS, sizeof *names);
+    for (int i = 0; i < PAIRS; i++) {
+        snprintf(names[3 * i], 32, "pkg/f%04d", i);
+        snprintf(names[3 * i + 1], 32, "other/f%04d", i);
+        snprintf(names[3 * i + 2], 32, "pkg/d%04d/g", i);
+        for (int k = 0; k < 3; k++)
+            ents[3 * i + k] = (tent){names[3 * i + k], 0, 0, "x"};
+    }
+    char *a = mk("race.tar", FMT_USTAR, NULL, ents);
+    long swaps = 0;
+    int ok = 0, failed = 0;
+    for (int round = 0; round < 30; round++) {
+        sandbox *s = sb_new();
+        racer r = {s->dest, s->outside, 0, 0};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, race_main, &r), 0);
+        pyti_error err;
+        pyti_status rc = archive_extract(a, s->dest, NULL, NULL, &err);
+        r.stop = 1;
+        pthread_join(th, NULL);
+        swaps += r.swaps;
+        if (rc == PYTI_OK) {
+            ok++;
+        } else {
+            failed++;
+            if (getenv("PYTI_TEST_VERBOSE") && failed <= 3)
+                print_message("  %s\n", err.msg);
+        }
+        assert_int_equal(dir_count(s->outside), 1);
+        assert_int_equal(dir_count(s->root), 2);
+        char *c = t_slurp(s->secret);
+        assert_string_equal(c, "s3cret\n");
+        free(c);
+        sb_free(s);
+    }
+    if (getenv("PYTI_TEST_VERBOSE"))
+        print_message("  race: %ld swaps, %d extractions ok, %d failed\n", swaps, ok, failed);
+    assert_true(swaps > 0);
+    free(a);
+    free(names);
+    free(ents);
+}
+
+/* ------------------------------------------------------------------ */
 /* archive_read_member */
 
 static void test_read_member(void **state)
@@ -1569,6 +1655,7 @@ int main(void)
         cmocka_unit_test(test_bad_double_compression),
         cmocka_unit_test(test_bad_dest_not_empty),
         cmocka_unit_test(test_bad_after_many_good),
+        cmocka_unit_test(test_race_dir_swapped_for_symlink),
         cmocka_unit_test(test_read_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
