@@ -687,9 +687,9 @@ static pyti_status write_data(xctx *x, int fd)
 {
     uint64_t end = 0;
     for (;;) {
-        const void *buf;
-        size_t size;
-        la_int64_t off;
+        const void *buf = NULL;
+        size_t size = 0;
+        la_int64_t off = 0;
         int r = archive_read_data_block(x->a, &buf, &size, &off);
         if (r == ARCHIVE_EOF) {
             size = 0;
@@ -1362,9 +1362,9 @@ static pyti_status read_member_data(struct archive *a, const char *shown, const 
                                     size_t max, pyti_buf *out, pyti_error *err)
 {
     for (;;) {
-        const void *buf;
-        size_t size;
-        la_int64_t off;
+        const void *buf = NULL;
+        size_t size = 0;
+        la_int64_t off = 0;
         int r = archive_read_data_block(a, &buf, &size, &off);
         if (r == ARCHIVE_EOF) {
             size = 0;
@@ -1449,8 +1449,21 @@ pyti_status archive_read_member(const char *archive_path, const char *member, si
                                 "after %llu entries", shown, em, (unsigned long long)n);
             break;
         }
-        if (!name_matches(archive_entry_pathname(e), &want, &lim))
+        if (!name_matches(archive_entry_pathname(e), &want, &lim)) {
+            /* Skipping a compressed entry means decompressing it: do not
+             * start on data that would take the stream past the bound. */
+            if (archive_filter_count(a) > 1 && archive_entry_size_is_set(e) &&
+                archive_entry_size(e) > 0 &&
+                (uint64_t)archive_entry_size(e) >
+                    lim.max_total_size - (uint64_t)archive_filter_bytes(a, 0)) {
+                rc = pyti_error_set(err, PYTI_ERR_LIMIT, "archive %s: gave up looking for '%s' "
+                                    "at a %lld-byte entry (past the %llu-byte bound on the "
+                                    "scan)", shown, em, (long long)archive_entry_size(e),
+                                    (unsigned long long)lim.max_total_size);
+                break;
+            }
             continue;
+        }
         if (archive_entry_hardlink(e) || archive_entry_filetype(e) != AE_IFREG) {
             rc = pyti_error_set(err, PYTI_ERR_INPUT, "archive %s: member '%s' is not a "
                                 "regular file", shown, em);

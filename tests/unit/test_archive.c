@@ -240,6 +240,26 @@ static void tar_patch_size(const char *path, unsigned long long size)
     free(b);
 }
 
+/* Compresses the file in place with gzip (libarchive's raw format). */
+static void gzip_in_place(const char *path)
+{
+    size_t len;
+    unsigned char *b = slurp_bin(path, &len);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_pathname(e, "raw");
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, b, len), (la_ssize_t)len);
+    archive_entry_free(e);
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    free(b);
+}
+
 /* ------------------------------------------------------------------ */
 /* The sandbox: ROOT/dest is the target, ROOT/outside/secret the sentinel. */
 
@@ -667,6 +687,40 @@ static void test_ok_hardlink_inside(void **state)
     free(a);
 }
 
+static void test_ok_many_entries(void **state)
+{
+    /* enough nodes to grow and rehash the tree several times; a duplicate
+     * of an early entry at the very end must still be found */
+    enum { NDIRS = 60, NFILES = 20 };
+    tent *ents = xcalloc(NDIRS * NFILES + 2, sizeof *ents);
+    char (*names)[32] = xcalloc(NDIRS * NFILES, sizeof *names);
+    size_t n = 0;
+    for (int f = 0; f < NFILES; f++) {
+        for (int d = 0; d < NDIRS; d++) {
+            snprintf(names[n], 32, "pkg/d%02d/sub/f%02d.py", d, f);
+            ents[n] = (tent){names[n], 0, 0, names[n]};
+            n++;
+        }
+    }
+    char *a = mk("many.tar.gz", FMT_PAX, &(wopts){.filter = ARCHIVE_FILTER_GZIP}, ents);
+    sandbox *s = sb_new();
+    pyti_extract_stats st;
+    extract_ok(a, s->dest, &st);
+    assert_int_equal(st.entries, n);
+    assert_int_equal(st.files, n);
+    assert_int_equal(st.dirs, 1 + 2 * NDIRS);
+    for (size_t i = 0; i < n; i += 97)
+        assert_file(s->dest, names[i], names[i], 0644);
+    sb_free(s);
+    free(a);
+    ents[n] = (tent){names[0], 0, 0, "again"};
+    a = mk("many-dup.tar.gz", FMT_PAX, &(wopts){.filter = ARCHIVE_FILTER_GZIP}, ents);
+    reject1(a, NULL, PYTI_ERR_INPUT, "entry 'pkg/d00/sub/f00.py'", "duplicate entry");
+    free(a);
+    free(names);
+    free(ents);
+}
+
 static void test_ok_empty_tar(void **state)
 {
     static const tent none[] = {{NULL}};
@@ -886,6 +940,47 @@ static void test_bad_symlink_chain(void **state)
     };
     char *a = mk_tgz("chain.tar.gz", ents);
     reject1(a, NULL, PYTI_ERR_INPUT, "entry 'a/b/c/l1'", "'..' after a name");
+    free(a);
+}
+
+static void test_bad_symlink_targets(void **state)
+{
+    char longtarget[1100];
+    memset(longtarget, 'a', sizeof longtarget - 1);
+    longtarget[sizeof longtarget - 1] = '\0';
+    char longcomp[300];
+    memset(longcomp, 'c', sizeof longcomp - 1);
+    longcomp[sizeof longcomp - 1] = '\0';
+    const struct {
+        const char *target;
+        pyti_status code;
+        const char *rule;
+    } cases[] = {
+        {"a\x1b]0;title\x07", PYTI_ERR_INPUT, "symlink target contains a control character"},
+        {"..\\..\\etc", PYTI_ERR_INPUT, "contains a backslash"},
+        {"C:/Windows", PYTI_ERR_INPUT, "is absolute"},
+        {"sub/../../..", PYTI_ERR_INPUT, "'..' after a name"},
+        {"caf\xe9", PYTI_ERR_INPUT, "symlink target is not valid UTF-8"},
+        {longtarget, PYTI_ERR_LIMIT, "(max_path_len)"},
+        {longcomp, PYTI_ERR_LIMIT, "(max_name_len)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tent ents[] = {{"pkg/l", AE_IFLNK, 0777, NULL, 0, cases[i].target}, {NULL}};
+        char *a = mk("sltarget.tar", FMT_PAX, NULL, ents);
+        reject1(a, NULL, cases[i].code, "entry 'pkg/l'", cases[i].rule);
+        free(a);
+    }
+}
+
+static void test_bad_names_the_root(void **state)
+{
+    static const tent ents[] = {{".", 0, 0, "a file called ."}, {NULL}};
+    char *a = mk("root.tar", FMT_USTAR, NULL, ents);
+    reject1(a, NULL, PYTI_ERR_INPUT, "entry '.'", "names the target directory itself");
+    free(a);
+    static const tent link[] = {{"./.", AE_IFLNK, 0777, NULL, 0, "x"}, {NULL}};
+    a = mk("root2.tar", FMT_USTAR, NULL, link);
+    reject1(a, NULL, PYTI_ERR_INPUT, "entry './.'", "names the target directory itself");
     free(a);
 }
 
@@ -1583,6 +1678,17 @@ static void test_read_member(void **state)
     assert_null(out);
     free(a);
 
+    /* a member behind an entry whose (claimed) size would take the scan
+     * past its bound: given up before decompressing it */
+    static const tent behind[] = {{"big.bin", 0, 0, NULL, 1000}, {"PKG-INFO", 0, 0, "x"}, {NULL}};
+    a = mk("behind.tar.gz", FMT_USTAR, NULL, behind);
+    tar_patch_size(a, 3ull << 30);
+    gzip_in_place(a);
+    assert_int_equal(archive_read_member(a, "PKG-INFO", 1024, &out, &len, &err), PYTI_ERR_LIMIT);
+    assert_msg_has(&err, "gave up looking for 'PKG-INFO'");
+    reject1(a, NULL, PYTI_ERR_LIMIT, "entry 'big.bin'", "declares 3221225472 bytes");
+    free(a);
+
     char *missing = path_join(arch_dir, "nope.zip");
     assert_int_equal(archive_read_member(missing, "x", 10, &out, &len, &err), PYTI_ERR_NOTFOUND);
     free(missing);
@@ -1609,6 +1715,7 @@ int main(void)
         cmocka_unit_test(test_ok_empty_dirs_and_mtime),
         cmocka_unit_test(test_ok_unicode_names),
         cmocka_unit_test(test_ok_hardlink_inside),
+        cmocka_unit_test(test_ok_many_entries),
         cmocka_unit_test(test_ok_empty_tar),
         cmocka_unit_test(test_ok_limits_exactly_met),
         cmocka_unit_test(test_bad_absolute_path),
@@ -1622,6 +1729,8 @@ int main(void)
         cmocka_unit_test(test_bad_symlink_absolute_write_through),
         cmocka_unit_test(test_bad_symlink_dotdot),
         cmocka_unit_test(test_bad_symlink_chain),
+        cmocka_unit_test(test_bad_symlink_targets),
+        cmocka_unit_test(test_bad_names_the_root),
         cmocka_unit_test(test_bad_symlink_write_through),
         cmocka_unit_test(test_bad_symlink_replaced_by_file),
         cmocka_unit_test(test_bad_hardlink_etc_passwd),
