@@ -11,7 +11,8 @@
  *    symlinks that the kernel resolves beneath dest (openat2 with
  *    RESOLVE_BENEATH), and nothing setuid/setgid/sticky;
  *  - no file descriptor leaked (the lowest free fd never moves).
- * Limits are small so each run stays fast. */
+ * Limits are small so each run stays fast; the input's last byte picks a
+ * roomy or a tight set, so that small inputs reach every limit. */
 #include "common/err.h"
 #include "common/path.h"
 #include "common/xalloc.h"
@@ -200,13 +201,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             die("mkdir dest", strerror(errno));
         lowest_fd = probe_fd();
     }
+    /* Two limit profiles, chosen by the input's last byte: roomy (bombs
+     * stop at a few MiB) and tight, so that small inputs reach every
+     * limit's code path. */
     pyti_extract_limits lim;
     extract_limits_default(&lim);
-    lim.max_total_size = 8u << 20;
-    lim.max_entry_size = 4u << 20;
-    lim.max_entries = 2000;
-    lim.ratio_min_size = 1u << 20;
-    lim.max_depth = 32;
+    if (size > 0 && (data[size - 1] & 1)) {
+        lim.max_total_size = 64u << 10;
+        lim.max_entry_size = 16u << 10;
+        lim.max_entries = 12;
+        lim.max_ratio = 10.0;
+        lim.ratio_min_size = 4096;
+        lim.max_depth = 4;
+        lim.max_name_len = 16;
+        lim.max_path_len = 48;
+    } else {
+        lim.max_total_size = 8u << 20;
+        lim.max_entry_size = 4u << 20;
+        lim.max_entries = 2000;
+        lim.ratio_min_size = 1u << 20;
+        lim.max_depth = 32;
+    }
 
     pyti_error err;
     pyti_error_clear(&err);

@@ -50,6 +50,31 @@ def zip_bytes(members, compression=zipfile.ZIP_DEFLATED):
     return bio.getvalue()
 
 
+def gnu_sparse():
+    """An old-style GNU sparse file ('S'): 1 MiB apparent size, two 512-byte
+    data blocks at 0 and 512 KiB (tarfile reads these but cannot write them)."""
+    def octal(n, width):
+        return ("%0*o" % (width - 1, n)).encode() + b"\0"
+    h = bytearray(512)
+    h[0:10] = b"sparse.bin"
+    h[100:108] = octal(0o644, 8)
+    h[108:116] = octal(0, 8)
+    h[116:124] = octal(0, 8)
+    h[124:136] = octal(1024, 12)             # bytes stored
+    h[136:148] = octal(1600000000, 12)
+    h[156:157] = b"S"
+    h[257:265] = b"ustar  \0"                # GNU magic
+    for i, (off, n) in enumerate(((0, 512), (512 << 10, 512))):
+        base = 386 + 24 * i
+        h[base:base + 12] = octal(off, 12)
+        h[base + 12:base + 24] = octal(n, 12)
+    h[482] = 0                                # no extension headers
+    h[483:495] = octal(1 << 20, 12)           # real size
+    h[148:156] = b" " * 8
+    h[148:156] = ("%06o" % sum(h)).encode() + b"\0 "
+    return bytes(h) + b"A" * 512 + b"B" * 512 + bytes(1024)
+
+
 def main():
     out = sys.argv[1]
     d = os.path.join(out, "archive")
@@ -122,6 +147,16 @@ def main():
     put("bad-zip-modes.zip", zip_bytes([("su", b"x", 0o104755), ("s", b"", 0o140644),
                                         ("d/", b"", 0o042755)]))
     put("bad-zip-dup.zip", zip_bytes([("a", b"1"), ("a/", b""), ("a/b", b"2")]))
+
+    # shapes that reach the limits and the node table's growth
+    many = [("pkg-1.0/m%03d/f%03d.py" % (i % 40, i), b"") for i in range(300)]
+    put("many.tar.gz", tar_bytes("w:gz", many))
+    put("many.zip", zip_bytes(many))
+    put("too-many.tar.gz", tar_bytes("w:gz", [("f%04d" % i, b"") for i in range(2100)]))
+    put("deep.tar", tar_bytes("w", [("/".join(["d"] * 40) + "/f", b"deep")]))
+    put("longname.tar", tar_bytes("w", [("pkg/" + "n" * 300, b"long")]))
+    put("longpath.zip", zip_bytes([("/".join(["p" * 100] * 11), b"long")]))
+    put("sparse.gnu.tar", gnu_sparse())
 
     # bombs, small enough for seeds: deflate and gzip of zeros
     put("bomb.zip", zip_bytes([("zeros", bytes(2 << 20))]))

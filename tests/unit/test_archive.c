@@ -721,6 +721,91 @@ static void test_ok_many_entries(void **state)
     free(ents);
 }
 
+/* A pax archive with one sparse file (GNU sparse 1.0 in pax headers):
+ * apparent size `size`, 512 bytes of 'A' at 0 and of 'B' at size / 2, the
+ * rest holes. */
+static char *mk_sparse(const char *fname, int64_t size)
+{
+    if (!arch_dir)
+        arch_dir = t_tmpdir();
+    char *path = path_join(arch_dir, fname);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_copy_pathname(e, "pkg/sparse.bin");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, size);
+    archive_entry_sparse_add_entry(e, 0, 512);
+    archive_entry_sparse_add_entry(e, size / 2, 512);
+    assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
+    /* the writer takes the whole logical file and stores only the data
+     * regions of the sparse map */
+    static char chunk[65536];
+    for (int64_t pos = 0; pos < size;) {
+        int64_t n = size - pos < (int64_t)sizeof chunk ? size - pos : (int64_t)sizeof chunk;
+        memset(chunk, 0, sizeof chunk);
+        for (int64_t i = 0; i < n; i++) {
+            if (pos + i < 512)
+                chunk[i] = 'A';
+            else if (pos + i >= size / 2 && pos + i < size / 2 + 512)
+                chunk[i] = 'B';
+        }
+        assert_int_equal(archive_write_data(a, chunk, (size_t)n), n);
+        pos += n;
+    }
+    archive_entry_free(e);
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    return path;
+}
+
+static void test_ok_sparse(void **state)
+{
+    char *a = mk_sparse("sparse.tar", 1 << 20);
+    sandbox *s = sb_new();
+    pyti_extract_stats st;
+    extract_ok(a, s->dest, &st);
+    char *p = rel(s->dest, "pkg/sparse.bin");
+    size_t len;
+    unsigned char *b = slurp_bin(p, &len);
+    assert_int_equal(len, 1 << 20);
+    assert_int_equal(b[0], 'A');
+    assert_int_equal(b[511], 'A');
+    assert_int_equal(b[512], 0);
+    assert_int_equal(b[1 << 19], 'B');
+    assert_int_equal(b[(1 << 20) - 1], 0);
+    assert_int_equal(st.total_size, 1 << 20); /* holes count */
+    free(b);
+    free(p);
+    sb_free(s);
+    /* read_member fills the holes too */
+    char *out;
+    pyti_error err;
+    assert_int_equal(archive_read_member(a, "pkg/sparse.bin", 1 << 20, &out, &len, &err),
+                     PYTI_OK);
+    assert_int_equal(len, 1 << 20);
+    assert_int_equal(out[0], 'A');
+    assert_int_equal(out[600], 0);
+    assert_int_equal(out[1 << 19], 'B');
+    free(out);
+    assert_int_equal(archive_read_member(a, "pkg/sparse.bin", 100000, &out, &len, &err),
+                     PYTI_ERR_LIMIT);
+    free(a);
+}
+
+static void test_bad_sparse_bomb(void **state)
+{
+    /* 1 KiB of data, 64 MiB apparent: the holes count against the total */
+    char *a = mk_sparse("sparsebomb.tar", 64 << 20);
+    pyti_extract_limits lim;
+    extract_limits_default(&lim);
+    lim.max_total_size = 16u << 20;
+    reject1(a, &lim, PYTI_ERR_LIMIT, "entry 'pkg/sparse.bin'", "max_total_size");
+    free(a);
+}
+
 static void test_ok_empty_tar(void **state)
 {
     static const tent none[] = {{NULL}};
@@ -1716,6 +1801,8 @@ int main(void)
         cmocka_unit_test(test_ok_unicode_names),
         cmocka_unit_test(test_ok_hardlink_inside),
         cmocka_unit_test(test_ok_many_entries),
+        cmocka_unit_test(test_ok_sparse),
+        cmocka_unit_test(test_bad_sparse_bomb),
         cmocka_unit_test(test_ok_empty_tar),
         cmocka_unit_test(test_ok_limits_exactly_met),
         cmocka_unit_test(test_bad_absolute_path),
