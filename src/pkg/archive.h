@@ -4,7 +4,7 @@
  * Extraction is all-or-nothing: an archive is rejected as a whole (clear
  * error, PYTI_ERR_INPUT or PYTI_ERR_LIMIT, nothing left in dest) if any
  * entry has an absolute path, a ".." component, a symlink or hardlink that
- * points outside dest, a device/fifo/socket type, setuid/setgid bits, or if
+ * points outside dest, a device/fifo/socket type, setuid/setgid/sticky bits, or if
  * the archive breaks a limit (bombs). Nothing is ever written outside dest:
  * every path is created relative to an open directory descriptor with
  * O_NOFOLLOW on every component, so even a symlink planted by an earlier
@@ -14,7 +14,8 @@
  * backslashes, duplicates, type clashes, encrypted zip entries, which
  * formats and compressions are read, ...) and how each rule is tested is in
  * docs/archive-safety.md. Formats: tar (ustar, pax, GNU) and zip only;
- * compressions: none, gzip, bzip2, xz, compress (.Z), at most one layer. */
+ * compressions for tar: none, gzip, bzip2, xz, compress (.Z), at most one
+ * layer; zip is read through its central directory, never compressed. */
 #ifndef PYTI_ARCHIVE_H
 #define PYTI_ARCHIVE_H
 
@@ -54,7 +55,7 @@ typedef struct pyti_extract_stats {
     uint64_t dirs;            /* directories created, listed or not */
     uint64_t symlinks;
     uint64_t hardlinks;
-    uint64_t total_size;      /* unpacked bytes */
+    uint64_t total_size;      /* bytes written (sparse holes included) */
     uint64_t archive_size;    /* bytes of the archive file */
     char format[64];          /* libarchive's format name, e.g. "ZIP 2.0 (deflation)" */
     char filter[32];          /* compression, e.g. "gzip", "none" */
