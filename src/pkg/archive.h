@@ -4,8 +4,8 @@
  * Extraction is all-or-nothing: an archive is rejected as a whole (clear
  * error, PYTI_ERR_INPUT or PYTI_ERR_LIMIT, nothing left in dest) if any
  * entry has an absolute path, a ".." component, a symlink or hardlink that
- * points outside dest, a device/fifo/socket type, setuid/setgid/sticky bits, or if
- * the archive breaks a limit (bombs). Nothing is ever written outside dest:
+ * points outside dest, a device/fifo/socket type, setuid/setgid/sticky
+ * bits, or if the archive breaks a limit (bombs). Nothing is ever written outside dest:
  * every path is created relative to an open directory descriptor with
  * O_NOFOLLOW on every component, so even a symlink planted by an earlier
  * entry cannot redirect a later one.
