@@ -138,7 +138,7 @@ static bool filter_allowed(int code)
 static const char *archive_msg(struct archive *a)
 {
     const char *m = archive_error_string(a);
-    return m && *m ? m : "unknown libarchive error";
+    return m && *m ? m : "no details from libarchive";
 }
 
 /* Why no format could be chosen: nothing recognised the data (not an
