@@ -219,7 +219,9 @@ static bool final_sigma(const char *s, size_t n, size_t at, size_t after)
 
 void pyu_lower(pyti_buf *out, const char *s, size_t n)
 {
-    buf_reserve(out, n);
+    /* No buf_reserve here: on an empty buffer it allocates without
+     * terminating, and "" must come out as "". */
+    buf_append(out, "", 0);
     size_t i = 0;
     while (i < n) {
         size_t start = i;
