@@ -322,7 +322,7 @@ static mnode *parse_atom(pep508_tok *t, pyti_error *err)
             return NULL;
         pep508_skip_ws(t);
         if (!pep508_char(t, ')')) {
-            pep508_error(t, t->pos, err, "expected ')' to close the '(' at column %zu",
+            pep508_error(t, t->pos, err, "expected ')' (to close the '(' at column %zu)",
                          pyu_column(t->s, open));
             mnode_free(atom);
             return NULL;

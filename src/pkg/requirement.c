@@ -292,12 +292,46 @@ static const char *url_problem(const char *url)
 
 /* ---- parser (_parse_requirement) --------------------------------------- */
 
+/* When a requirement stops where a version clause was meant, says what
+ * was wrong with it rather than just "expected end or semicolon". */
+static bool spec_hint(const pep508_tok *t, size_t last_clause, pyti_error *err)
+{
+    static const char *const ops[] = {"===", "~=", "==", "!=", "<=", ">=", "<", ">"};
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        size_t len = strlen(ops[k]);
+        if (t->n - t->pos < len || memcmp(t->s + t->pos, ops[k], len) != 0)
+            continue;
+        size_t q = pyu_skip_space(t->s, t->n, t->pos + len);
+        if (k == 1)
+            pep508_error(t, q, err,
+                         "expected a version with at least two release numbers after '~='");
+        else
+            pep508_error(t, q, err, "expected a version after '%s'", ops[k]);
+        return true;
+    }
+    if (last_clause != (size_t)-1 && t->pos < t->n && t->s[t->pos] == '+') {
+        const char *c = t->s + last_clause;
+        bool eq = (c[0] == '=' || c[0] == '!') && c[1] == '=';
+        pep508_error(t, t->pos, err, eq ? "a local version cannot follow a '.*' wildcard"
+                                        : "local versions ('+...') are only allowed with == "
+                                          "and !=");
+        return true;
+    }
+    if (last_clause != (size_t)-1 && t->pos + 1 < t->n && t->s[t->pos] == '.' &&
+        t->s[t->pos + 1] == '*') {
+        pep508_error(t, t->pos, err, "'.*' is only allowed with == and != right after the "
+                                     "release numbers");
+        return true;
+    }
+    return false;
+}
+
 static bool expect_ws_end_or_marker(pep508_tok *t, pyti_requirement *r, size_t span_start,
                                     const char *after, pyti_error *err)
 {
-    (void)span_start;
     if (!pep508_char(t, ';')) {
-        pep508_error(t, t->pos, err, "expected end or semicolon (after %s)", after);
+        if (!spec_hint(t, span_start, err))
+            pep508_error(t, t->pos, err, "expected end or semicolon (after %s)", after);
         return false;
     }
     pep508_advance(t, 1);
@@ -349,17 +383,18 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
         }
         pep508_skip_ws(t);
         if (!pep508_char(t, ']'))
-            return pep508_error(t, t->pos, err, "expected ']' to close the '[' at column %zu",
+            return pep508_error(t, t->pos, err, "expected ']' (to close the '[' at column %zu)",
                                 pyu_column(t->s, open));
         pep508_advance(t, 1);
     }
     pep508_skip_ws(t);
 
     pyti_buf spec = PYTI_BUF_INIT;
+    size_t url_start = 0;
     if (pep508_char(t, '@')) {
         pep508_advance(t, 1);
         pep508_skip_ws(t);
-        size_t url_start = t->pos;
+        url_start = t->pos;
         if (!(len = pep508_url(t)))
             return pep508_error(t, t->pos, err, "expected a URL after '@'");
         r->url = xstrndup(t->s + t->pos, len);
@@ -369,11 +404,11 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
                 return pep508_error(t, t->pos, err, "expected whitespace after the URL");
             pep508_advance(t, len);
             if (!pep508_end(t) &&
-                !expect_ws_end_or_marker(t, r, url_start, "URL and whitespace", err))
+                !expect_ws_end_or_marker(t, r, (size_t)-1, "URL and whitespace", err))
                 return PYTI_ERR_INPUT;
         }
     } else {
-        size_t spec_start = t->pos;
+        size_t last_clause = (size_t)-1;
         size_t open = t->pos;
         bool paren = pep508_char(t, '(');
         if (paren)
@@ -381,6 +416,7 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
         pep508_skip_ws(t);
         /* version_many = (SPECIFIER (WS? COMMA WS? SPECIFIER)*)? */
         while ((len = pep508_specifier(t))) {
+            last_clause = t->pos;
             buf_append(&spec, t->s + t->pos, len);
             pep508_advance(t, len);
             pep508_skip_ws(t);
@@ -394,16 +430,18 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
         if (paren) {
             if (!pep508_char(t, ')')) {
                 buf_free(&spec);
+                if (spec_hint(t, last_clause, err))
+                    return PYTI_ERR_INPUT;
                 return pep508_error(t, t->pos, err,
-                                    "expected ')' to close the '(' at column %zu "
-                                    "(or a valid version specifier)",
+                                    "expected a version specifier or ')' (to close the "
+                                    "'(' at column %zu)",
                                     pyu_column(t->s, open));
             }
             pep508_advance(t, 1);
         }
         pep508_skip_ws(t);
         if (!pep508_end(t) &&
-            !expect_ws_end_or_marker(t, r, spec_start,
+            !expect_ws_end_or_marker(t, r, last_clause,
                                      spec.len ? "version specifier"
                                               : "name and no valid version specifier",
                                      err)) {
@@ -421,7 +459,7 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
         if (why) {
             buf_free(&spec);
             char *ex = str_excerpt(r->url, strlen(r->url), 120);
-            pep508_error(t, 0, err, "invalid URL '%s': %s", ex, why);
+            pep508_error(t, url_start, err, "invalid URL '%s': %s", ex, why);
             free(ex);
             return PYTI_ERR_INPUT;
         }
@@ -429,8 +467,12 @@ static pyti_status parse(pep508_tok *t, pyti_requirement *r, pyti_error *err)
     pyti_error serr;
     r->spec = specset_parse(buf_cstr(&spec), &serr);
     buf_free(&spec);
-    if (!r->spec)
-        return pep508_error(t, 0, err, "%s", serr.msg);
+    if (!r->spec) {
+        char *ex = str_excerpt(t->s, t->n, 160);
+        pyti_error_set(err, PYTI_ERR_INPUT, "%s '%s': %s", t->kind, ex, serr.msg);
+        free(ex);
+        return PYTI_ERR_INPUT;
+    }
     r->normalized = name_normalize(r->name);
     return PYTI_OK;
 }
