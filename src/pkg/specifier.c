@@ -473,6 +473,50 @@ static char *clause_key(const spec_clause *c)
     return key;
 }
 
+typedef struct keyed {
+    char *key;
+    unsigned index;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* SpecifierSet keeps a frozenset: of clauses with equal keys only the first
+ * stays. Sorting by (key, position) finds the others in O(n log n). */
+static void drop_duplicates(pyti_specset *s)
+{
+    if (s->n < 2)
+        return;
+    keyed *k = xcalloc(s->n, sizeof *k);
+    bool *drop = xcalloc(s->n, sizeof *drop);
+    for (unsigned i = 0; i < s->n; i++) {
+        k[i].key = clause_key(&s->c[i]);
+        k[i].index = i;
+    }
+    qsort(k, s->n, sizeof *k, cmp_keyed);
+    for (unsigned i = 1; i < s->n; i++)
+        if (strcmp(k[i].key, k[i - 1].key) == 0)
+            drop[k[i].index] = true;
+    for (unsigned i = 0; i < s->n; i++)
+        free(k[i].key);
+    free(k);
+    unsigned out = 0;
+    for (unsigned i = 0; i < s->n; i++) {
+        if (drop[i])
+            spec_clause_clear(&s->c[i]);
+        else
+            s->c[out++] = s->c[i];
+    }
+    s->n = out;
+    free(drop);
+}
+
 pyti_specset *specset_parse(const char *text, pyti_error *err)
 {
     if (!text)
@@ -491,7 +535,6 @@ pyti_specset *specset_parse(const char *text, pyti_error *err)
         return NULL;
     }
     pyti_specset *s = xcalloc(1, sizeof *s);
-    pyti_strv keys = PYTI_STRV_INIT;
     size_t cap = 0;
     const char *p = text;
     for (;;) {
@@ -507,29 +550,20 @@ pyti_specset *specset_parse(const char *text, pyti_error *err)
                     pyti_error_prefix(err, "in specifier set '%s'", ex);
                     free(ex);
                 }
-                strv_free(&keys);
                 specset_free(s);
                 return NULL;
             }
-            char *key = clause_key(&c);
-            if (strv_contains(&keys, key)) {
-                /* A set keeps the first of equal clauses. */
-                spec_clause_clear(&c);
-                free(key);
-            } else {
-                strv_push_owned(&keys, key);
-                if (s->n == cap) {
-                    cap = cap ? cap * 2 : 4;
-                    s->c = xreallocarray(s->c, cap, sizeof *s->c);
-                }
-                s->c[s->n++] = c;
+            if (s->n == cap) {
+                cap = cap ? cap * 2 : 4;
+                s->c = xreallocarray(s->c, cap, sizeof *s->c);
             }
+            s->c[s->n++] = c;
         }
         if (!comma)
             break;
         p = comma + 1;
     }
-    strv_free(&keys);
+    drop_duplicates(s);
     return s;
 }
 

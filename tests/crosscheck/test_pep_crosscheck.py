@@ -355,3 +355,47 @@ def test_unicode_tables_are_current():
     cp = subprocess.run([sys.executable, str(gen)], capture_output=True, text=True, check=True)
     committed = (ROOT / "src" / "pkg" / "pyunicode_tables.h").read_text()
     assert cp.stdout == committed, "regenerate src/pkg/pyunicode_tables.h with gen_pyunicode.py"
+
+
+def test_documented_deviations():
+    """Each deliberate difference in docs/pep-conformance.md, shown: what
+    packaging does, and that pyti answers as documented."""
+    long_version = "1" * 1025
+    deep = "(" * 101 + "os_name == 'a'" + ")" * 101
+    wheel_cases = ["foo-1.0-py3..py2-none-any.whl", "foo-1.0-py3-none-.whl",
+                   "-1.0-py3-none-any.whl", "foo\n-1.0-py3-none-any.whl"]
+    marker_cases = ["os_name == '\\x00'", "os_name == '\\0'", "os_name == '\\ud800'",
+                    "os_name == '\\N{LATIN SMALL LETTER A}'"]
+    requests = ([{"op": "version", "s": long_version}, {"op": "marker", "s": deep}]
+                + [{"op": "marker", "s": m} for m in marker_cases]
+                + [{"op": "dist", "s": w} for w in wheel_cases]
+                + [{"op": "spec", "s": "===foo,>=1.0a1", "v": "1.0", "pre": None}])
+    got = run_oracle(requests)
+
+    # 1. size limit
+    assert py_version(long_version)["ok"]
+    assert not got[0]["ok"] and "too long (1025 bytes, at most 1024)" in got[0]["error"]
+    # 2. nesting limit
+    assert py_marker(deep, None)["ok"]
+    assert not got[1]["ok"] and "nested more than 100 deep" in got[1]["error"]
+    # 3. escapes pyti cannot represent
+    for m, g in zip(marker_cases, got[2:6]):
+        assert py_marker(m, None)["ok"], m
+        assert not g["ok"] and ("NUL" in g["error"] or "surrogate" in g["error"]
+                                or "\\N{...}" in g["error"]), (m, g)
+    # 5. wheel names packaging lets through
+    for w, g in zip(wheel_cases, got[6:10]):
+        assert py_wheel(w)["ok"], w
+        assert not g["ok"], (w, g)
+    # 4. order-dependent SpecifierSet.contains: packaging's answer changes
+    #    with PYTHONHASHSEED, pyti's does not.
+    outcomes = set()
+    probe = ("from packaging.specifiers import SpecifierSet\n"
+             "try: print(SpecifierSet('===foo,>=1.0a1').contains('1.0'))\n"
+             "except Exception as e: print(type(e).__name__)\n")
+    for seed in range(12):
+        cp = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True)
+        outcomes.add(cp.stdout.strip())
+    assert outcomes == {"False", "InvalidVersion"}, outcomes
+    assert got[10]["contains"] is False
