@@ -93,7 +93,8 @@ def gen_version(rng, allow_local=True, ws=True, wildcard=False, min_release=1):
 
 
 MUTATE_ALPHABET = list("0123456789.-_+!*vVabcdeilmoprstvwxyzABCDEPRV ") + [
-    "\t", "\n", "\u3000", "\u017f", "\u0131", "\u0130", "\u212a", "\u00e9", ";", ")", "(", ",",
+    "\t", "\n", "\u3000", "\u017f", "\u0131", "\u0130", "\u212a", "\u00e9", "\u0661", "\u00b2",
+    "\u2028", "\x0b", "\x1c", "\u00a0", "\u03a3", ";", ")", "(", ",",
     "=", "<", ">", "~", "'", '"', "@", "[", "]", "\\", "/", ":", "#", "?"]
 
 
@@ -172,7 +173,7 @@ OPS = ["==", "!=", "<=", ">=", "<", ">", "~=", "==="]
 
 def gen_clause(rng):
     op = rng.choice(OPS)
-    sp = rng.choice(["", "", "", " ", "  ", "\t"])
+    sp = rng.choice(["", "", "", " ", "  ", "\t", "", "", "", " ", "\n", "\u3000", "\x1f"])
     if op == "===":
         v = rng.choice([gen_version(rng, ws=False), "foo", "1.0.*", "", "1.0-beta", "FOO_bar",
                         "1.0+local", "V1.0", "1.0POST1", "\u00c9x", "a,b"])

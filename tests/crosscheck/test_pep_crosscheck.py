@@ -62,7 +62,8 @@ def run_oracle(requests):
     data = "".join(json.dumps(r) + "\n" for r in requests)
     cp = subprocess.run([str(ORACLE)], input=data.encode(), capture_output=True, timeout=300)
     assert cp.returncode == 0, cp.stderr.decode(errors="replace")
-    out = [json.loads(line) for line in cp.stdout.decode().splitlines()]
+    # split("\n"), not splitlines(): answers may hold U+2028 and friends
+    out = [json.loads(line) for line in cp.stdout.decode().split("\n") if line]
     assert len(out) == len(requests)
     return out
 
@@ -399,3 +400,40 @@ def test_documented_deviations():
         outcomes.add(cp.stdout.strip())
     assert outcomes == {"False", "InvalidVersion"}, outcomes
     assert got[10]["contains"] is False
+
+
+def test_exhaustive_small_inputs():
+    """Every short string over small alphabets of the grammars' own
+    characters and tokens: versions up to 4 characters, specifier clauses,
+    requirements up to 3 characters (plus a sample of 4), markers up to 4
+    tokens. Random generation rarely hits all such corners."""
+    import itertools
+    import random
+
+    def all_strings(alphabet, max_len):
+        return ["".join(c) for n in range(max_len + 1) for c in itertools.product(alphabet, repeat=n)]
+
+    versions = all_strings(list("10.-_a+rv!c* post"), 4)
+    clauses = [(op + s, "1.0", None) for op in ("==", "~=", "<", "===") for s in versions[::7]]
+    req_alpha = list("a1_-.[],= ><~!();@\n'")
+    rng = random.Random(SEED + 4)
+    reqs = all_strings(req_alpha, 3) + ["".join(rng.choice(req_alpha) for _ in range(4))
+                                       for _ in range(20000)]
+    toks = ["os_name", "'a'", "'1.0'", "==", ">=", "~=", "in", "not", " ", "(", ")", "and", "or",
+            "extra", "\t", "'1'", "==="]
+    markers = ["".join(c) for n in range(1, 5) for c in itertools.product(toks, repeat=n)]
+    envs = [pepgen.gen_env(rng) for _ in markers]
+    got = iter(run_oracle([{"op": "version", "s": v} for v in versions]
+                          + [{"op": "spec", "s": s, "v": v, "pre": p} for s, v, p in clauses]
+                          + [{"op": "req", "s": r} for r in reqs]
+                          + [{"op": "marker", "s": m, "env": e} for m, e in zip(markers, envs)]))
+    take = lambda n: [next(got) for _ in range(n)]  # noqa: E731
+    compare("short version", versions, [py_version(v) for v in versions], take(len(versions)),
+            ["ok", "str", "public", "base", "epoch", "release", "pre", "post", "dev", "local"])
+    compare("short specifier", clauses, [py_spec(*c) for c in clauses], take(len(clauses)),
+            ["ok", "str", "len", "contains"])
+    compare("short requirement", reqs, [py_req(r) for r in reqs], take(len(reqs)),
+            ["ok", "str", "name", "normalized", "extras", "spec", "url", "marker"])
+    inputs = list(zip(markers, envs))
+    compare("token marker", inputs, [py_marker(m, e) for m, e in inputs], take(len(inputs)),
+            ["ok", "str", "eval"])
