@@ -26,6 +26,8 @@ static bool is_name_sep(char c)
 char *name_normalize(const char *name)
 {
     /* re.sub(r"[-_.]+", "-", name).lower() */
+    if (!name)
+        return xstrdup("");
     pyti_buf sub = PYTI_BUF_INIT;
     for (const char *p = name; *p;) {
         if (is_name_sep(*p)) {

@@ -302,7 +302,7 @@ static bool spec_hint(const pep508_tok *t, size_t last_clause, pyti_error *err)
         if (t->n - t->pos < len || memcmp(t->s + t->pos, ops[k], len) != 0)
             continue;
         size_t q = pyu_skip_space(t->s, t->n, t->pos + len);
-        if (k == 1)
+        if (strcmp(ops[k], "~=") == 0)
             pep508_error(t, q, err,
                          "expected a version with at least two release numbers after '~='");
         else
@@ -312,9 +312,11 @@ static bool spec_hint(const pep508_tok *t, size_t last_clause, pyti_error *err)
     if (last_clause != (size_t)-1 && t->pos < t->n && t->s[t->pos] == '+') {
         const char *c = t->s + last_clause;
         bool eq = (c[0] == '=' || c[0] == '!') && c[1] == '=';
-        pep508_error(t, t->pos, err, eq ? "a local version cannot follow a '.*' wildcard"
-                                        : "local versions ('+...') are only allowed with == "
-                                          "and !=");
+        bool wildcard = t->pos >= 2 && t->s[t->pos - 1] == '*' && t->s[t->pos - 2] == '.';
+        pep508_error(t, t->pos, err,
+                     !eq        ? "local versions ('+...') are only allowed with == and !="
+                     : wildcard ? "a local version cannot follow a '.*' wildcard"
+                                : "expected a local label of letters and digits after '+'");
         return true;
     }
     if (last_clause != (size_t)-1 && t->pos + 1 < t->n && t->s[t->pos] == '.' &&

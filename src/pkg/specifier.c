@@ -150,10 +150,12 @@ pyti_status spec_clause_parse(const char *s, size_t n, spec_clause *out, pyti_er
         const char *what = "unexpected text after the version";
         if (op == SPEC_ARBITRARY)
             what = "unexpected character in the '===' operand";
-        else if (s[after] == '+' && op != SPEC_EQ && op != SPEC_NE)
+        else if (s[after] == '+' && op != SPEC_EQ && op != SPEC_NE && end == after)
             what = "local versions ('+...') are only allowed with == and !=";
-        else if (s[after] == '+')
+        else if (s[after] == '+' && after >= 2 && s[after - 1] == '*')
             what = "a local version cannot follow a '.*' wildcard";
+        else if (s[after] == '+' && end == after && !memchr(s + vstart, '+', end - vstart))
+            what = "expected a local label of letters and digits after '+'";
         else if (after + 1 < n && s[after] == '.' && s[after + 1] == '*')
             what = op == SPEC_EQ || op == SPEC_NE
                        ? "'.*' is only allowed right after the release numbers"
