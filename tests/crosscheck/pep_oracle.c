@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "common/strv.h"
 #include "pkg/marker.h"
 #include "pkg/name.h"
@@ -32,10 +33,7 @@
 
 static json_t *jstr(const char *s)
 {
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    return j ? j : json_string("<invalid utf-8>");
+    return json_text(s); /* NULL gives null */
 }
 
 static json_t *jstrv(const pyti_strv *v)
