@@ -6,6 +6,7 @@ that near-misses and invalid inputs are well represented).
 Everything here is a pure function of the seed; the same cases come out on
 every run."""
 import random
+import re
 
 WS = ["", "", "", "", " ", "  ", "\t", "\n", "\u3000", "\x0c", " \x1f", "\u00a0", "\u2003"]
 SEPS = ["", "", "", ".", "-", "_"]
@@ -221,7 +222,6 @@ def gen_spec_cases(seed, count):
         # Test versions near the ones the set names.
         r = rng.random()
         if r < 0.5:
-            import re
             found = re.findall(r"[0-9][0-9.!]*", s)
             base = rng.choice(found).strip(".!") if found else "1.0"
             base = base or "1"
