@@ -60,6 +60,50 @@ static const cli_command commands[] = {
      "\n"
      "options:\n"
      "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"},
+    {"resolve", cmd_resolve, "pyti resolve REQUIREMENT... [OPTIONS]",
+     "resolve requirements against package indexes, without running package code",
+     "Finds one version of every project needed by the REQUIREMENTs (PEP 508:\n"
+     "extras, specifiers, markers) for the target Python, as pip would, and\n"
+     "prints them as name==version lines sorted by name. Metadata comes from\n"
+     "PEP 658 files, wheels, or sdists with static metadata (PEP 643); nothing\n"
+     "is built or run. Downloads are verified against the index's hashes and\n"
+     "cached in $XDG_CACHE_HOME/pyti.\n"
+     "\n"
+     "options:\n"
+     "  -i, --index-url URL        main index (default [index] url, else PyPI)\n"
+     "      --extra-index-url URL  another index (repeatable)\n"
+     "      --python X.Y[.Z]       target Python (default 3.11.2, Debian 12's)\n"
+     "      --pre                  allow pre-releases\n"
+     "  -r, --requirement FILE     read requirements from FILE (repeatable)\n"
+     "  -j, --json FILE            write the resolution with files, URLs and\n"
+     "                             hashes to FILE ('-' for stdout)\n"
+     "      --download DIR         also download the chosen files into DIR\n"
+     "      --offline              use only the cache, never the network\n"
+     "      --no-cache             neither read nor write the cache\n"
+     "      --config FILE          settings file\n"
+     "\n"
+     "exit codes: 0 resolved, 1 no resolution (a conflict, or an sdist that\n"
+     "needs a PEP 517 metadata build), 2 usage error or rejected input (bad\n"
+     "requirement, hash mismatch), 3 network or pyti failure.\n"},
+    {"index", cmd_index, "pyti index serve DIR [OPTIONS] | pyti index tags [--python X.Y]",
+     "serve a directory as a package index; show wheel tags",
+     "`pyti index serve DIR` serves the distributions found in DIR (three levels\n"
+     "deep) as a PEP 503 / PEP 691 simple index at http://ADDR:PORT/simple/\n"
+     "(HTML or JSON by content negotiation), with sha256 hashes,\n"
+     "requires-python, PEP 658 metadata files, PEP 700 versions, sizes and\n"
+     "upload times. A file FILE.yanked next to a distribution yanks it (its\n"
+     "text is the reason). It prints one line \"serving DIR (...) at URL\" and\n"
+     "runs until SIGINT or SIGTERM; SIGHUP rescans DIR.\n"
+     "\n"
+     "serve options:\n"
+     "  -l, --listen ADDR:PORT  where to listen (default 127.0.0.1:8000; port 0\n"
+     "                          picks a free port)\n"
+     "      --no-metadata       do not offer PEP 658 metadata files\n"
+     "      --threads N         worker threads (default 4)\n"
+     "      --log               one line per request on stderr\n"
+     "\n"
+     "`pyti index tags [--python X.Y]` prints the wheel tags the target Python\n"
+     "supports, most preferred first (as packaging.tags.sys_tags orders them).\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };
