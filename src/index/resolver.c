@@ -107,7 +107,9 @@ struct rv_req {
     pyti_specset *spec;
     rv_cand *cand;
     char *text;
-    bool pinned, pre_ok, has_specs;
+    bool pinned;    /* an operator starting with "==" (pip's preference) */
+    bool exact;     /* "===", or "==" without ".*" (PEP 592 yanked rule) */
+    bool pre_ok, has_specs;
 };
 
 typedef struct rv_info {
@@ -324,6 +326,8 @@ static void req_flags(rv_req *r)
         clause_op(c, op);
         if (strncmp(op, "==", 2) == 0)
             r->pinned = true;
+        if (strcmp(op, "===") == 0 || (strcmp(op, "==") == 0 && !str_endswith(c, ".*")))
+            r->exact = true;
         if (clause_names_pre(c))
             r->pre_ok = true;
     }
@@ -960,7 +964,7 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
             continue;
         has_specs |= r->has_specs;
         pre_ok |= r->pre_ok;
-        pinned |= r->pinned;
+        pinned |= r->exact;
     }
     bool *pass = xcalloc(p->nlinks + 1, sizeof *pass);
     bool any_final = false;
