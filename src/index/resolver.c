@@ -38,154 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PYTHON_IDENT "<Python from Requires-Python>"
-
-typedef struct rv_ctx rv_ctx;
-typedef struct rv_ident rv_ident;
-typedef struct rv_cand rv_cand;
-typedef struct rv_req rv_req;
-typedef struct rv_link rv_link;
-typedef struct rv_project rv_project;
-
-enum { META_UNKNOWN, META_OK, META_BAD };
-enum { REQ_SPEC, REQ_EXPLICIT, REQ_PYTHON, REQ_UNSAT };
-
-struct rv_project {
-    char *name;
-    bool loaded;
-    const pyti_dist_file *files;
-    size_t nfiles;
-    rv_link **links; /* candidate files, best first (pip's sort, reversed) */
-    size_t nlinks;
-    pyti_strv skipped; /* "2.0 (requires Python >=3.12)" for messages */
-};
-
-struct rv_link {
-    rv_project *proj;
-    size_t file;
-    pyti_version *version;
-    bool yanked, pre;
-    long pri;
-    bool has_build;
-    unsigned long long build_num;
-    char *build_rest;
-    size_t order;
-    int meta_state;
-    pyti_dist_metadata meta;
-    pyti_requirement **reqs;
-    size_t nreqs;
-    pyti_specset *requires_python;
-    pyti_strv extras; /* normalised Provides-Extra */
-    rv_cand *base;
-    rv_cand **xcands;
-    size_t nx;
-};
-
-struct rv_ident {
-    size_t idx;
-    char *str;
-    rv_project *proj;
-    pyti_strv extras;
-    rv_ident *base;
-    bool python;
-    double depth;    /* pip's _known_depths */
-    double requested; /* order among the user's requirements, or inf */
-};
-
-struct rv_cand {
-    rv_ident *id;
-    rv_link *link;   /* NULL for the Python candidate */
-    rv_cand *base;   /* extras candidates: the base candidate */
-    bool deps_done;
-    rv_req **deps;
-    size_t ndeps;
-};
-
-struct rv_req {
-    int kind;
-    rv_ident *id;
-    pyti_specset *spec;
-    rv_cand *cand;
-    char *text;
-    bool pinned;    /* an operator starting with "==" (pip's preference) */
-    bool exact;     /* "===", or "==" without ".*" (PEP 592 yanked rule) */
-    bool pre_ok, has_specs;
-};
-
-typedef struct rv_info {
-    rv_req *req;
-    rv_cand *parent;
-} rv_info;
-
-typedef struct rv_crit {
-    unsigned refs;
-    rv_ident *id;
-    rv_info *info;
-    size_t ninfo;
-    rv_cand **incompat;
-    size_t nincompat;
-    bool explicit_mode;
-    rv_cand **expl;
-    size_t nexpl;
-    rv_link **found;
-    size_t nfound;
-} rv_crit;
-
-typedef struct rv_table {
-    rv_crit **items;
-    size_t n, cap;
-    long *pos;
-    size_t npos;
-} rv_table;
-
-typedef struct rv_state {
-    rv_table crit;
-    rv_ident **map_id;
-    rv_cand **map_cand;
-    size_t nmap, capmap;
-    rv_info *causes;
-    size_t ncauses;
-} rv_state;
-
-struct rv_ctx {
-    const pyti_provider *p;
-    const pyti_target *t;
-    pyti_resolve_options o;
-    pyti_version *pyver;
-    char pyfull[32];
-    char pyshort[16];
-    pyti_hmap projects;
-    rv_project **projv;
-    size_t nproj, capproj;
-    pyti_hmap idents;
-    rv_ident **idv;
-    size_t nid, capid;
-    rv_ident *python;
-    rv_cand *pycand;
-    rv_req **reqv; /* every requirement made, for freeing */
-    size_t nreq, capreq;
-    rv_link **linkv;
-    size_t nlink, caplink;
-    rv_cand **candv;
-    size_t ncand, capcand;
-    rv_state **states;
-    size_t nstates, capstates;
-    /* fatal: the provider failed (error) or an sdist needs a build */
-    bool fatal;
-    pyti_status fatal_code;
-    pyti_error fatal_err;
-    rv_link *needs_build;
-    pyti_resolution *out;
-};
-
-#define PUSH(arr, n, cap, v)                                         \
-    do {                                                             \
-        if ((n) == (cap)) {                                          \
-            (cap) = (cap) ? (cap) * 2 : 8;                           \
-            (arr) = xreallocarray((arr), (cap), sizeof *(arr));      \
-        }                                                            \
-        (arr)[(n)++] = (v);                                          \
-    } while (0)
+#include "index/resolver_internal.h"
 
 /* ---- small helpers ---- */
 
@@ -270,7 +123,7 @@ const char *resolve_outcome_name(pyti_resolve_outcome o)
     return "?";
 }
 
-static void set_fatal(rv_ctx *x, const pyti_error *e)
+void rv_set_fatal(rv_ctx *x, const pyti_error *e)
 {
     if (x->fatal)
         return;
@@ -336,7 +189,7 @@ static void req_flags(rv_req *r)
 /* ---- projects and their candidate files (pip's LinkEvaluator and
  *      CandidateEvaluator) ---- */
 
-static rv_project *project_get(rv_ctx *x, const char *name)
+rv_project *rv_project_get(rv_ctx *x, const char *name)
 {
     rv_project *p = hmap_get(&x->projects, name);
     if (!p) {
@@ -455,7 +308,7 @@ static bool py_suffix_ok(rv_ctx *x, char *version)
     return true;
 }
 
-static bool project_load(rv_ctx *x, rv_project *p)
+bool rv_project_load(rv_ctx *x, rv_project *p)
 {
     if (p->loaded)
         return true;
@@ -463,7 +316,7 @@ static bool project_load(rv_ctx *x, rv_project *p)
     const pyti_dist_file *files = NULL;
     size_t nfiles = 0;
     if (x->p->list_files(x->p->ctx, p->name, &files, &nfiles, &e) != PYTI_OK) {
-        set_fatal(x, &e);
+        rv_set_fatal(x, &e);
         return false;
     }
     p->loaded = true;
@@ -560,7 +413,7 @@ static bool project_load(rv_ctx *x, rv_project *p)
 /* Reads the metadata of a link's file once: META_OK or META_BAD (pip's
  * "build failure": unreadable, or name/version not those of the file).
  * Sets x->fatal when the provider fails or a build is needed. */
-static int link_meta(rv_ctx *x, rv_link *l)
+int rv_link_meta(rv_ctx *x, rv_link *l)
 {
     if (l->meta_state != META_UNKNOWN)
         return l->meta_state;
@@ -569,7 +422,7 @@ static int link_meta(rv_ctx *x, rv_link *l)
     bool needs_build = false;
     x->out->metadata_reads++;
     if (x->p->get_metadata(x->p->ctx, l->proj->name, f, &l->meta, &needs_build, &e) != PYTI_OK) {
-        set_fatal(x, &e);
+        rv_set_fatal(x, &e);
         return META_UNKNOWN;
     }
     if (needs_build) {
@@ -623,7 +476,7 @@ static int link_meta(rv_ctx *x, rv_link *l)
 
 /* ---- identifiers, candidates, requirements ---- */
 
-static rv_ident *ident_get(rv_ctx *x, const char *name, const pyti_strv *extras_in)
+rv_ident *rv_ident_get(rv_ctx *x, const char *name, const pyti_strv *extras_in)
 {
     pyti_strv extras = PYTI_STRV_INIT;
     if (extras_in)
@@ -654,11 +507,11 @@ static rv_ident *ident_get(rv_ctx *x, const char *name, const pyti_strv *extras_
     id->extras = extras;
     id->depth = INFINITY;
     id->requested = INFINITY;
-    id->proj = project_get(x, name);
+    id->proj = rv_project_get(x, name);
     hmap_put(&x->idents, key, id);
     PUSH(x->idv, x->nid, x->capid, id);
     if (extras.len)
-        id->base = ident_get(x, name, NULL);
+        id->base = rv_ident_get(x, name, NULL);
     return id;
 }
 
@@ -673,9 +526,9 @@ static rv_req *req_new(rv_ctx *x, int kind, rv_ident *id)
 
 /* A specifier requirement from a parsed PEP 508 requirement (or an
  * unsatisfiable one for a direct URL, which pyti does not fetch). */
-static rv_req *req_from(rv_ctx *x, const pyti_requirement *pr)
+rv_req *rv_req_from(rv_ctx *x, const pyti_requirement *pr)
 {
-    rv_ident *id = ident_get(x, pr->normalized, &pr->extras);
+    rv_ident *id = rv_ident_get(x, pr->normalized, &pr->extras);
     rv_req *r = req_new(x, pr->url ? REQ_UNSAT : REQ_SPEC, id);
     r->spec = specset_copy(pr->spec);
     char *s = specset_to_string(pr->spec);
@@ -699,7 +552,7 @@ static rv_cand *cand_new(rv_ctx *x, rv_ident *id, rv_link *l, rv_cand *base)
 }
 
 /* The candidate of identifier id for link l (metadata must be OK). */
-static rv_cand *cand_for(rv_ctx *x, rv_link *l, rv_ident *id)
+rv_cand *rv_cand_for(rv_ctx *x, rv_link *l, rv_ident *id)
 {
     if (!l->base)
         l->base = cand_new(x, id->base ? id->base : id, l, NULL);
@@ -714,7 +567,7 @@ static rv_cand *cand_for(rv_ctx *x, rv_link *l, rv_ident *id)
     return c;
 }
 
-static const pyti_version *cand_version(rv_ctx *x, const rv_cand *c)
+const pyti_version *rv_cand_version(rv_ctx *x, const rv_cand *c)
 {
     return c->link ? c->link->version : x->pyver;
 }
@@ -740,7 +593,7 @@ static int eval_marker(rv_ctx *x, const pyti_requirement *r, const char *extra)
  * Requires-Python; extras candidate: its exact base first, then every
  * Requires-Dist without a marker or whose marker holds for one of the
  * requested extras the distribution provides). */
-static void cand_deps(rv_ctx *x, rv_cand *c)
+void rv_cand_deps(rv_ctx *x, rv_cand *c)
 {
     if (c->deps_done || !c->link)
         return;
@@ -777,7 +630,7 @@ static void cand_deps(rv_ctx *x, rv_cand *c)
                 use = eval_marker(x, pr, valid.items[k]) == 1;
         }
         if (use)
-            PUSH(c->deps, c->ndeps, cap, req_from(x, pr));
+            PUSH(c->deps, c->ndeps, cap, rv_req_from(x, pr));
     }
     strv_free(&valid);
     if (!c->base && l->requires_python) {
@@ -802,12 +655,12 @@ static void cand_deps(rv_ctx *x, rv_cand *c)
     }
 }
 
-static bool satisfied(rv_ctx *x, const rv_req *r, const rv_cand *c)
+bool rv_satisfied(rv_ctx *x, const rv_req *r, const rv_cand *c)
 {
     switch (r->kind) {
     case REQ_SPEC:
     case REQ_PYTHON:
-        return specset_contains(r->spec, cand_version(x, c), 1);
+        return specset_contains(r->spec, rv_cand_version(x, c), 1);
     case REQ_EXPLICIT:
         return r->cand == c;
     default:
@@ -898,13 +751,13 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
         /* Each satisfied Requires-Python offers the target Python. */
         bool any = false;
         for (size_t i = 0; i < c->ninfo; i++)
-            if (satisfied(x, c->info[i].req, x->pycand))
+            if (rv_satisfied(x, c->info[i].req, x->pycand))
                 any = true;
         c->explicit_mode = true;
         if (!any || in_list(c->incompat, c->nincompat, x->pycand))
             return;
         for (size_t i = 0; i < c->ninfo; i++)
-            if (!satisfied(x, c->info[i].req, x->pycand))
+            if (!rv_satisfied(x, c->info[i].req, x->pycand))
                 return;
         PUSH(c->expl, c->nexpl, cap, x->pycand);
         return;
@@ -928,7 +781,7 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
             rv_req *r = bc->info[i].req;
             if (r->kind != REQ_EXPLICIT)
                 continue;
-            rv_cand *ec = cand_for(x, r->cand->link, id);
+            rv_cand *ec = rv_cand_for(x, r->cand->link, id);
             if (!in_list(ex, nex, ec))
                 PUSH(ex, nex, capex, ec);
         }
@@ -941,7 +794,7 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
                 continue;
             bool ok = true;
             for (size_t k = 0; k < c->ninfo && ok; k++)
-                ok = satisfied(x, c->info[k].req, cand);
+                ok = rv_satisfied(x, c->info[k].req, cand);
             if (ok)
                 PUSH(c->expl, c->nexpl, cap, cand);
         }
@@ -950,7 +803,7 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
     }
     free(ex);
     c->explicit_mode = false;
-    if (!any_spec || !id->proj || !project_load(x, id->proj))
+    if (!any_spec || !id->proj || !rv_project_load(x, id->proj))
         return;
     rv_project *p = id->proj;
     /* The merged SpecifierSet's filter (packaging 21.3, as pip vendors
@@ -1021,13 +874,13 @@ static rv_cand *crit_next(rv_ctx *x, rv_iter *it)
         rv_link *l = c->found[it->i++];
         if (it->last && version_compare(it->last, l->version) == 0)
             continue;
-        int m = link_meta(x, l);
+        int m = rv_link_meta(x, l);
         if (x->fatal)
             return NULL;
         if (m != META_OK)
             continue;
         it->last = l->version;
-        rv_cand *cand = cand_for(x, l, c->id);
+        rv_cand *cand = rv_cand_for(x, l, c->id);
         if (in_list(c->incompat, c->nincompat, cand))
             continue;
         return cand;
@@ -1152,7 +1005,7 @@ static bool pin_satisfying(rv_ctx *x, const rv_state *s, const rv_crit *c)
     if (!pin)
         return false;
     for (size_t i = 0; i < c->ninfo; i++)
-        if (!satisfied(x, c->info[i].req, pin))
+        if (!rv_satisfied(x, c->info[i].req, pin))
             return false;
     return true;
 }
@@ -1249,7 +1102,7 @@ static bool attempt_pin(rv_ctx *x, rv_ident *id, causes *cs)
     rv_cand *cand;
     bool pinned = false;
     while ((cand = crit_next(x, &it))) {
-        cand_deps(x, cand);
+        rv_cand_deps(x, cand);
         rv_table nt;
         table_copy(&nt, &s->crit);
         bool ok = true;
@@ -1370,7 +1223,7 @@ static void explain_conflict(rv_ctx *x, const rv_info *cs, size_t n)
     /* Requires-Python first: that is what pip reports too. */
     bool python = false;
     for (size_t i = 0; i < n; i++) {
-        if (cs[i].req->kind != REQ_PYTHON || satisfied(x, cs[i].req, x->pycand))
+        if (cs[i].req->kind != REQ_PYTHON || rv_satisfied(x, cs[i].req, x->pycand))
             continue;
         char *who = cand_desc(x, cs[i].parent);
         char *spec = specset_to_string(cs[i].req->spec);
@@ -1626,7 +1479,11 @@ pyti_status resolve_requirements(const pyti_provider *provider, const pyti_targe
     if (opts)
         x.o = *opts;
     if (!x.o.max_rounds)
-        x.o.max_rounds = 2000000;
+        x.o.max_rounds = 200000;
+    if (!x.o.max_steps)
+        x.o.max_steps = 5000000;
+    rv_req **roots = NULL;
+    size_t nroots = 0, caproots = 0;
     x.out = out;
     target_python_full(target, x.pyfull, sizeof x.pyfull);
     snprintf(x.pyshort, sizeof x.pyshort, "%u.%u", target->py_major, target->py_minor);
@@ -1669,8 +1526,9 @@ pyti_status resolve_requirements(const pyti_provider *provider, const pyti_targe
             requirement_free(pr);
             continue;
         }
-        rv_req *r = req_from(&x, pr);
+        rv_req *r = rv_req_from(&x, pr);
         requirement_free(pr);
+        PUSH(roots, nroots, caproots, r);
         if (isinf(r->id->requested))
             r->id->requested = (double)i;
         rv_info *conf = NULL;
@@ -1737,11 +1595,20 @@ pyti_status resolve_requirements(const pyti_provider *provider, const pyti_targe
             push_state(&x, state_copy(top(&x)));
         }
     }
-    out->outcome = PYTI_RESOLVE_TOO_DEEP;
-    out->explanation = xasprintf("gave up after %lu rounds of resolution (the dependencies "
-                                 "are too complex to explore)",
-                                 x.o.max_rounds);
+    if (x.o.no_fallback) {
+        out->outcome = PYTI_RESOLVE_TOO_DEEP;
+        out->explanation = xasprintf("gave up after %lu rounds of resolution (the "
+                                     "dependencies are too complex to explore)",
+                                     x.o.max_rounds);
+        goto done;
+    }
+    log_info("pip's algorithm did not finish in %lu rounds; solving with PubGrub",
+             x.o.max_rounds);
+    out->fallback = true;
+    if (!rv_pubgrub(&x, roots, nroots, x.o.max_steps))
+        st = finish_fatal(&x, err);
 done:
+    free(roots);
     ctx_free(&x);
     return st;
 }
@@ -1782,6 +1649,7 @@ json_t *resolution_to_json(const pyti_resolution *r)
 {
     json_t *j = json_object();
     json_object_set_new(j, "outcome", json_string(resolve_outcome_name(r->outcome)));
+    json_object_set_new(j, "algorithm", json_string(r->fallback ? "pubgrub" : "pip"));
     json_t *pins = json_array();
     for (size_t i = 0; i < r->npins; i++) {
         const pyti_pin *p = &r->pins[i];

@@ -17,7 +17,14 @@
  * first, pinned requirements, causes of the last backtrack, depth, request
  * order, constrained before free, name). Following pip step by step is
  * what makes pyti's answers agree with pip's, including which solution is
- * found when several exist. Conflicts are explained in plain words. */
+ * found when several exist. Conflicts are explained in plain words.
+ *
+ * pip's backtracking forgets what it learnt when it steps back, so some
+ * cases take it exponentially long (pip gives up after 2,000,000 rounds,
+ * hours later). When pyti's run of the same algorithm passes max_rounds,
+ * it solves the problem again with PubGrub (conflict-driven, learning
+ * incompatibilities), which finishes on such cases; the result is then
+ * marked as coming from the fallback (pip has no answer to agree with). */
 #ifndef PYTI_RESOLVER_H
 #define PYTI_RESOLVER_H
 
@@ -81,7 +88,13 @@ typedef struct pyti_provider {
 
 typedef struct pyti_resolve_options {
     bool allow_prereleases;    /* pip's --pre */
-    unsigned long max_rounds;  /* 0: 2,000,000, as pip 23.0.1 */
+    /* Rounds of pip's algorithm before switching to the fallback (0:
+     * 200,000 — about a second here, and more than pip gets through in
+     * minutes); with no_fallback the resolution then stops as "too deep",
+     * as pip does after its 2,000,000 rounds. */
+    unsigned long max_rounds;
+    bool no_fallback;
+    unsigned long max_steps;   /* of the fallback (0: 5,000,000) */
 } pyti_resolve_options;
 
 typedef enum pyti_resolve_outcome {
@@ -112,6 +125,8 @@ typedef struct pyti_resolution {
     char *build_version;
     pyti_dist_file build_file;
     unsigned long rounds, backtracks, metadata_reads, projects;
+    bool fallback;           /* pip's algorithm ran out of rounds; the result
+                                comes from the PubGrub fallback */
 } pyti_resolution;
 
 void resolution_free(pyti_resolution *r);
