@@ -401,12 +401,11 @@ bool rv_project_load(rv_ctx *x, rv_project *p)
         l->build_rest = brest;
         l->order = p->nlinks;
         PUSH(x->linkv, x->nlink, x->caplink, l);
-        size_t cap = p->nlinks;
-        (void)cap;
         p->links = xreallocarray(p->links, p->nlinks + 1, sizeof *p->links);
         p->links[p->nlinks++] = l;
     }
-    qsort(p->links, p->nlinks, sizeof *p->links, link_sort_cmp);
+    if (p->nlinks)
+        qsort(p->links, p->nlinks, sizeof *p->links, link_sort_cmp);
     return true;
 }
 
@@ -1216,6 +1215,11 @@ static char *cand_desc(rv_ctx *x, const rv_cand *c)
     return s;
 }
 
+static int link_version_cmp(const void *a, const void *b)
+{
+    return version_compare((*(rv_link *const *)a)->version, (*(rv_link *const *)b)->version);
+}
+
 static void explain_conflict(rv_ctx *x, const rv_info *cs, size_t n)
 {
     pyti_resolution *out = x->out;
@@ -1269,17 +1273,30 @@ static void explain_conflict(rv_ctx *x, const rv_info *cs, size_t n)
             buf_printf(&b, "%s, but no version of %s satisfies it", lines.items[0],
                        id->base ? id->base->str : id->str);
             rv_project *p = id->proj;
-            if (p && p->loaded) {
+            if (p && p->loaded && !p->nfiles) {
+                buf_printf(&b, " (the index has no files for %s)", p->name);
+            } else if (p && p->loaded) {
+                /* Versions ascending, as pip lists them; a version whose
+                 * files are all yanked is marked. */
+                rv_link **ls = xmalloc((p->nlinks + 1) * sizeof *ls);
+                memcpy(ls, p->links, p->nlinks * sizeof *ls);
+                qsort(ls, p->nlinks, sizeof *ls, link_version_cmp);
                 pyti_strv vs = PYTI_STRV_INIT;
-                for (size_t i = 0; i < p->nlinks; i++) {
-                    char *v = version_to_string(p->links[i]->version);
-                    strv_push_unique(&vs, v);
+                for (size_t i = 0; i < p->nlinks;) {
+                    size_t j = i;
+                    bool all_yanked = true;
+                    while (j < p->nlinks && version_compare(ls[j]->version, ls[i]->version) == 0)
+                        all_yanked &= ls[j++]->yanked;
+                    char *v = version_to_string(ls[i]->version);
+                    strv_push_owned(&vs, all_yanked ? xasprintf("%s (yanked)", v) : xstrdup(v));
                     free(v);
+                    i = j;
                 }
+                free(ls);
                 if (vs.len) {
                     buf_puts(&b, " (available:");
-                    for (size_t i = vs.len; i-- > 0;)
-                        buf_printf(&b, " %s%s", vs.items[i], i ? "," : "");
+                    for (size_t i = 0; i < vs.len; i++)
+                        buf_printf(&b, " %s%s", vs.items[i], i + 1 < vs.len ? "," : "");
                     buf_puts(&b, ")");
                 } else {
                     buf_puts(&b, " (no usable files)");

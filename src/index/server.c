@@ -235,7 +235,8 @@ static sv_repo *repo_scan(const char *dir)
 {
     scan sc = {0};
     scan_dir(&sc, dir, 1);
-    qsort(sc.files, sc.n, sizeof *sc.files, file_order);
+    if (sc.n)
+        qsort(sc.files, sc.n, sizeof *sc.files, file_order);
     sv_repo *r = xcalloc(1, sizeof *r);
     r->refs = 1;
     r->files = sc.files;

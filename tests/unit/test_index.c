@@ -119,12 +119,12 @@ static int setup(void **state)
     fclose(fp);
     free(y);
     free(bar2);
-    mkdir(path_join(dist_dir, "sub"), 0755);
     char *sub = path_join(dist_dir, "sub");
+    mkdir(sub, 0755);
     free_str(make_sdist(sub, "Baz_Qux", "1.0", "1.2", "Requires-Dist: foo"));
     free(sub);
-    t_write(dist_dir, "README.txt", "not a distribution");
-    t_write(dist_dir, "broken-1.0-py3-none-any.whl", "not a zip");
+    free(t_write(dist_dir, "README.txt", "not a distribution"));
+    free(t_write(dist_dir, "broken-1.0-py3-none-any.whl", "not a zip"));
 
     pyti_error err;
     pyti_server_options o = {.dir = dist_dir, .listen = "127.0.0.1:0", .threads = 2};
