@@ -578,8 +578,17 @@ static enum MHD_Result redirect(struct MHD_Connection *c, const char *to)
 static int choose_format(struct MHD_Connection *c)
 {
     const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    if (fmt && *fmt)
-        return server_negotiate(fmt);
+    if (fmt && *fmt) {
+        /* "+json" arrives as " json" when the client did not escape the
+         * '+' (query strings decode '+' as a space). */
+        char *f = xstrdup(fmt);
+        for (char *p = f; *p; p++)
+            if (*p == ' ')
+                *p = '+';
+        int r = server_negotiate(f);
+        free(f);
+        return r;
+    }
     return server_negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"));
 }
 
