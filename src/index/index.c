@@ -148,6 +148,15 @@ static pyti_status fetch_page(pyti_index *ix, size_t i, const char *project,
                               pyti_simple_project *page, bool *present, pyti_error *err)
 {
     char *url = url_join(ix->urls.items[i], project, true);
+    /* As pip does, a file: index directory is read through its
+     * index.html. */
+    char *scheme = url_scheme(url);
+    if (scheme && strcmp(scheme, "file") == 0) {
+        char *with = xasprintf("%sindex.html", url);
+        free(url);
+        url = with;
+    }
+    free(scheme);
     pyti_http_response r;
     pyti_status st = http_get_page(ix->http, url, SIMPLE_ACCEPT, &r, err);
     *present = false;
@@ -226,7 +235,7 @@ pyti_status index_download(pyti_index *ix, const pyti_dist_file *f, char **path,
 {
     pyti_hashes hs = {f->sha256, f->sha384, f->sha512};
     if (!hashes_any(&hs))
-        log_info("%s: the index gives no hash; the download cannot be verified", f->filename);
+        log_debug("%s: the index gives no hash; the download cannot be verified", f->filename);
     return http_fetch_file(ix->http, f->url, &hs, 0, path, sha256_out, err);
 }
 

@@ -264,3 +264,59 @@ def test_requirements_file_and_usage(pyti, served, tmp_path):
     cp = pyti("help", "resolve", check=0)
     for opt in ("--index-url", "--extra-index-url", "--python", "--json", "--offline"):
         assert opt in cp.stdout
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    """A forwarding HTTP proxy that remembers what it forwarded and the
+    User-Agent it was sent."""
+    seen = []
+
+    def do_GET(self):
+        import urllib.request
+        Proxy.seen.append((self.path, self.headers.get("User-Agent")))
+        req = urllib.request.Request(self.path, headers={
+            k: v for k, v in self.headers.items() if k.lower() in ("accept", "range")})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(req, timeout=30) as r:
+                body = r.read()
+                self.send_response(r.status)
+                for k in ("Content-Type", "X-PyPI-Last-Serial"):
+                    if r.headers.get(k):
+                        self.send_header(k, r.headers[k])
+        except urllib.error.HTTPError as e:
+            body = b""
+            self.send_response(e.code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_proxy_from_environment_and_user_agent(pyti, served, env):
+    import urllib.error  # noqa: F401
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Proxy)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        Proxy.seen = []
+        for k in ("no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY",
+                  "all_proxy"):
+            env.pop(k, None)
+        env["http_proxy"] = f"http://127.0.0.1:{srv.server_address[1]}"
+        cp = pyti("resolve", "--index-url", served.index, "syn-util", check=0)
+        assert lines(cp) == ["syn-util==2.0"]
+        paths = [p for p, _ in Proxy.seen]
+        assert any(p.endswith("/simple/syn-util/") for p in paths)
+        assert any(p.endswith(".metadata") for p in paths)
+        ua = {u for _, u in Proxy.seen}
+        assert len(ua) == 1 and ua.pop().startswith("pyti/0.1.0 (+https://")
+        # no_proxy is honoured too
+        Proxy.seen = []
+        env["no_proxy"] = "127.0.0.1"
+        pyti("resolve", "--index-url", served.index, "syn-lib", check=0)
+        assert Proxy.seen == []
+    finally:
+        srv.shutdown()
