@@ -351,16 +351,40 @@ static pyti_status transfer(pyti_http *h, const char *url, const char *accept, b
  * entry lost in a crash is simply fetched again; entries are verified
  * before they are written, and a torn file cannot appear under the final
  * name). */
+/* Creates the directory of path (the cache's directories are made on
+ * first use, not checked on every write). */
+static bool mkdir_up(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return true;
+    if (errno != ENOENT)
+        return false;
+    char *parent = path_dirname(dir);
+    bool ok = strcmp(parent, dir) != 0 && mkdir_up(parent);
+    free(parent);
+    return ok && (mkdir(dir, 0755) == 0 || errno == EEXIST);
+}
+
+static pyti_status make_parent(const char *path, pyti_error *err)
+{
+    /* Deepest first: in a warm cache only the last one or two levels are
+     * missing. */
+    char *dir = path_dirname(path);
+    pyti_status st = PYTI_OK;
+    if (!mkdir_up(dir))
+        st = pyti_error_errno(err, PYTI_ERR_IO, errno, "cache: cannot create %s", dir);
+    free(dir);
+    return st;
+}
+
 static pyti_status write_atomic(const char *path, const void *data, size_t len,
                                 pyti_error *err)
 {
-    char *dir = path_dirname(path);
-    pyti_status st = path_mkdirs(dir, 0755, err);
-    free(dir);
-    if (st != PYTI_OK)
-        return st;
+    pyti_status st = PYTI_OK;
     char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT && make_parent(path, err) == PYTI_OK)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         st = pyti_error_errno(err, PYTI_ERR_IO, errno, "cache: cannot create %s", tmp);
         free(tmp);
@@ -595,15 +619,14 @@ pyti_status http_fetch_file(pyti_http *h, const char *url, const pyti_hashes *ex
             return err ? err->code : PYTI_ERR_IO;
         base = h->tmp_dir;
     }
-    char *tmpdir = path_join(base, "files/tmp");
-    pyti_status st = path_mkdirs(tmpdir, 0755, err);
-    if (st != PYTI_OK) {
-        free(tmpdir);
-        return st;
-    }
-    char *tmp = xasprintf("%s/dl-XXXXXX", tmpdir);
-    free(tmpdir);
+    char *tmp = xasprintf("%s/files/tmp/dl-XXXXXX", base);
     int fd = mkostemp(tmp, O_CLOEXEC);
+    pyti_status st = PYTI_OK;
+    if (fd < 0 && errno == ENOENT && make_parent(tmp, err) == PYTI_OK) {
+        free(tmp);
+        tmp = xasprintf("%s/files/tmp/dl-XXXXXX", base);
+        fd = mkostemp(tmp, O_CLOEXEC);
+    }
     if (fd < 0) {
         st = pyti_error_errno(err, PYTI_ERR_IO, errno, "cache: cannot create %s", tmp);
         free(tmp);
@@ -637,10 +660,10 @@ pyti_status http_fetch_file(pyti_http *h, const char *url, const pyti_hashes *ex
         return st;
     }
     char *final = h->o.no_cache ? xasprintf("%s/files/sha256/%s", base, got) : content_path(h, got);
-    char *dir = path_dirname(final);
-    st = path_mkdirs(dir, 0755, err);
-    free(dir);
-    if (st == PYTI_OK && rename(tmp, final) != 0)
+    int rc = rename(tmp, final);
+    if (rc != 0 && errno == ENOENT && (st = make_parent(final, err)) == PYTI_OK)
+        rc = rename(tmp, final);
+    if (st == PYTI_OK && rc != 0)
         st = pyti_error_errno(err, PYTI_ERR_IO, errno, "cache: cannot rename %s", tmp);
     if (st != PYTI_OK) {
         unlink(tmp);

@@ -747,11 +747,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+    /* Answer on the second call: queueing a response on the first one
+     * (before MHD knows the request has no body) makes MHD close the
+     * connection, and clients would reconnect for every file. */
+    static int seen;
+    if (!*con_cls) {
+        *con_cls = &seen;
+        return MHD_YES;
+    }
     if (*upload_size) {
         *upload_size = 0;
         return MHD_YES;
     }
-    (void)con_cls;
     if (s->o.log_requests)
         log_error("index serve: %s %s", method, url);
     sv_repo *repo = repo_get(s);
