@@ -1,8 +1,11 @@
 /* fuzz_simple_html.c — libFuzzer target: the PEP 503 HTML parsers of
  * src/index/simpleapi.c (libxml2's recovering HTML parser, link
  * extraction, hash fragments, data-* attributes, <base>, relative URLs)
- * on arbitrary bytes. Any crash, leak or sanitizer report is a bug; every
+ * on arbitrary bytes, and the index server's Accept-header negotiation on
+ * the same text. Any crash, leak or sanitizer report is a bug; every
  * file kept must have a URL and a non-empty file name. */
+#include "common/xalloc.h"
+#include "index/server.h"
 #include "index/simpleapi.h"
 
 #include <stdint.h>
@@ -24,5 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pyti_simple_index ix;
     simple_parse_index((const char *)data, size, PYTI_PAGE_HTML, &ix, &err);
     simple_index_free(&ix);
+    if (size < 4096) {
+        char *accept = xstrndup((const char *)data, size);
+        int f = server_negotiate(accept);
+        if (f < 0 || f > 3)
+            abort();
+        free(accept);
+    }
     return 0;
 }
