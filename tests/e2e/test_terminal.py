@@ -6,7 +6,10 @@ import pty
 import subprocess
 
 import distbuild
-from conftest import pyti_bin
+
+
+def pyti_bin():
+    return os.environ.get("PYTI_BIN", str(distbuild.ROOT / "build" / "pyti"))
 
 
 def run_on_pty(args, env):
