@@ -2,12 +2,14 @@
  * the ordered set-up inside the new namespaces, then the command.
  *
  * Order matters and is the security argument:
- *   1. wait for the parent (uid/gid maps written, cgroup joined);
- *   2. new cgroup namespace (rooted at the run's cgroup), private mounts;
- *   3. clone the bind sources while the caller's access still applies;
- *   4. become the inside user, keeping the namespace's capabilities;
- *   5. hostname, loopback, the new root (pivot_root, old root detached);
- *   6. rlimits, then drop every capability, lock securebits,
+ *   1. wait for the parent (uid/gid maps written);
+ *   2. private mounts; clone the bind sources while the caller's access
+ *      still applies;
+ *   3. become the inside user, keeping the namespace's capabilities;
+ *   4. hostname, loopback, the new root (pivot_root, old root detached);
+ *   5. rlimits; wait until the parent has put us in the run's cgroup,
+ *      then a new cgroup namespace rooted there;
+ *   6. drop every capability, lock securebits,
  *      no_new_privs, not dumpable (the command cannot ptrace or
  *      /proc/1/mem its way into init);
  *   7. load the seccomp filter and pass its listener (and fds of the
@@ -143,8 +145,6 @@ void sb_child_main(sb_child_ctx *c)
     if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_GO)
         _exit(1);
 
-    if (unshare(CLONE_NEWCGROUP) != 0)
-        die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         die(c, (sb_fail(&m, errno, "making mounts private"), &m));
     if (sb_child_open_sources(c->plan, &m) != 0)
@@ -164,6 +164,13 @@ void sb_child_main(sb_child_ctx *c)
         die(c, &m);
     if (sb_child_set_rlimits(&c->spec->limits, c->cg, c->ids->root, &m) != 0)
         die(c, &m);
+    /* The parent moves us into the run's cgroup while we set up (a v1
+     * migration can wait for an RCU grace period); nothing of the command
+     * runs before it is done. Then the cgroup namespace is rooted there. */
+    if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_CGROUP)
+        _exit(1);
+    if (unshare(CLONE_NEWCGROUP) != 0)
+        die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (sb_child_drop_privileges(&m) != 0)
         die(c, &m);
     /* The uid change cleared the parent-death signal: set it again, then
@@ -183,7 +190,9 @@ void sb_child_main(sb_child_ctx *c)
 
     /* No controlling terminal for the command (TIOCSTI needs one too). */
     setsid();
-    pid_t cmd = fork();
+    /* vfork: no copy of pyti's page tables; the child only sets up its
+     * descriptors and execs (run_command is async-signal-safe). */
+    pid_t cmd = vfork();
     if (cmd < 0) {
         sb_fail(&m, errno, "fork of the command");
         die(c, &m);

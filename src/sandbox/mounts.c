@@ -12,8 +12,10 @@
  * created component by component with O_NOFOLLOW, so no symlink (planted
  * in a writable bind by an earlier task) is ever followed during setup. */
 #include "sandbox/sandbox_internal.h"
+#include "common/strv.h"
 #include "common/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -100,10 +102,54 @@ static void plan_file(sb_plan *plan, const char *dst, const char *text)
 static const char *const etc_entries[] = {
     "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
     "os-release", "debian_version", "mime.types", "protocols", "services", "ssl",
-    "ca-certificates", "ca-certificates.conf", "alternatives", "python3", "python3.11",
-    "python3.12", "python3.13", "gai.conf", "host.conf", "inputrc", "terminfo", "magic",
-    "magic.mime", "shells", "environment", NULL,
+    "alternatives", "python3", "python3.11", "python3.12", "python3.13", "gai.conf",
+    "host.conf", "inputrc", "magic", "magic.mime", "shells", NULL,
 };
+
+/* A small flat directory (python3.11/, ld.so.conf.d/) is copied rather
+ * than bound: every mount costs at set-up and again at tear-down. Returns
+ * false (bind it instead) for anything bigger or with subdirectories. */
+static bool plan_small_dir(sb_plan *plan, const char *host)
+{
+    DIR *d = opendir(host);
+    if (!d)
+        return false;
+    pyti_strv names = PYTI_STRV_INIT;
+    struct dirent *de;
+    bool ok = true;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (names.len >= 32 || (de->d_type != DT_REG && de->d_type != DT_LNK)) {
+            ok = false;
+            break;
+        }
+        strv_push(&names, de->d_name);
+    }
+    closedir(d);
+    if (ok) {
+        plan_add(plan, SB_OP_DIR, NULL, host);
+        for (size_t i = 0; i < names.len; i++) {
+            char *p = xasprintf("%s/%s", host, names.items[i]);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+                char link[PATH_MAX];
+                ssize_t n = readlink(p, link, sizeof link - 1);
+                if (n > 0) {
+                    link[n] = '\0';
+                    plan_add(plan, SB_OP_SYMLINK, link, p);
+                }
+            } else if (st.st_size <= 1024 * 1024) {
+                sb_op *op = plan_add(plan, SB_OP_COPY, p, p);
+                op->mode = 0644;
+                op->optional = true;
+            }
+            free(p);
+        }
+    }
+    strv_free(&names);
+    return ok;
+}
 
 static void plan_etc(sb_plan *plan, const char *hostname)
 {
@@ -132,9 +178,11 @@ static void plan_etc(sb_plan *plan, const char *hostname)
                     plan_add(plan, SB_OP_SYMLINK, link, host);
                 }
             } else if (S_ISDIR(st.st_mode)) {
-                sb_op *op = plan_add(plan, SB_OP_BIND, host, host);
-                op->ro = true;
-                op->optional = true;
+                if (!plan_small_dir(plan, host)) {
+                    sb_op *op = plan_add(plan, SB_OP_BIND, host, host);
+                    op->ro = true;
+                    op->optional = true;
+                }
             } else if (S_ISREG(st.st_mode) && st.st_size <= 4 * 1024 * 1024) {
                 sb_op *op = plan_add(plan, SB_OP_COPY, host, host);
                 op->mode = 0644;
@@ -490,6 +538,10 @@ static int apply_op(sb_op *op, int rootfd, const char *newroot, int *tmpfs_fds, 
                 return sb_fail(m, e, "making %s read-only", op->dst);
             return 0;
         }
+        /* Host-root files without permission bits for others are out of
+         * reach already (host root is unmapped inside): no mount needed. */
+        if (!(st.st_mode & (S_IROTH | S_IWOTH | S_IXOTH)))
+            return 0;
         if (S_ISDIR(st.st_mode)) {
             if (mount_tmpfs_at(full, 4096, 0555, MS_RDONLY | MS_NOEXEC) != 0)
                 return sb_fail(m, errno, "masking %s", op->dst);

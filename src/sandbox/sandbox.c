@@ -633,16 +633,13 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     fcntl(r.out.fd, F_SETFL, O_NONBLOCK);
     fcntl(r.err.fd, F_SETFL, O_NONBLOCK);
 
-    if ((st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK ||
-        (st = sb_userns_write_maps(r.pid, &ids, err)) != PYTI_OK) {
-        kill(r.pid, SIGKILL);
-        waitpid(r.pid, NULL, 0);
-        r.pid = -1;
-        goto out;
-    }
     char go = SB_MSG_GO;
-    if (write(r.sock, &go, 1) != 1) {
-        st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
+    if ((st = sb_userns_write_maps(r.pid, &ids, err)) != PYTI_OK ||
+        write(r.sock, &go, 1) != 1 ||
+        (st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK ||
+        (go = SB_MSG_CGROUP, write(r.sock, &go, 1) != 1)) {
+        if (st == PYTI_OK)
+            st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
         kill(r.pid, SIGKILL);
         waitpid(r.pid, NULL, 0);
         r.pid = -1;

@@ -246,7 +246,8 @@ typedef struct sb_child_ctx {
 } sb_child_ctx;
 
 /* Message tags on the parent/init socket. */
-#define SB_MSG_GO 'G'      /* parent -> init: maps written, cgroup joined */
+#define SB_MSG_GO 'G'      /* parent -> init: maps written */
+#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined */
 #define SB_MSG_READY 'R'   /* init -> parent: + fds [listener, tmpfs...] */
 #define SB_MSG_ERROR 'E'   /* init -> parent: + text */
 #define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
