@@ -20,7 +20,12 @@ enum { EXIT_SANDBOX_TIMEOUT = 124, EXIT_SANDBOX_LIMIT = 125 };
 
 static void print_event(void *user, const pyti_sandbox_event *ev)
 {
-    (void)user;
+    size_t *shown = user;
+    if (++*shown > 100) {
+        if (*shown == 101)
+            fprintf(stderr, "pyti: sandbox: more events not shown (see --json)\n");
+        return;
+    }
     fprintf(stderr, "pyti: sandbox: %s %s() by pid %d (%s)\n",
             strcmp(ev->action, "traced") == 0 ? "traced" : "denied", ev->syscall, (int)ev->pid,
             ev->comm);
@@ -82,7 +87,9 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
     spec.stdin_fd = 0;
     spec.stdout_tee_fd = 1;
     spec.stderr_tee_fd = 2;
+    size_t events_shown = 0;
     spec.on_event = g->quiet ? NULL : print_event;
+    spec.user = &events_shown;
 
     pyti_sandbox_mount *mounts = NULL;
     size_t n_mounts = 0;

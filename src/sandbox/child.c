@@ -135,12 +135,36 @@ __attribute__((noreturn)) static void run_command(sb_child_ctx *c)
     _exit(e == ENOENT ? 127 : 126);
 }
 
+/* Closes every descriptor init inherited from pyti (init never execs, so
+ * O_CLOEXEC does not help) except stdio and the ones it needs. */
+static void close_inherited(const sb_child_ctx *c)
+{
+    int keep[4] = {c->sock, c->stdin_fd, c->stdout_fd, c->stderr_fd};
+    /* sort the four (insertion sort) */
+    for (int i = 1; i < 4; i++)
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    unsigned from = 3;
+    for (int i = 0; i < 4; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if ((unsigned)keep[i] > from)
+            syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void sb_child_main(sb_child_ctx *c)
 {
     sb_msg m;
     memset(&m, 0, sizeof m);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 
+    close_inherited(c);
     char tag = 0;
     if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_GO)
         _exit(1);

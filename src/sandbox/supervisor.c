@@ -73,6 +73,10 @@ static void read_comm(pid_t pid, char *out, size_t size)
     }
     out[n] = '\0';
     out[strcspn(out, "\n")] = '\0';
+    /* The name is the package's choice (PR_SET_NAME): no control bytes. */
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 /* Reads clone3's clone_args.flags (the first field) from the caller. */
