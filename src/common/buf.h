@@ -21,7 +21,7 @@ void buf_append(pyti_buf *b, const void *data, size_t len);
 void buf_puts(pyti_buf *b, const char *s);
 void buf_putc(pyti_buf *b, char c);
 void buf_printf(pyti_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(pyti_buf *b, const char *fmt, va_list ap);
+void buf_vprintf(pyti_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Makes room for at least extra more bytes (plus the terminating NUL). */
 void buf_reserve(pyti_buf *b, size_t extra);
 /* Empties the buffer, keeping its memory. */

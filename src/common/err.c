@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+__attribute__((format(printf, 3, 0)))
 static void set_v(pyti_error *err, pyti_status code, const char *fmt, va_list ap)
 {
     err->code = code;

@@ -23,6 +23,7 @@ bool log_color_enabled(int fd)
     return isatty(fd);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void emit(pyti_log_level level, const char *fmt, va_list ap)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};

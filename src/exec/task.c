@@ -69,6 +69,7 @@ void task_log(pyti_task_ctx *ctx, const char *fmt, ...)
     buf_putc(&ctx->log, '\n');
 }
 
+__attribute__((format(printf, 3, 0)))
 static pyti_task_status set_reason(pyti_task_ctx *ctx, pyti_task_status st, const char *fmt,
                                    va_list ap)
 {
