@@ -3,12 +3,13 @@
  *
  * Order matters and is the security argument:
  *   1. wait for the parent (uid/gid maps written);
- *   2. private mounts; clone the bind sources while the caller's access
- *      still applies;
+ *   2. build the mount plan; private mounts; clone the bind sources while
+ *      the caller's access still applies;
  *   3. become the inside user, keeping the namespace's capabilities;
  *   4. hostname, loopback, the new root (pivot_root, old root detached);
- *   5. rlimits; wait until the parent has put us in the run's cgroup,
- *      then a new cgroup namespace rooted there;
+ *   5. rlimits; wait until the parent has put us in the run's cgroup
+ *      (the message carries the compiled seccomp program), then a new
+ *      cgroup namespace rooted there;
  *   6. drop every capability, lock securebits,
  *      no_new_privs, not dumpable (the command cannot ptrace or
  *      /proc/1/mem its way into init);
@@ -171,7 +172,13 @@ void sb_child_main(sb_child_ctx *c)
 
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         die(c, (sb_fail(&m, errno, "making mounts private"), &m));
-    if (sb_child_open_sources(c->plan, &m) != 0)
+    sb_plan plan;
+    pyti_error perr;
+    if (sb_plan_build(c->spec, c->spec->limits.disk_bytes, &plan, &perr) != PYTI_OK) {
+        snprintf(m.text, sizeof m.text, "%.500s", perr.msg);
+        die(c, &m);
+    }
+    if (sb_child_open_sources(&plan, &m) != 0)
         die(c, &m);
     if (sb_child_become_user(c->ids, &m) != 0)
         die(c, &m);
@@ -184,15 +191,21 @@ void sb_child_main(sb_child_ctx *c)
 
     int fds[SB_MAX_TMPFS + 1];
     size_t n_tmpfs = 0;
-    if (sb_child_build_root(c->plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
+    if (sb_child_build_root(&plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
         die(c, &m);
-    if (sb_child_set_rlimits(&c->spec->limits, c->cg, c->ids->root, &m) != 0)
+    if (sb_child_set_rlimits(&c->spec->limits, c->cgi, &m) != 0)
         die(c, &m);
     /* The parent moves us into the run's cgroup while we set up (a v1
      * migration can wait for an RCU grace period); nothing of the command
      * runs before it is done. Then the cgroup namespace is rooted there. */
-    if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_CGROUP)
+    static char msg[1 + BPF_MAXINSNS * sizeof(struct sock_filter)];
+    ssize_t n = recv(c->sock, msg, sizeof msg, 0);
+    if (n < 1 + (ssize_t)sizeof(struct sock_filter) || msg[0] != SB_MSG_CGROUP ||
+        (n - 1) % sizeof(struct sock_filter) != 0)
         _exit(1);
+    static struct sock_filter insns[BPF_MAXINSNS];
+    memcpy(insns, msg + 1, (size_t)n - 1);
+    sb_filter filter = {{(unsigned short)((size_t)(n - 1) / sizeof(struct sock_filter)), insns}};
     if (unshare(CLONE_NEWCGROUP) != 0)
         die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (sb_child_drop_privileges(&m) != 0)
@@ -205,7 +218,7 @@ void sb_child_main(sb_child_ctx *c)
         _exit(1);
     prctl(PR_SET_DUMPABLE, 0);
 
-    fds[0] = sb_child_load_filter(c->filter, &m);
+    fds[0] = sb_child_load_filter(&filter, &m);
     if (fds[0] < 0)
         die(c, &m);
     send_msg(c->sock, SB_MSG_READY, "", 0, fds, n_tmpfs + 1);

@@ -93,10 +93,8 @@ static int set_rlimit(int res, uint64_t v, const char *name, sb_msg *m)
     return 0;
 }
 
-int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup *cg, bool own_uid,
-                         sb_msg *m)
+int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *cg, sb_msg *m)
 {
-    (void)own_uid;
     /* No core files: they would land in the work dir or go to the host's
      * core_pattern handler. */
     if (set_rlimit(RLIMIT_CORE, 0, "RLIMIT_CORE", m) != 0)

@@ -387,6 +387,31 @@ static int open_capture(const char *path, pyti_error *err)
     return fd;
 }
 
+/* Bind sources must exist; nothing may be mounted over /proc. (Targets
+ * were checked by sandbox_spec_check.) */
+static pyti_status check_sources(const pyti_sandbox_spec *spec, pyti_error *err)
+{
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        const pyti_sandbox_mount *m = &spec->mounts[i];
+        char *t = sb_inside_path(m->target);
+        bool proc = t && strncmp(t, "/proc", 5) == 0 && (t[5] == '\0' || t[5] == '/');
+        free(t);
+        if (proc)
+            return pyti_error_set(err, PYTI_ERR_USAGE,
+                                  "sandbox mount %zu: nothing may be mounted over /proc", i + 1);
+        struct stat st;
+        if ((m->kind == SANDBOX_MOUNT_BIND || m->kind == SANDBOX_MOUNT_RO_BIND) &&
+            stat(m->source, &st) != 0)
+            return pyti_error_errno(err, PYTI_ERR_USAGE, errno, "sandbox mount source %s",
+                                    m->source);
+    }
+    struct stat st;
+    if (spec->home_source && (stat(spec->home_source, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return pyti_error_set(err, PYTI_ERR_USAGE, "sandbox: home %s is not a directory",
+                              spec->home_source);
+    return PYTI_OK;
+}
+
 static const sb_filter *default_filter(pyti_error *err)
 {
     static sb_filter f;
@@ -532,16 +557,6 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     if (sandbox_spec_check(spec, err) != PYTI_OK)
         return PYTI_ERR_USAGE;
 
-    const sb_filter *filter;
-    sb_filter own_filter = {0};
-    if (spec->trace_syscalls) {
-        if (sb_filter_build(spec->trace_syscalls, &own_filter, err) != PYTI_OK)
-            return err ? err->code : PYTI_ERR_INTERNAL;
-        filter = &own_filter;
-    } else if (!(filter = default_filter(err))) {
-        return PYTI_ERR_INTERNAL;
-    }
-
     run r;
     memset(&r, 0, sizeof r);
     r.spec = spec;
@@ -550,26 +565,28 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     r.pidfd = r.sock = -1;
     r.out = (stream){-1, -1, spec->stdout_tee_fd, &res->stdout_bytes};
     r.err = (stream){-1, -1, spec->stderr_tee_fd, &res->stderr_bytes};
-    sb_plan plan = {0};
+    sb_filter own_filter = {0};
     sb_ids ids;
     int pipes[2][2] = {{-1, -1}, {-1, -1}};
     int sv[2] = {-1, -1};
     pyti_status st = PYTI_OK;
 
-    if ((st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
+    /* Everything that can be the caller's mistake is checked before the
+     * clone; the mount plan itself is built by init (overlapping the
+     * parent's cgroup work below). */
+    if ((st = check_sources(spec, err)) != PYTI_OK)
         goto out;
     sb_ids_choose(spec, &ids);
-    r.disk_dirs = xcalloc(plan.n + 1, sizeof *r.disk_dirs);
-    for (size_t i = 0; i < plan.n; i++) {
-        const sb_op *op = &plan.ops[i];
-        if (op->kind == SB_OP_BIND && op->disk) {
-            r.disk_dirs[r.n_disk_dirs++] = op->src;
-            /* As root, the writable dirs are handed to the mapped uid. */
-            if (ids.root && (st = sb_chown_tree(op->src, ids.host_uid, ids.host_gid, err)) !=
-                                PYTI_OK)
-                goto out;
-        }
-    }
+    r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);
+    if (spec->home_source)
+        r.disk_dirs[r.n_disk_dirs++] = spec->home_source;
+    for (size_t i = 0; i < spec->n_mounts; i++)
+        if (spec->mounts[i].kind == SANDBOX_MOUNT_BIND)
+            r.disk_dirs[r.n_disk_dirs++] = spec->mounts[i].source;
+    /* As root, the writable dirs are handed to the mapped uid. */
+    for (size_t i = 0; ids.root && i < r.n_disk_dirs; i++)
+        if ((st = sb_chown_tree(r.disk_dirs[i], ids.host_uid, ids.host_gid, err)) != PYTI_OK)
+            goto out;
     if ((r.out.file = open_capture(spec->stdout_path, err)) < 0 && spec->stdout_path) {
         st = PYTI_ERR_IO;
         goto out;
@@ -583,16 +600,12 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: pipes");
         goto out;
     }
-    if ((st = sb_cgroup_create(&r.cg, &spec->limits, err)) != PYTI_OK)
-        goto out;
-    res->accounting = r.cg.version == 2 ? "cgroup v2" : r.cg.version == 1 ? "cgroup v1" : "rlimits";
+    const sb_cgroup_info *cgi = sb_cgroup_detect();
 
     sb_child_ctx ctx = {
         .spec = spec,
-        .plan = &plan,
         .ids = &ids,
-        .filter = filter,
-        .cg = &r.cg,
+        .cgi = cgi,
         .sock = sv[1],
         .stdin_fd = spec->stdin_fd,
         .stdout_fd = pipes[0][1],
@@ -633,17 +646,39 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     fcntl(r.out.fd, F_SETFL, O_NONBLOCK);
     fcntl(r.err.fd, F_SETFL, O_NONBLOCK);
 
+    /* Maps, then GO; while init sets up: the run's cgroup, moving init
+     * into it, compiling the filter; then CGROUP with the program. */
     char go = SB_MSG_GO;
-    if ((st = sb_userns_write_maps(r.pid, &ids, err)) != PYTI_OK ||
-        write(r.sock, &go, 1) != 1 ||
-        (st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK ||
-        (go = SB_MSG_CGROUP, write(r.sock, &go, 1) != 1)) {
-        if (st == PYTI_OK)
+    const sb_filter *filter = NULL;
+    if ((st = sb_userns_write_maps(r.pid, &ids, err)) != PYTI_OK)
+        goto fail_started;
+    if (write(r.sock, &go, 1) != 1) {
+        st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
+        goto fail_started;
+    }
+    if ((st = sb_cgroup_create(&r.cg, &spec->limits, err)) != PYTI_OK ||
+        (st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK)
+        goto fail_started;
+    res->accounting = r.cg.version == 2 ? "cgroup v2" : r.cg.version == 1 ? "cgroup v1" : "rlimits";
+    if (spec->trace_syscalls) {
+        if ((st = sb_filter_build(spec->trace_syscalls, &own_filter, err)) != PYTI_OK)
+            goto fail_started;
+        filter = &own_filter;
+    } else if (!(filter = default_filter(err))) {
+        st = PYTI_ERR_INTERNAL;
+        goto fail_started;
+    }
+    {
+        size_t plen = filter->prog.len * sizeof(struct sock_filter);
+        char *msg = xmalloc(1 + plen);
+        msg[0] = SB_MSG_CGROUP;
+        memcpy(msg + 1, filter->prog.filter, plen);
+        ssize_t w = send(r.sock, msg, 1 + plen, MSG_NOSIGNAL);
+        free(msg);
+        if (w != (ssize_t)(1 + plen)) {
             st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
-        kill(r.pid, SIGKILL);
-        waitpid(r.pid, NULL, 0);
-        r.pid = -1;
-        goto out;
+            goto fail_started;
+        }
     }
 
     watch(&r);
@@ -675,7 +710,16 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         }
     }
     finish_result(&r, &ru);
+    goto out;
 
+fail_started:
+    /* init never got to run the command: take it down, report pyti's error. */
+    kill(r.pid, SIGKILL);
+    waitpid(r.pid, NULL, 0);
+    r.pid = -1;
+    read_sock(&r); /* an earlier set-up error from init explains more */
+    if (r.setup_error[0])
+        st = pyti_error_set(err, PYTI_ERR_INTERNAL, "sandbox set-up failed: %s", r.setup_error);
 out:
     for (size_t i = 0; i < r.n_tmpfs; i++)
         close(r.tmpfs_fds[i]);
@@ -699,7 +743,6 @@ out:
     close_fd(&sv[0]);
     close_fd(&sv[1]);
     free(r.disk_dirs);
-    sb_plan_free(&plan);
     sb_filter_free(&own_filter);
     return st;
 }

@@ -216,9 +216,8 @@ void sb_cgroup_destroy(sb_cgroup *cg);
 
 /* ---- limits.c */
 
-/* Child: sets rlimits for lim; with_cgroups tells which are backstops. */
-int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup *cg, bool own_uid,
-                         sb_msg *m);
+/* Child: sets rlimits for lim; cg tells which are only backstops. */
+int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *cg, sb_msg *m);
 /* Parent: bytes used under path (st_blocks, plus 512 per entry), never
  * following symlinks nor crossing into other file systems. Returns false
  * if the tree could not be measured completely (too deep). */
@@ -231,13 +230,14 @@ void sb_probe_missing(const pyti_sandbox_probe *p, char *out, size_t size);
 
 /* ---- child.c */
 
-/* Everything the sandbox's init process needs, prepared by the parent. */
+/* Everything the sandbox's init process needs, prepared by the parent.
+ * The mount plan is built by init itself and the seccomp program arrives
+ * with SB_MSG_CGROUP: that work overlaps the parent's cgroup set-up
+ * instead of delaying the clone. */
 typedef struct sb_child_ctx {
     const pyti_sandbox_spec *spec;
-    sb_plan *plan;
     const sb_ids *ids;
-    const sb_filter *filter;
-    const sb_cgroup *cg;
+    const sb_cgroup_info *cgi;
     int sock;                /* SOCK_SEQPACKET to the parent */
     int stdin_fd, stdout_fd, stderr_fd;
     char *const *envp;
@@ -247,7 +247,7 @@ typedef struct sb_child_ctx {
 
 /* Message tags on the parent/init socket. */
 #define SB_MSG_GO 'G'      /* parent -> init: maps written */
-#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined */
+#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined; + the BPF program */
 #define SB_MSG_READY 'R'   /* init -> parent: + fds [listener, tmpfs...] */
 #define SB_MSG_ERROR 'E'   /* init -> parent: + text */
 #define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
