@@ -383,11 +383,12 @@ def test_sys_is_not_mounted(env):
 
 @modes()
 def test_fork_bomb(env, nobody):
-    r = attack(env, "forkbomb", opts=["--pids", "64", "--timeout", "60"], nobody=nobody)
+    r = attack(env, "forkbomb", opts=["--pids", "64", "--timeout", "5"], nobody=nobody)
     if r.result["accounting"] == "rlimits":
         # RLIMIT_NPROC stops it; without a cgroup counter pyti cannot see the
-        # refusals, so the bomb ends at the timeout or on its own.
-        assert r.rc in (0, 124), r
+        # refusals (weaker, documented), so the bomb ends at the timeout.
+        assert r.rc == 124, r
+        assert r.result["status"] == "timeout", r
         return
     assert r.rc == 125, r
     assert r.result["limit"] == "pids", r
@@ -396,9 +397,12 @@ def test_fork_bomb(env, nobody):
 
 @modes()
 def test_memory_bomb(env, nobody):
-    r = attack(env, "membomb", opts=["--memory", "64M", "--timeout", "60"], nobody=nobody)
+    r = attack(env, "membomb", opts=["--memory", "64M", "--timeout", "5"], nobody=nobody)
     if r.result["accounting"] == "rlimits":
-        assert r.rc in (124, 125) or r.result["signal"], r
+        # RLIMIT_AS refuses the allocations; nothing tells pyti (weaker,
+        # documented): the run ends at the timeout with little memory used.
+        assert r.rc == 124, r
+        assert r.result["peak_memory_bytes"] < 128 << 20, r
         return
     assert r.rc == 125, r
     assert r.result["limit"] == "memory", r
