@@ -106,6 +106,20 @@ static const cli_command commands[] = {
      "124 when pyti killed it at the timeout; 125 when pyti killed it at a limit\n"
      "(memory, pids, cpu, disk, output: named on stderr and in --json); 2 usage\n"
      "error; 3 pyti's own failure (including a host without full isolation).\n"},
+    {"wheelhouse", cmd_wheelhouse, "pyti wheelhouse [--dir DIR] [--site DIR] [--wheels DIR] [NAME...]",
+     "build the local wheelhouse of build backends from Debian's packages",
+     "Fills DIR (default $XDG_DATA_HOME/pyti/wheelhouse) with the wheels Debian\n"
+     "ships (--wheels, default /usr/share/python-wheels) and with the installed\n"
+     "pure-Python distributions NAME... (default: the PEP 517 build backends and\n"
+     "their dependencies) packed into wheels from --site (default\n"
+     "/usr/lib/python3/dist-packages). The sandboxed build task installs build\n"
+     "requirements from it, offline. Nothing is executed.\n"
+     "\n"
+     "options:\n"
+     "      --dir DIR      the wheelhouse\n"
+     "      --site DIR     where installed distributions are packed from\n"
+     "      --wheels DIR   where ready wheels are copied from\n"
+     "      --json         print a JSON summary\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -19,6 +19,7 @@ void buf_reserve(pyti_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = xreallocarray(b->data, cap, 1);
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a reserved empty buffer is still "" */
 }
 
 void buf_append(pyti_buf *b, const void *data, size_t len)

@@ -26,7 +26,9 @@ typedef struct pyti_marker_env {
 } pyti_marker_env;
 
 /* Parses a marker expression. NULL with err (PYTI_ERR_INPUT) naming the
- * offset and what was expected. */
+ * offset and what was expected. Like packaging 23.0's Marker(), text after
+ * a complete expression is ignored ("os_name == 'a' junk" parses);
+ * requirement_parse does insist on the end (docs/pep-conformance.md). */
 pyti_marker *marker_parse(const char *text, pyti_error *err);
 void marker_free(pyti_marker *m);
 pyti_marker *marker_copy(const pyti_marker *m);
@@ -39,8 +41,11 @@ int marker_evaluate(const pyti_marker *m, const pyti_marker_env *env, pyti_error
 char *marker_to_string(const pyti_marker *m);
 
 /* Fills env with the values of the interpreter pyti itself was built for
- * (Linux/CPython defaults for python_version given, e.g. "3.11.2"). The
- * strings are static; extra is NULL. */
+ * (Linux/CPython defaults for python_version given, e.g. "3.11.2"; the
+ * kernel's uname() for platform_release/platform_version). The strings are
+ * owned by pyti (per thread, valid until the next call on the same
+ * thread); extra is NULL. A NULL python_full_version leaves the three
+ * Python version fields NULL. */
 void marker_env_default(pyti_marker_env *env, const char *python_full_version);
 
 #endif

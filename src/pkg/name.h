@@ -9,7 +9,9 @@
 #include "common/err.h"
 #include "common/strv.h"
 
-/* PEP 503: lowercase, runs of [-_.] become "-". New string. */
+/* PEP 503: lowercase, runs of [-_.] become "-". New string. Lowercasing is
+ * Python's str.lower() (packaging.utils.canonicalize_name), Unicode
+ * included; NULL gives "". Cannot fail. */
 char *name_normalize(const char *name);
 /* True if name is a valid project name per the core metadata spec
  * (^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$, case-insensitive). */
