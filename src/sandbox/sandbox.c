@@ -412,6 +412,30 @@ static pyti_status check_sources(const pyti_sandbox_spec *spec, pyti_error *err)
     return PYTI_OK;
 }
 
+/* A directory whose whole tree pyti may hand to the sandbox's uid: never
+ * / or a system directory (a slip there would give the host away). */
+static pyti_status check_givable(const char *path, pyti_error *err)
+{
+    static const char *const system[] = {
+        "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+        "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
+        "/var/tmp", "/dev/shm", NULL,
+    };
+    char *real = realpath(path, NULL);
+    if (!real)
+        return pyti_error_errno(err, PYTI_ERR_USAGE, errno, "sandbox: %s", path);
+    for (size_t i = 0; system[i]; i++) {
+        if (strcmp(real, system[i]) == 0) {
+            pyti_error_set(err, PYTI_ERR_USAGE,
+                           "sandbox: refusing to hand %s (%s) to the sandbox's uid", path, real);
+            free(real);
+            return PYTI_ERR_USAGE;
+        }
+    }
+    free(real);
+    return PYTI_OK;
+}
+
 static const sb_filter *default_filter(pyti_error *err)
 {
     static sb_filter f;
@@ -583,10 +607,13 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     for (size_t i = 0; i < spec->n_mounts; i++)
         if (spec->mounts[i].kind == SANDBOX_MOUNT_BIND)
             r.disk_dirs[r.n_disk_dirs++] = spec->mounts[i].source;
-    /* As root, the writable dirs are handed to the mapped uid. */
-    for (size_t i = 0; ids.root && i < r.n_disk_dirs; i++)
-        if ((st = sb_chown_tree(r.disk_dirs[i], ids.host_uid, ids.host_gid, err)) != PYTI_OK)
+    /* As root, and only when asked, the writable dirs are handed to the
+     * mapped uid. */
+    for (size_t i = 0; spec->give_writable_dirs && ids.root && i < r.n_disk_dirs; i++) {
+        if ((st = check_givable(r.disk_dirs[i], err)) != PYTI_OK ||
+            (st = sb_chown_tree(r.disk_dirs[i], ids.host_uid, ids.host_gid, err)) != PYTI_OK)
             goto out;
+    }
     if ((r.out.file = open_capture(spec->stdout_path, err)) < 0 && spec->stdout_path) {
         st = PYTI_ERR_IO;
         goto out;

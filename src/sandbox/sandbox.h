@@ -100,6 +100,14 @@ typedef struct pyti_sandbox_spec {
                                * home, e.g. seeded with honeytokens); NULL = an
                                * empty tmpfs */
     const char *hostname;     /* NULL = "pyti" */
+    /* When pyti runs as root: hand the writable binds and the home source
+     * to the mapped host uid (lchown -R, never following symlinks) so the
+     * inside user can write them. Only for directories pyti made itself
+     * (a job's work and out dirs): the ownership of everything below
+     * changes. Writable binds of / or of system directories are refused
+     * then. Without it, a writable bind must already be writable by the
+     * mapped uid (e.g. mode 1777). */
+    bool give_writable_dirs;
     uid_t host_uid;           /* when pyti runs as root: host id the inside uid */
     gid_t host_gid;           /* maps to; 0 = SANDBOX_DEFAULT_HOST_ID */
     pyti_sandbox_limits limits;

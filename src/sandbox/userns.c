@@ -5,7 +5,8 @@
  * Package code never runs as host root. Inside it is uid/gid 1000
  * ("pyti"). When pyti runs as root that id maps to an unprivileged host
  * id (SANDBOX_DEFAULT_HOST_ID, 100000, or the spec's), and the writable
- * dirs are handed to it (sb_chown_tree); when pyti runs as an ordinary
+ * dirs pyti made for the job are handed to it (sb_chown_tree, when the
+ * spec says give_writable_dirs); when pyti runs as an ordinary
  * user it maps to that user. Only that one id is mapped: host root and
  * everyone else appear as the overflow id (65534), so a setuid-root file
  * can never give root (the kernel refuses to honour set-id bits of

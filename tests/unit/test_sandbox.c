@@ -416,6 +416,36 @@ static void test_run_in_process(void **state)
     free(text);
     sandbox_result_free(&res);
 
+    /* as root, writable job dirs can be handed to the mapped uid */
+    if (geteuid() == 0) {
+        char *job = t_tmpdir();
+        char *f = t_write(job, "sub/file", "x");
+        pyti_sandbox_mount jm[] = {{SANDBOX_MOUNT_BIND, job, "/job", 0}};
+        char *argv2[] = {"/bin/sh", "-c", "echo new > /job/sub/made", NULL};
+        s.argv = argv2;
+        s.mounts = jm;
+        s.n_mounts = 1;
+        s.give_writable_dirs = true;
+        assert_int_equal(sandbox_run(&s, &res, &err), PYTI_OK);
+        assert_int_equal(res.exit_code, 0);
+        sandbox_result_free(&res);
+        struct stat st;
+        assert_int_equal(lstat(f, &st), 0);
+        assert_int_equal(st.st_uid, SANDBOX_DEFAULT_HOST_ID);
+        char *made = xasprintf("%s/sub/made", job);
+        assert_int_equal(lstat(made, &st), 0);
+        assert_int_equal(st.st_uid, SANDBOX_DEFAULT_HOST_ID);
+        free(made);
+        free(f);
+        /* never / or a system directory */
+        jm[0].source = "/etc";
+        assert_int_equal(sandbox_run(&s, &res, &err), PYTI_ERR_USAGE);
+        assert_non_null(strstr(err.msg, "refusing"));
+        sandbox_result_free(&res);
+        s.give_writable_dirs = false;
+        s.argv = argv;
+    }
+
     /* a set-up failure is pyti's failure, not the command's */
     pyti_sandbox_mount m[] = {{SANDBOX_MOUNT_RO_BIND, "/nonexistent-x", "/x", 0}};
     s.mounts = m;
