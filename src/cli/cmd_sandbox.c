@@ -10,6 +10,7 @@
 #include "sandbox/sandbox.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@ static void print_event(void *user, const pyti_sandbox_event *ev)
             strcmp(ev->action, "traced") == 0 ? "traced" : "denied", ev->syscall, (int)ev->pid,
             ev->comm);
 }
+
+static volatile sig_atomic_t cancel_signal;
+
+static void on_signal(int sig) { cancel_signal = sig; }
 
 static void set_env(pyti_strv *env, const char *key, const char *value)
 {
@@ -248,6 +253,17 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
         log_warn("cgroups not available (%s): memory and pids limits enforced with rlimits "
                  "only", probe.cgroup_note);
 
+    /* Ctrl-C, TERM, HUP: kill the run cleanly (cgroups removed) and exit
+     * 128+N, instead of leaving init to the parent-death signal. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    spec.cancel = &cancel_signal;
+
     pyti_sandbox_result res;
     if (sandbox_run(&spec, &res, &err) != PYTI_OK) {
         sandbox_result_free(&res);
@@ -256,7 +272,9 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
             rc = EXIT_INTERNAL;
         goto done;
     }
-    if (res.timed_out)
+    if (res.cancelled)
+        rc = 128 + (int)cancel_signal;
+    else if (res.timed_out)
         rc = EXIT_SANDBOX_TIMEOUT;
     else if (res.limit)
         rc = EXIT_SANDBOX_LIMIT;
@@ -265,7 +283,9 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
     else
         rc = res.exit_code;
     if (!g->quiet) {
-        if (res.timed_out)
+        if (res.cancelled)
+            log_error("sandbox: cancelled by signal %d", (int)cancel_signal);
+        else if (res.timed_out)
             log_error("sandbox: timeout: %s", res.limit_detail);
         else if (res.limit)
             log_error("sandbox: %s limit: %s", res.limit, res.limit_detail);
@@ -283,6 +303,14 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
             json_array_append_new(a, json_text(argv[i]));
         json_object_set_new(j, "argv", a);
         json_object_set_new(j, "pyti_exit_code", json_integer(rc));
+        json_t *lim = json_object();
+        json_object_set_new(lim, "timeout_s", json_real(spec.limits.timeout_s));
+        json_object_set_new(lim, "memory_bytes", json_integer((json_int_t)spec.limits.memory_bytes));
+        json_object_set_new(lim, "pids", json_integer((json_int_t)spec.limits.pids));
+        json_object_set_new(lim, "cpu_s", json_real(spec.limits.cpu_s));
+        json_object_set_new(lim, "disk_bytes", json_integer((json_int_t)spec.limits.disk_bytes));
+        json_object_set_new(lim, "output_bytes", json_integer((json_int_t)spec.limits.output_bytes));
+        json_object_set_new(j, "limits", lim);
         pyti_status wst = PYTI_OK;
         if (strcmp(json_path, "-") == 0) {
             char *s = json_dump_pretty(j);

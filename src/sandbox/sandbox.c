@@ -103,6 +103,7 @@ json_t *sandbox_result_json(const pyti_sandbox_result *res)
 {
     json_t *o = json_object();
     const char *status = res->timed_out ? "timeout"
+                         : res->cancelled ? "cancelled"
                          : res->limit   ? "limit"
                          : res->signal  ? "signaled"
                                         : "exited";
@@ -110,6 +111,7 @@ json_t *sandbox_result_json(const pyti_sandbox_result *res)
     json_object_set_new(o, "exit_code", res->signal ? json_null() : json_integer(res->exit_code));
     json_object_set_new(o, "signal", res->signal ? json_integer(res->signal) : json_null());
     json_object_set_new(o, "timed_out", json_boolean(res->timed_out));
+    json_object_set_new(o, "cancelled", json_boolean(res->cancelled));
     json_object_set_new(o, "limit", res->limit ? json_string(res->limit) : json_null());
     json_set_text(o, "limit_detail", res->limit_detail[0] ? res->limit_detail : NULL);
     json_object_set_new(o, "wall_s", json_real(res->wall_s));
@@ -499,6 +501,10 @@ static void watch(run *r)
             close_fd(&r->err.fd);
         if (p[i_pidfd].revents)
             init_alive = false;
+        if (r->spec->cancel && *r->spec->cancel && !r->killed) {
+            r->res->cancelled = true;
+            kill_run(r, NULL, "cancelled");
+        }
         now = sb_now();
         if (now >= deadline && !r->killed) {
             r->res->timed_out = true;

@@ -29,6 +29,7 @@
 #define PYTI_SANDBOX_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,10 @@ typedef struct pyti_sandbox_spec {
     pyti_sandbox_event_fn on_event; /* called for every event, may be NULL */
     void *user;
     size_t max_events;        /* events kept in the result; 0 = 1000 */
+    /* When *cancel becomes non-zero (e.g. set by a SIGINT handler of the
+     * caller; the run's poll is interrupted by the signal), the run is
+     * killed and reported as cancelled. NULL = not cancellable. */
+    volatile sig_atomic_t *cancel;
 } pyti_sandbox_spec;
 
 /* What happened. Filled by sandbox_run(); free with sandbox_result_free(). */
@@ -130,6 +135,7 @@ typedef struct pyti_sandbox_result {
     int exit_code;            /* the command's exit code, -1 if it was killed */
     int signal;               /* the signal that killed it, 0 if it exited */
     bool timed_out;           /* the wall-clock limit was hit */
+    bool cancelled;           /* the caller cancelled the run (spec.cancel) */
     const char *limit;        /* NULL or "memory", "pids", "cpu", "disk",
                                * "output" (static strings) */
     char limit_detail[160];   /* human-readable detail of the limit hit */
@@ -165,7 +171,8 @@ pyti_status sandbox_spec_check(const pyti_sandbox_spec *spec, pyti_error *err);
 void sandbox_result_free(pyti_sandbox_result *res);
 
 /* The result as a JSON object (new reference): exit_code, signal, status
- * ("exited", "signaled", "timeout", "limit"), timed_out, limit, wall_s,
+ * ("exited", "signaled", "timeout", "limit", "cancelled"), timed_out,
+ * cancelled, limit, wall_s,
  * user_s, sys_s, peak_memory_bytes, disk_bytes, stdout_bytes, stderr_bytes,
  * output_truncated, accounting, events [{time_s, pid, comm, syscall, arch,
  * nr, args, action}], events_dropped. */

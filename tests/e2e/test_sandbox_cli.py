@@ -142,3 +142,24 @@ def test_no_unsandboxed_path(pyti):
     for opt in ["--no-sandbox", "--unsandboxed", "--no-seccomp", "--share-net"]:
         cp = pyti("sandbox", opt, "--", "true")
         assert cp.returncode == 2, opt
+
+
+def test_sigint_cancels_cleanly(env, tmp_path):
+    import glob
+    import signal
+    import subprocess
+    import time
+    from sandbox_support import pyti_bin
+    res = tmp_path / "r.json"
+    p = subprocess.Popen([pyti_bin(), "sandbox", "--json", str(res), "--", "sleep", "30"],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 130, err
+    assert "cancelled" in err
+    data = json.loads(res.read_text())
+    assert data["status"] == "cancelled" and data["cancelled"] is True
+    assert data["limits"]["pids"] == 512
+    assert glob.glob(f"/sys/fs/cgroup/*/**/pyti/run-{p.pid}-*", recursive=True) == []

@@ -420,6 +420,9 @@ static void test_run_in_process(void **state)
     if (geteuid() == 0) {
         char *job = t_tmpdir();
         char *f = t_write(job, "sub/file", "x");
+        char *evil = xasprintf("%s/sub/evil", job);
+        assert_int_equal(symlink("/etc/hostname", evil), 0); /* never followed */
+        free(evil);
         pyti_sandbox_mount jm[] = {{SANDBOX_MOUNT_BIND, job, "/job", 0}};
         char *argv2[] = {"/bin/sh", "-c", "echo new > /job/sub/made", NULL};
         s.argv = argv2;
@@ -437,6 +440,8 @@ static void test_run_in_process(void **state)
         assert_int_equal(st.st_uid, SANDBOX_DEFAULT_HOST_ID);
         free(made);
         free(f);
+        assert_int_equal(stat("/etc/hostname", &st), 0);
+        assert_int_equal(st.st_uid, 0);
         /* never / or a system directory */
         jm[0].source = "/etc";
         assert_int_equal(sandbox_run(&s, &res, &err), PYTI_ERR_USAGE);
