@@ -500,9 +500,12 @@ static int copy_host_file(const char *src, int dirfd, const char *name, mode_t m
 
 static int mount_tmpfs_at(const char *path, uint64_t size, mode_t mode, unsigned long flags)
 {
-    char opts[64];
-    snprintf(opts, sizeof opts, "size=%llu,mode=%o", (unsigned long long)size,
-             (unsigned)mode);
+    /* Inodes bounded too (one per 4 KiB of size): empty files use no
+     * blocks, and millions of them would still cost kernel memory. */
+    char opts[96];
+    unsigned long long inodes = size / 4096 < 1024 ? 1024 : size / 4096;
+    snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%llu,mode=%o", (unsigned long long)size,
+             inodes, (unsigned)mode);
     return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | flags, opts);
 }
 

@@ -187,6 +187,7 @@ typedef struct run {
     const char **disk_dirs;  /* writable binds (host paths) */
     size_t n_disk_dirs;
     double next_cg, next_disk, disk_interval;
+    bool inodes_full;        /* a tmpfs ran out of inodes */
 } run;
 
 static void kill_run(run *r, const char *limit, const char *fmt, ...)
@@ -332,8 +333,11 @@ static uint64_t disk_sample(run *r, bool *complete)
     }
     for (size_t i = 0; i < r->n_tmpfs; i++) {
         struct statfs sf;
-        if (fstatfs(r->tmpfs_fds[i], &sf) == 0)
+        if (fstatfs(r->tmpfs_fds[i], &sf) == 0) {
             total += (uint64_t)(sf.f_blocks - sf.f_bfree) * (uint64_t)sf.f_bsize;
+            if (sf.f_files && sf.f_ffree == 0)
+                r->inodes_full = true;
+        }
     }
     if (total > r->res->disk_bytes)
         r->res->disk_bytes = total;
@@ -353,6 +357,8 @@ static void check_disk(run *r)
         return;
     if (!complete)
         kill_run(r, "disk", "a directory tree too deep to measure (over 512 levels)");
+    else if (r->inodes_full)
+        kill_run(r, "disk", "a tmpfs ran out of inodes (one per 4 KiB of the disk limit)");
     else if (used >= limit)
         kill_run(r, "disk", "writable dirs and tmpfs use %llu bytes, limit %llu",
                  (unsigned long long)used, (unsigned long long)limit);

@@ -429,6 +429,17 @@ def test_disk_fill_tmp(env, nobody):
     assert r.result["limit"] == "disk", r
 
 
+def test_inode_exhaustion_in_tmp(env):
+    py = ("import os\n"
+          "for i in range(100000):\n"
+          "    try: open(f'/tmp/f{i}', 'w').close()\n"
+          "    except OSError: pass\n"
+          "import time; time.sleep(5)\n")
+    r = run_sandbox(env, ["--disk", "8M", "--timeout", "30"], ["/usr/bin/python3", "-c", py])
+    assert r.rc == 125, r
+    assert r.result["limit"] == "disk" and "inodes" in r.result["limit_detail"], r
+
+
 def test_output_flood(env):
     r = attack(env, "flood", opts=["--output-limit", "1M", "--timeout", "60"])
     assert r.rc == 125, r
