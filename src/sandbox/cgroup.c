@@ -180,6 +180,18 @@ static bool has_word(const char *list, const char *word)
 static sb_cgroup_info info;
 static bool detected;
 
+/* Enables each controller on its own: a write naming one the parent
+ * lacks fails as a whole. True if memory and pids are enabled. */
+static bool enable_controllers(const char *dir)
+{
+    static const char *const ctl[] = {"+memory", "+pids", "+cpu"};
+    bool ok = true;
+    for (int i = 0; i < 3; i++)
+        if (!write_str(dir, "cgroup.subtree_control", ctl[i]) && i < 2)
+            ok = false;
+    return ok;
+}
+
 /* Removes run cgroups left by pyti processes that died (best effort). */
 static void remove_stale(const char *base)
 {
@@ -212,7 +224,7 @@ static bool try_v2(const char *mp, const char *self)
     }
     char *base;
     if (geteuid() == 0) {
-        (void)write_str(mp, "cgroup.subtree_control", "+memory +pids +cpu");
+        (void)enable_controllers(mp);
         base = xasprintf("%s/pyti", mp);
         if (mkdir(base, 0755) != 0 && errno != EEXIST) {
             snprintf(info.note, sizeof info.note, "cannot create %s: %s", base, strerror(errno));
@@ -231,14 +243,13 @@ static bool try_v2(const char *mp, const char *self)
             free(base);
             return false;
         }
-        if (!write_str(base, "cgroup.subtree_control", "+memory +pids") && errno == EBUSY) {
+        if (!enable_controllers(base) && errno == EBUSY) {
             /* Processes live in our cgroup: move pyti into a leaf first. */
             char *leaf = xasprintf("%s/pyti-self", base);
             char pid[32];
             snprintf(pid, sizeof pid, "%d", (int)getpid());
             (void)mkdir(leaf, 0755);
-            ok = write_str(leaf, "cgroup.procs", pid) &&
-                 write_str(base, "cgroup.subtree_control", "+memory +pids");
+            ok = write_str(leaf, "cgroup.procs", pid) && enable_controllers(base);
             free(leaf);
             if (!ok) {
                 snprintf(info.note, sizeof info.note,
@@ -247,9 +258,8 @@ static bool try_v2(const char *mp, const char *self)
                 return false;
             }
         }
-        (void)write_str(base, "cgroup.subtree_control", "+cpu");
     }
-    (void)write_str(base, "cgroup.subtree_control", "+memory +pids +cpu");
+    (void)enable_controllers(base);
     char sub[512];
     char *sc = xasprintf("%s/cgroup.subtree_control", base);
     ok = read_small(sc, sub, sizeof sub);
