@@ -250,6 +250,7 @@ pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb
 
     op = plan_add(plan, SB_OP_TMPFS, NULL, "/dev");
     op->size = 64 * 1024;
+    op->ro = true; /* made read-only once populated (its sub-mounts keep theirs) */
     for (size_t i = 0; dev_nodes[i]; i++) {
         char *p = xasprintf("/dev/%s", dev_nodes[i]);
         op = plan_add(plan, SB_OP_BIND, p, p);
@@ -648,6 +649,16 @@ int sb_child_build_root(sb_plan *plan, const char *newroot, int *tmpfs_fds, size
         }
     }
     close(rootfd);
+    for (size_t i = 0; i < plan->n; i++) {
+        const sb_op *op = &plan->ops[i];
+        if (op->kind != SB_OP_TMPFS || !op->ro)
+            continue;
+        char full[PATH_MAX];
+        snprintf(full, sizeof full, "%s%s", newroot, op->dst);
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (mount_setattr(AT_FDCWD, full, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) != 0)
+            return sb_fail(m, errno, "making %s read-only", op->dst);
+    }
     /* The root itself read-only (its sub-mounts keep their own flags). */
     if (mount(NULL, newroot, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
               NULL) != 0)
