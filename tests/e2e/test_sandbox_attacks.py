@@ -153,7 +153,7 @@ def test_traced_syscall_is_reported_and_continues(env):
 @modes()
 @pytest.mark.parametrize("path", ["/usr/pyti-attack", "/etc/passwd", "/pyti-attack",
                                   "/usr/bin/python3", "/proc/sys/kernel/hostname",
-                                  "/sys/kernel/uevent_helper"])
+                                  "/sys/kernel/uevent_helper", "/dev/pyti-attack"])
 def test_write_host_path(env, nobody, path):
     r = attack(env, "write", path, nobody=nobody)
     assert_blocked(r)
