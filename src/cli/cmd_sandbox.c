@@ -263,6 +263,9 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     spec.cancel = &cancel_signal;
+    /* `pyti sandbox -- cmd | head`: a closed stdout must not kill pyti
+     * (leaving the run to the parent-death signal); the tee just stops. */
+    signal(SIGPIPE, SIG_IGN);
 
     pyti_sandbox_result res;
     if (sandbox_run(&spec, &res, &err) != PYTI_OK) {

@@ -214,18 +214,21 @@ static void kill_run(run *r, const char *limit, const char *fmt, ...)
     sb_cgroup_kill(&r->cg);
 }
 
-static void write_all_fd(int fd, const char *p, size_t n)
+/* Writes everything; false on an error (EPIPE included: callers that
+ * tee to a pipe should ignore SIGPIPE, as the CLI does). */
+static bool write_all_fd(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            return false;
         }
         p += w;
         n -= (size_t)w;
     }
+    return true;
 }
 
 /* Reads what is available on s; returns false at EOF. */
@@ -247,8 +250,9 @@ static bool pump(run *r, stream *s)
     if (keep) {
         if (s->file >= 0)
             write_all_fd(s->file, buf, keep);
-        if (s->tee >= 0)
-            write_all_fd(s->tee, buf, keep);
+        /* A tee that fails (a closed pipe) is dropped; capture goes on. */
+        if (s->tee >= 0 && !write_all_fd(s->tee, buf, keep))
+            s->tee = -1;
         r->kept += keep;
     }
     if (r->res->output_truncated)
