@@ -3,8 +3,8 @@
  *
  * Order matters and is the security argument:
  *   1. wait for the parent (uid/gid maps written);
- *   2. build the mount plan; private mounts; clone the bind sources while
- *      the caller's access still applies;
+ *   2. private mounts; clone the bind sources while the caller's access
+ *      still applies;
  *   3. become the inside user, keeping the namespace's capabilities;
  *   4. hostname, loopback, the new root (pivot_root, old root detached);
  *   5. rlimits; wait until the parent has put us in the run's cgroup
@@ -172,13 +172,7 @@ void sb_child_main(sb_child_ctx *c)
 
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         die(c, (sb_fail(&m, errno, "making mounts private"), &m));
-    sb_plan plan;
-    pyti_error perr;
-    if (sb_plan_build(c->spec, c->spec->limits.disk_bytes, &plan, &perr) != PYTI_OK) {
-        snprintf(m.text, sizeof m.text, "%.500s", perr.msg);
-        die(c, &m);
-    }
-    if (sb_child_open_sources(&plan, &m) != 0)
+    if (sb_child_open_sources(c->plan, &m) != 0)
         die(c, &m);
     if (sb_child_become_user(c->ids, &m) != 0)
         die(c, &m);
@@ -191,7 +185,7 @@ void sb_child_main(sb_child_ctx *c)
 
     int fds[SB_MAX_TMPFS + 1];
     size_t n_tmpfs = 0;
-    if (sb_child_build_root(&plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
+    if (sb_child_build_root(c->plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
         die(c, &m);
     if (sb_child_set_rlimits(&c->spec->limits, c->cgi, &m) != 0)
         die(c, &m);

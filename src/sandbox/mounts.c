@@ -151,9 +151,9 @@ static bool plan_small_dir(sb_plan *plan, const char *host)
     return ok;
 }
 
-static void plan_etc(sb_plan *plan, const char *hostname)
+/* The generated /etc files (they depend on the spec's host name). */
+static void plan_etc_generated(sb_plan *plan, const char *hostname)
 {
-    plan_add(plan, SB_OP_DIR, NULL, "/etc");
     plan_file(plan, "/etc/passwd",
               "root:x:0:0:root:/root:/usr/sbin/nologin\n"
               "pyti:x:1000:1000:pyti sandbox:/home/pyti:/bin/sh\n"
@@ -166,48 +166,12 @@ static void plan_etc(sb_plan *plan, const char *hostname)
     char *hn = xasprintf("%s\n", hostname);
     plan_file(plan, "/etc/hostname", hn);
     free(hn);
-    for (size_t i = 0; etc_entries[i]; i++) {
-        char *host = xasprintf("/etc/%s", etc_entries[i]);
-        struct stat st;
-        if (lstat(host, &st) == 0) {
-            if (S_ISLNK(st.st_mode)) {
-                char link[PATH_MAX];
-                ssize_t n = readlink(host, link, sizeof link - 1);
-                if (n > 0) {
-                    link[n] = '\0';
-                    plan_add(plan, SB_OP_SYMLINK, link, host);
-                }
-            } else if (S_ISDIR(st.st_mode)) {
-                if (!plan_small_dir(plan, host)) {
-                    sb_op *op = plan_add(plan, SB_OP_BIND, host, host);
-                    op->ro = true;
-                    op->optional = true;
-                }
-            } else if (S_ISREG(st.st_mode) && st.st_size <= 4 * 1024 * 1024) {
-                sb_op *op = plan_add(plan, SB_OP_COPY, host, host);
-                op->mode = 0644;
-                op->optional = true;
-            }
-        }
-        free(host);
-    }
 }
 
-/* /proc entries hidden or made read-only, as Docker and bwrap do. */
-static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
-static const char *const proc_masked[] = {
-    "kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kallsyms",
-    "kmsg", "acpi", "asound", "scsi", "firmware", "driver", "config.gz", "vmallocinfo",
-    "pagetypeinfo", "slabinfo", NULL,
-};
-static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", NULL};
-
-pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb_plan *plan,
-                          pyti_error *err)
+/* The host-derived part of the plan: /usr, the top-level links, and the
+ * /etc entries found on the host. */
+static void plan_host(sb_plan *plan)
 {
-    memset(plan, 0, sizeof *plan);
-    uint64_t tmpfs_default = disk_limit ? disk_limit : (uint64_t)1 << 30;
-
     /* The host's programs and libraries, read-only; Debian's merged-/usr
      * links (/bin -> usr/bin, ...) recreated as they are on the host. */
     sb_op *op = plan_add(plan, SB_OP_BIND, "/usr", "/usr");
@@ -231,8 +195,76 @@ pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb
         }
         free(host);
     }
+    plan_add(plan, SB_OP_DIR, NULL, "/etc");
+    for (size_t i = 0; etc_entries[i]; i++) {
+        char *host = xasprintf("/etc/%s", etc_entries[i]);
+        struct stat st;
+        if (lstat(host, &st) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                char link[PATH_MAX];
+                ssize_t n = readlink(host, link, sizeof link - 1);
+                if (n > 0) {
+                    link[n] = '\0';
+                    plan_add(plan, SB_OP_SYMLINK, link, host);
+                }
+            } else if (S_ISDIR(st.st_mode)) {
+                if (!plan_small_dir(plan, host)) {
+                    op = plan_add(plan, SB_OP_BIND, host, host);
+                    op->ro = true;
+                    op->optional = true;
+                }
+            } else if (S_ISREG(st.st_mode) && st.st_size <= 4 * 1024 * 1024) {
+                op = plan_add(plan, SB_OP_COPY, host, host);
+                op->mode = 0644;
+                op->optional = true;
+            }
+        }
+        free(host);
+    }
+}
 
-    plan_etc(plan, spec->hostname ? spec->hostname : "pyti");
+/* The host part is discovered once per process (about 50 lstat/readdir
+ * calls) and copied into every plan; file contents are still read at
+ * each run. */
+static sb_plan host_cache;
+static bool host_cached;
+
+static void plan_host_cached(sb_plan *plan)
+{
+    if (!host_cached) {
+        plan_host(&host_cache);
+        host_cached = true;
+    }
+    for (size_t i = 0; i < host_cache.n; i++) {
+        const sb_op *c = &host_cache.ops[i];
+        sb_op *op = plan_add(plan, c->kind, c->src, c->dst);
+        op->ro = c->ro;
+        op->devices = c->devices;
+        op->disk = c->disk;
+        op->optional = c->optional;
+        op->size = c->size;
+        op->mode = c->mode;
+    }
+}
+
+/* /proc entries hidden or made read-only, as Docker and bwrap do. */
+static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+static const char *const proc_masked[] = {
+    "kcore", "keys", "key-users", "timer_list", "sched_debug", "latency_stats", "kallsyms",
+    "kmsg", "acpi", "asound", "scsi", "firmware", "driver", "config.gz", "vmallocinfo",
+    "pagetypeinfo", "slabinfo", NULL,
+};
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", NULL};
+
+pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb_plan *plan,
+                          pyti_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    uint64_t tmpfs_default = disk_limit ? disk_limit : (uint64_t)1 << 30;
+
+    plan_host_cached(plan);
+    plan_etc_generated(plan, spec->hostname ? spec->hostname : "pyti");
+    sb_op *op;
 
     plan_add(plan, SB_OP_PROC, NULL, "/proc");
     for (size_t i = 0; proc_ro[i]; i++) {

@@ -1,5 +1,5 @@
 /* sandbox.c — sandbox_run(), the parent's side of a run: validates the
- * spec, prepares the plan, ids, cgroup, pipes and capture files, clones
+ * spec, prepares the mount plan, ids, pipes and capture files, clones
  * the init process into new namespaces, writes its id maps, then watches
  * it: captured output (capped), seccomp notifications (supervisor),
  * limits (timeout, cgroup samples, disk samples), until init exits. Also
@@ -606,15 +606,17 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     r.out = (stream){-1, -1, spec->stdout_tee_fd, &res->stdout_bytes};
     r.err = (stream){-1, -1, spec->stderr_tee_fd, &res->stderr_bytes};
     sb_filter own_filter = {0};
+    sb_plan plan = {0};
     sb_ids ids;
     int pipes[2][2] = {{-1, -1}, {-1, -1}};
     int sv[2] = {-1, -1};
     pyti_status st = PYTI_OK;
 
     /* Everything that can be the caller's mistake is checked before the
-     * clone; the mount plan itself is built by init (overlapping the
-     * parent's cgroup work below). */
-    if ((st = check_sources(spec, err)) != PYTI_OK)
+     * clone, and the mount plan is built here (the host part once per
+     * process). */
+    if ((st = check_sources(spec, err)) != PYTI_OK ||
+        (st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
         goto out;
     sb_ids_choose(spec, &ids);
     r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);
@@ -647,6 +649,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
 
     sb_child_ctx ctx = {
         .spec = spec,
+        .plan = &plan,
         .ids = &ids,
         .cgi = cgi,
         .sock = sv[1],
@@ -786,6 +789,7 @@ out:
     close_fd(&sv[0]);
     close_fd(&sv[1]);
     free(r.disk_dirs);
+    sb_plan_free(&plan);
     sb_filter_free(&own_filter);
     return st;
 }

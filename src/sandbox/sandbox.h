@@ -161,7 +161,10 @@ void sandbox_spec_init(pyti_sandbox_spec *spec);
  * the field), a host that cannot give full isolation or a setup step that
  * failed (PYTI_ERR_INTERNAL, naming the step). res is always initialised
  * and must be freed with sandbox_result_free(). Never runs the command
- * with less than full isolation. */
+ * with less than full isolation. One run at a time per process (the
+ * compiled filter, the cgroup set-up and the host part of the mount plan
+ * are cached per process); the caller may have other threads. Blocks
+ * until the run ends; a signal handler can cancel it via spec->cancel. */
 pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
                         pyti_error *err);
 

@@ -230,12 +230,13 @@ void sb_probe_missing(const pyti_sandbox_probe *p, char *out, size_t size);
 
 /* ---- child.c */
 
-/* Everything the sandbox's init process needs, prepared by the parent.
- * The mount plan is built by init itself and the seccomp program arrives
- * with SB_MSG_CGROUP: that work overlaps the parent's cgroup set-up
- * instead of delaying the clone. */
+/* Everything the sandbox's init process needs, prepared by the parent
+ * (init never allocates: the caller may have threads, and a raw clone
+ * runs no fork handlers). The seccomp program arrives with SB_MSG_CGROUP,
+ * compiled while init sets up. */
 typedef struct sb_child_ctx {
     const pyti_sandbox_spec *spec;
+    sb_plan *plan;
     const sb_ids *ids;
     const sb_cgroup_info *cgi;
     int sock;                /* SOCK_SEQPACKET to the parent */
