@@ -425,27 +425,33 @@ static pyti_status check_sources(const pyti_sandbox_spec *spec, pyti_error *err)
 }
 
 /* A directory whose whole tree pyti may hand to the sandbox's uid: never
- * / or a system directory (a slip there would give the host away). */
+ * / or a top-level system directory, nor anything inside the system's own
+ * trees (a slip there would give the host away). */
 static pyti_status check_givable(const char *path, pyti_error *err)
 {
-    static const char *const system[] = {
+    static const char *const exact[] = {
         "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
         "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var",
         "/var/tmp", "/dev/shm", NULL,
     };
+    static const char *const trees[] = {
+        "/usr/", "/etc/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/",
+        "/boot/", "/proc/", "/sys/", NULL,
+    };
     char *real = realpath(path, NULL);
     if (!real)
         return pyti_error_errno(err, PYTI_ERR_USAGE, errno, "sandbox: %s", path);
-    for (size_t i = 0; system[i]; i++) {
-        if (strcmp(real, system[i]) == 0) {
-            pyti_error_set(err, PYTI_ERR_USAGE,
-                           "sandbox: refusing to hand %s (%s) to the sandbox's uid", path, real);
-            free(real);
-            return PYTI_ERR_USAGE;
-        }
-    }
+    bool refused = false;
+    for (size_t i = 0; exact[i]; i++)
+        refused |= strcmp(real, exact[i]) == 0;
+    for (size_t i = 0; trees[i]; i++)
+        refused |= strncmp(real, trees[i], strlen(trees[i])) == 0;
+    pyti_status st = PYTI_OK;
+    if (refused)
+        st = pyti_error_set(err, PYTI_ERR_USAGE,
+                            "sandbox: refusing to hand %s (%s) to the sandbox's uid", path, real);
     free(real);
-    return PYTI_OK;
+    return st;
 }
 
 static const sb_filter *default_filter(pyti_error *err)

@@ -443,10 +443,13 @@ static void test_run_in_process(void **state)
         assert_int_equal(stat("/etc/hostname", &st), 0);
         assert_int_equal(st.st_uid, 0);
         /* never / or a system directory */
-        jm[0].source = "/etc";
-        assert_int_equal(sandbox_run(&s, &res, &err), PYTI_ERR_USAGE);
-        assert_non_null(strstr(err.msg, "refusing"));
-        sandbox_result_free(&res);
+        const char *refused[] = {"/etc", "/", "/usr/lib", "/etc/ssl", "/tmp"};
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            jm[0].source = refused[i];
+            assert_int_equal(sandbox_run(&s, &res, &err), PYTI_ERR_USAGE);
+            assert_non_null(strstr(err.msg, "refusing"));
+            sandbox_result_free(&res);
+        }
         s.give_writable_dirs = false;
         s.argv = argv;
     }
