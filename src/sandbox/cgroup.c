@@ -282,7 +282,6 @@ static bool try_v2(const char *mp, const char *self)
 
 static void try_v1(const char *mountinfo, const char *self)
 {
-    bool any = false;
     for (int i = 0; i < 4; i++) {
         char *mp = sb_cgroup_parse_mountinfo(mountinfo, v1_names[i]);
         char *own = sb_cgroup_parse_self(self, v1_names[i]);
@@ -292,7 +291,6 @@ static void try_v1(const char *mountinfo, const char *self)
                 if (access(base, W_OK) == 0) {
                     info.v1_base[i] = base;
                     base = NULL;
-                    any = true;
                     remove_stale(info.v1_base[i]);
                 }
             }
@@ -302,10 +300,10 @@ static void try_v1(const char *mountinfo, const char *self)
         free(own);
     }
     if (!info.v1_base[V1_MEMORY] || !info.v1_base[V1_PIDS]) {
-        if (!info.note[0] || any)
-            snprintf(info.note, sizeof info.note,
-                     "no writable cgroup v1 memory and pids hierarchies%s",
-                     geteuid() == 0 ? "" : " (not root)");
+        char v2note[160];
+        snprintf(v2note, sizeof v2note, "%.150s%s", info.note, info.note[0] ? "; " : "");
+        snprintf(info.note, sizeof info.note, "%sno writable cgroup v1 memory and pids%s",
+                 v2note, geteuid() == 0 ? "" : " (not root)");
         for (int i = 0; i < 4; i++) {
             free(info.v1_base[i]);
             info.v1_base[i] = NULL;
