@@ -378,6 +378,20 @@ static void check_cgroup(run *r, bool final)
         r->res->sys_s = (double)sys / 1e9;
     }
     const pyti_sandbox_limits *l = &r->spec->limits;
+    if (!final && (!r->cg.memory || !r->cg.pids) && (l->memory_bytes || l->pids) && r->pid > 0) {
+        /* No cgroup counts for us: sample the tree (tasks, resident
+         * memory) and enforce the limits tree-wide. */
+        uint64_t tasks = 0, rss = 0;
+        sb_proctree_sample(r->pid, l->pids ? (size_t)l->pids + 1 : 1 << 20, &tasks, &rss);
+        if (rss > r->res->peak_memory_bytes)
+            r->res->peak_memory_bytes = rss;
+        if (l->pids && !r->cg.pids && tasks >= l->pids)
+            kill_run(r, "pids", "%llu processes and threads at the limit of %llu (sampled)",
+                     (unsigned long long)tasks, (unsigned long long)l->pids);
+        else if (l->memory_bytes && !r->cg.memory && rss >= l->memory_bytes)
+            kill_run(r, "memory", "%llu bytes resident in the tree, limit %llu (sampled)",
+                     (unsigned long long)rss, (unsigned long long)l->memory_bytes);
+    }
     if (ooms > 0)
         kill_run(r, "memory", "the kernel's OOM killer ran %llu time(s) at the %llu-byte limit",
                  (unsigned long long)ooms, (unsigned long long)l->memory_bytes);

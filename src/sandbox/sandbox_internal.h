@@ -223,6 +223,13 @@ int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *c
  * if the tree could not be measured completely (too deep). */
 bool sb_disk_usage(const char *path, uint64_t *bytes);
 
+/* ---- proctree.c */
+
+/* Parent: counts the tasks (processes and threads) of the tree under root
+ * (inclusive, at most max_tasks) and sums their resident memory, through
+ * /proc. For the rlimit fallback. */
+void sb_proctree_sample(pid_t root, size_t max_tasks, uint64_t *tasks, uint64_t *rss_bytes);
+
 /* ---- probe.c */
 
 /* Text describing missing mandatory isolation for a probe, or "" */
