@@ -19,7 +19,9 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_parse_size(void **state)
@@ -326,6 +328,26 @@ static void test_disk_usage_never_follows_links(void **state)
     assert_true(bytes < 1 << 20);
 }
 
+static void test_proctree_counts_children(void **state)
+{
+    pid_t kid = fork();
+    if (kid == 0) {
+        pause();
+        _exit(0);
+    }
+    uint64_t tasks = 0, rss = 0;
+    for (int i = 0; i < 100 && tasks < 2; i++) {
+        sb_proctree_sample(getpid(), 1000, &tasks, &rss);
+        usleep(1000);
+    }
+    kill(kid, SIGKILL);
+    waitpid(kid, NULL, 0);
+    assert_true(tasks >= 2);
+    assert_true(rss > 0);
+    sb_proctree_sample(getpid(), 1, &tasks, &rss);
+    assert_int_equal(tasks, 1); /* bounded by max_tasks */
+}
+
 static void test_probe(void **state)
 {
     pyti_sandbox_probe p;
@@ -475,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_seccomp_classify),
         cmocka_unit_test(test_cgroup_parsing),
         cmocka_unit_test(test_disk_usage_never_follows_links),
+        cmocka_unit_test(test_proctree_counts_children),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_supervisor_caps_events),
         cmocka_unit_test(test_run_in_process),
