@@ -206,7 +206,10 @@ def test_symlink_planted_in_work_dir(env):
 
 
 @modes()
-def test_setuid_root_helper_gives_nothing(env, nobody):
+@pytest.mark.parametrize("how", ["--ro-bind", "--bind"])
+def test_setuid_root_helper_gives_nothing(env, nobody, how):
+    """A setuid-root copy of a helper in the (writable) work dir, or a
+    read-only one: host root is unmapped, mounts are nosuid, no_new_privs."""
     if not is_root():
         pytest.skip("needs root to make a setuid-root file")
     d = shared_tmpdir()
@@ -215,7 +218,7 @@ def test_setuid_root_helper_gives_nothing(env, nobody):
         shutil.copy(attack_bin_dir() / "sbattack", helper)
         os.chown(helper, 0, 0)
         os.chmod(helper, 0o4755)
-        r = run_sandbox(env, ["--ro-bind", d, "/s"], ["/s/suid-helper", "whoami"], nobody=nobody)
+        r = run_sandbox(env, [how, d, "/s"], ["/s/suid-helper", "whoami"], nobody=nobody)
         assert r.rc == 0, r
         assert "uid=1000 euid=1000 suid=1000" in r.out, r
     finally:
