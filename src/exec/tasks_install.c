@@ -55,6 +55,15 @@ pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
             st = task_error(ctx, "the install helper did not say what was installed");
         } else {
             json_object_set(ctx->data, "distribution", dist);
+            size_t i;
+            json_t *name;
+            json_array_foreach(json_object_get(dist, "top_level_txt_not_installed"), i, name) {
+                if (json_is_string(name) && i < 20)
+                    findings_add(&ctx->findings, "install.top-level-not-installed", PYTI_SEV_LOW,
+                                 "top_level.txt",
+                                 "top_level.txt names '%s', which the wheel does not install",
+                                 json_string_value(name));
+            }
             task_produce(ctx, "installed", json_deep_copy(dist));
             st = PYTI_TASK_PASSED;
         }

@@ -36,6 +36,9 @@ pyti_task_status task_builtin_test(pyti_task_ctx *ctx)
     strv_push(&args, src);
     strv_push(&args, "--work");
     strv_push(&args, SB_WORK);
+    const char *kind = json_get_str(source, "kind");
+    strv_push(&args, "--kind");
+    strv_push(&args, kind && strcmp(kind, "wheel") == 0 ? "wheel" : "sdist");
     /* Leave the helper a little time to report after the tests' own limit. */
     double limit = ctx->def->timeout_s > 60 ? ctx->def->timeout_s - 30 : ctx->def->timeout_s * 0.8;
     strv_push_owned(&args, xasprintf("--timeout=%g", limit));
@@ -57,7 +60,7 @@ pyti_task_status task_builtin_test(pyti_task_ctx *ctx)
     }
     static const char *const keep[] = {"runner", "counts", "failed_tests", "collection_errors",
                                        "missing_test_dependencies", "pytest_config", "testpaths",
-                                       "start_dir", "outcome", NULL};
+                                       "targets", "start_dir", "outcome", NULL};
     for (size_t k = 0; keep[k]; k++) {
         json_t *v = json_object_get(res, keep[k]);
         if (v)
@@ -78,7 +81,7 @@ pyti_task_status task_builtin_test(pyti_task_ctx *ctx)
                        runner ? runner : "tests", count(c, "failures"), count(c, "errors"),
                        count(c, "collection_errors"), count(c, "passed"));
     } else if (strcmp(outcome, "none") == 0) {
-        st = task_neutral(ctx, "no tests found");
+        st = task_neutral(ctx, "%s", reason ? reason : "no tests found");
     } else if (strcmp(outcome, "missing-dependencies") == 0) {
         st = task_error(ctx, "%s (pyti cannot stage test requirements yet)",
                         reason ? reason : "test dependencies are missing");
