@@ -23,22 +23,24 @@ name = sys.argv[1]
 d = metadata.distribution(name)
 files = [str(f) for f in (d.files or [])]
 tops = set()
+for f in files:
+    parts = f.split("/")
+    first = parts[0]
+    if first.endswith((".dist-info", ".data")) or first in ("..", "__pycache__"):
+        continue
+    if len(parts) == 1:
+        stem = first.split(".")[0]
+        if first.endswith((".py", ".so", ".pyd")) and stem.isidentifier():
+            tops.add(stem)
+    elif first.isidentifier() and parts[-1].endswith((".py", ".so", ".pyd")):
+        tops.add(first)
+listed = set()
 top_txt = d.read_text("top_level.txt")
 if top_txt:
-    tops.update(t.strip() for t in top_txt.splitlines() if t.strip())
-else:
-    for f in files:
-        parts = f.split("/")
-        if parts[0].endswith((".dist-info", ".data")) or parts[0] in ("..", "__pycache__"):
-            continue
-        if len(parts) == 1 and parts[0].endswith(".py"):
-            tops.add(parts[0][:-3])
-        elif len(parts) > 1 and parts[-1] == "__init__.py" and len(parts) == 2:
-            tops.add(parts[0])
-        elif len(parts) == 1 and (parts[0].endswith(".so") or parts[0].endswith(".pyd")):
-            tops.add(parts[0].split(".")[0])
+    listed = {t.strip().split("/")[0] for t in top_txt.splitlines() if t.strip()}
 print(json.dumps({"name": d.metadata["Name"], "version": d.version,
-                  "top_level": sorted(t for t in tops if t), "files": len(files),
+                  "top_level": sorted(tops), "files": len(files),
+                  "top_level_txt_not_installed": sorted(listed - tops),
                   "requires": d.requires or []}))
 """
 
@@ -55,11 +57,20 @@ def main():
     res = {"outcome": "failed", "wheel": a.wheel}
     try:
         links = sum((["--find-links", link] for link in a.find_links), [])
-        argv = pip_argv(a.python, a.wheelhouse, "install", "--no-index", "--no-compile",
-                        "--find-links", a.wheelhouse, *links, "--report", "/tmp/pip-report.json",
-                        a.wheel)
-        code, out, secs = run(argv, env=pip_env())
-        res["log_tail"] = tail(out, 16 * 1024)
+        base = ["install", "--no-index", "--no-compile", "--find-links", a.wheelhouse, *links]
+        # First the wheel itself into the venv, even when the system's
+        # site-packages (visible to the venv) has the same version: the
+        # package under test must be the one installed. Then its
+        # dependencies, which the system may satisfy.
+        code, out, secs = run(pip_argv(a.python, a.wheelhouse, *base, "--no-deps",
+                                       "--ignore-installed", a.wheel), env=pip_env())
+        log = out
+        if code == 0:
+            code, out, secs2 = run(pip_argv(a.python, a.wheelhouse, *base, "--report",
+                                            "/tmp/pip-report.json", a.wheel), env=pip_env())
+            log += out
+            secs += secs2
+        res["log_tail"] = tail(log, 16 * 1024)
         res["pip_seconds"] = round(secs, 3)
         if code != 0:
             missing = missing_requirement(out)

@@ -40,7 +40,7 @@ class R(unittest.TextTestResult):
     pass
 runner = unittest.TextTestRunner(verbosity=2, resultclass=R, stream=sys.stdout)
 res = runner.run(suite)
-errors = [{"test": str(t), "traceback": tb[-2000:]} for t, tb in res.errors]
+errors = [{"test": str(t), "message": tb[-2000:]} for t, tb in res.errors + res.failures]
 load_errors = [e[-2000:] for e in getattr(loader, "errors", [])]
 print("\n@@PYTI-UNITTEST@@" + json.dumps({
     "tests": res.testsRun, "failures": len(res.failures), "errors": len(res.errors),
@@ -122,9 +122,9 @@ def parse_junit(path):
     return counts, failed, collection
 
 
-def run_pytest(python, root, junit, timeout):
+def run_pytest(python, root, junit, timeout, targets):
     argv = [python, "-P", "-m", "pytest", "-p", "no:cacheprovider", "-rfE", "-q",
-            f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+            f"--junitxml={junit}", "-o", "junit_family=xunit1", *targets]
     print("$ " + " ".join(argv), flush=True)
     try:
         cp = subprocess.run(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -169,6 +169,7 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--package", action="append", default=[])
+    ap.add_argument("--kind", choices=("sdist", "wheel"), default="sdist")
     ap.add_argument("--timeout", type=float, default=3000)
     ap.add_argument("--result", required=True)
     a = ap.parse_args()
@@ -181,9 +182,34 @@ def main():
     res["testpaths"] = testpaths
     own = set(a.package)
 
+    # Where tests may live. A wheel's tree is the package itself (often
+    # with vendored code whose tests are not the package's): only its test
+    # directories count. An sdist is tested from its root, as its authors
+    # do, when pytest is configured there.
+    dirs = [d for d in CANDIDATE_DIRS if os.path.isdir(os.path.join(root, d))]
+    for pkg in a.package:
+        for d in (os.path.join(pkg, "tests"), os.path.join("src", pkg, "tests"),
+                  os.path.join(pkg, "test")):
+            if os.path.isdir(os.path.join(root, d)):
+                dirs.append(d)
+    if a.kind == "wheel":
+        targets = dirs
+    elif config:
+        targets = []  # the project's own pytest configuration decides
+    elif "tests" in dirs or "test" in dirs:
+        targets = ["tests" if "tests" in dirs else "test"]
+    else:
+        targets = []
+    res["targets"] = targets or ["."]
+
+    if a.kind == "wheel" and not targets:
+        res.update(outcome="none", reason="the wheel ships no test directory")
+        write_result(a.result, res)
+        return 0
+
     if has_pytest(a.python):
         junit = os.path.join(a.work, "pytest-junit.xml")
-        code, out = run_pytest(a.python, root, junit, a.timeout)
+        code, out = run_pytest(a.python, root, junit, a.timeout, targets)
         res["pytest_exit_code"] = code
         if code is None:
             res.update(outcome="timeout", runner="pytest", reason="the test run timed out")
@@ -202,9 +228,11 @@ def main():
         res["pytest_available"] = False
 
     if res["runner"] is None:
-        starts = [root] + [os.path.join(root, d) for d in CANDIDATE_DIRS]
-        for pkg in a.package:
-            starts += [os.path.join(root, pkg, "tests"), os.path.join(root, "src", pkg, "tests")]
+        # Test directories first: discovering from the root imports every
+        # package of the tree on the way, vendored code included.
+        starts = [os.path.join(root, d) for d in dirs]
+        if a.kind == "sdist":
+            starts.append(root)
         for start in starts:
             if not os.path.isdir(start):
                 continue

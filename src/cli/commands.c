@@ -19,6 +19,8 @@ static const cli_command commands[] = {
      "\n"
      "options:\n"
      "  -r, --recipe NAME|PATH  recipe to run (default: default)\n"
+     "  -p, --python PY         target interpreter: a version (3.11) or a path\n"
+     "                          under /usr (default /usr/bin/python3)\n"
      "  -j, --json FILE         write the JSON report to FILE ('-' for stdout)\n"
      "      --db PATH           store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
      "      --no-store          do not store the report\n"
