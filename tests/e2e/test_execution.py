@@ -204,3 +204,41 @@ def test_command_task_runs_in_the_sandbox(pyti, tmp_path):
     assert "Read-only file system" in log or "Permission denied" in log
     assert t["false"]["status"] == "failed"
     assert t["false"]["data"]["exit_code"] == 3
+
+
+def test_same_results_as_an_ordinary_user(pyti, tmp_path, env):
+    """pyti run by an unprivileged user (nobody) gives the same statuses and
+    counts as pyti run by root: user namespaces, not privileges, make the
+    sandbox."""
+    import os
+    import shutil
+    import subprocess
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root to switch to nobody")
+    import tempfile
+    from pathlib import Path
+    report, _ = run(pyti, tmp_path, project(PASSING), check=0)
+    # pytest's tmp_path is private to root: nobody needs a home it can reach.
+    home = Path(tempfile.mkdtemp(prefix="pyti-nobody-home-"))
+    os.chmod(home, 0o755)
+    sdist = distbuild.write_sdist(home, files=project(PASSING))
+    out = home / "r.json"
+    shutil.chown(home, "nobody")
+    for p in home.rglob("*"):
+        shutil.chown(p, "nobody")
+    user_env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home),
+                "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "cfg"),
+                "XDG_CACHE_HOME": str(home / "cache")}
+    from conftest import pyti_bin  # noqa: E402 (only the e2e conftest is on the path here)
+    cp = subprocess.run(["runuser", "-u", "nobody", "--", "env", "-i",
+                         *[f"{k}={v}" for k, v in user_env.items()],
+                         pyti_bin(), "test", str(sdist), "--no-store", "--json", str(out)],
+                        capture_output=True, text=True, timeout=600)
+    try:
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        mine = json.loads(out.read_text())
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert {t["name"]: t["status"] for t in mine["tasks"]} == \
+           {t["name"]: t["status"] for t in report["tasks"]}
+    assert tasks(mine)["test"]["data"]["counts"] == tasks(report)["test"]["data"]["counts"]
