@@ -30,6 +30,8 @@ struct pyti_http {
     char *tmp_dir;      /* private downloads when no_cache */
     char *user_agent;
     CURL *curl;
+    CURLSH *share;      /* connections and DNS shared by h->curl and the
+                           handles of parallel page fetches */
     pyti_http_stats stats;
 };
 
@@ -92,6 +94,11 @@ pyti_http *http_new(const pyti_http_options *opts, pyti_error *err)
     }
     h->o.cache_dir = h->cache_dir;
     h->curl = curl_easy_init();
+    h->share = curl_share_init();
+    if (h->share) {
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    }
     if (!h->curl) {
         http_free(h);
         pyti_error_set(err, PYTI_ERR_INTERNAL, "cannot initialise libcurl");
@@ -106,6 +113,8 @@ void http_free(pyti_http *h)
         return;
     if (h->curl)
         curl_easy_cleanup(h->curl);
+    if (h->share)
+        curl_share_cleanup(h->share);
     if (h->tmp_dir)
         path_rmtree(h->tmp_dir, NULL);
     free(h->tmp_dir);
@@ -196,11 +205,12 @@ static void xfer_free(xfer *x)
     memset(x, 0, sizeof *x);
 }
 
-static void setup(pyti_http *h, const char *url, const char *accept, bool compressed, sink *s,
-                  struct curl_slist **headers)
+static void setup_handle(pyti_http *h, CURL *c, const char *url, const char *accept,
+                         bool compressed, sink *s, struct curl_slist **headers)
 {
-    CURL *c = h->curl;
     curl_easy_reset(c);
+    if (h->share)
+        curl_easy_setopt(c, CURLOPT_SHARE, h->share);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -278,7 +288,7 @@ static pyti_status transfer(pyti_http *h, const char *url, const char *accept, b
         xfer_free(x);
         x->serial = -1;
         struct curl_slist *headers;
-        setup(h, url, accept, compressed, s, &headers);
+        setup_handle(h, h->curl, url, accept, compressed, s, &headers);
         h->stats.requests++;
         char errbuf[CURL_ERROR_SIZE] = "";
         curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
@@ -417,7 +427,7 @@ static pyti_status write_atomic(const char *path, const void *data, size_t len,
 
 static char *content_path(const pyti_http *h, const char *sha256)
 {
-    return xasprintf("%s/files/sha256/%.2s/%.2s/%s", h->cache_dir, sha256, sha256 + 2, sha256);
+    return xasprintf("%s/files/sha256/%.2s/%s", h->cache_dir, sha256, sha256);
 }
 
 static char *keyed_path(const pyti_http *h, const char *kind, const char *key)
@@ -673,7 +683,9 @@ pyti_status http_fetch_file(pyti_http *h, const char *url, const pyti_hashes *ex
         return st;
     }
     free(tmp);
-    if (!h->o.no_cache) {
+    if (!h->o.no_cache && !(expect && expect->sha256)) {
+        /* Without a hash from the index, offline mode finds the file
+         * through its URL. */
         char *upath = keyed_path(h, "urls", url);
         char *line = xasprintf("%s\n", got);
         pyti_error e;
@@ -687,4 +699,111 @@ pyti_status http_fetch_file(pyti_http *h, const char *url, const pyti_hashes *ex
     free(got);
     *path_out = final;
     return PYTI_OK;
+}
+
+/* ---- parallel page fetches ---- */
+
+#define PAGES_PARALLEL 8
+
+typedef struct pending {
+    CURL *c;
+    struct curl_slist *headers;
+    sink s;
+    size_t i;
+} pending;
+
+static void finish_one(pyti_http *h, pending *p, const char *const *urls, const char *accept,
+                       CURLcode rc, pyti_http_response *out, pyti_status *st)
+{
+    pyti_http_response *r = &out[p->i];
+    long status = 0;
+    curl_easy_getinfo(p->c, CURLINFO_RESPONSE_CODE, &status);
+    h->stats.requests++;
+    h->stats.bytes += p->s.got;
+    if (rc == CURLE_OK && status >= 200 && status < 300) {
+        char *ct = NULL, *eff = NULL;
+        curl_easy_getinfo(p->c, CURLINFO_CONTENT_TYPE, &ct);
+        curl_easy_getinfo(p->c, CURLINFO_EFFECTIVE_URL, &eff);
+        r->status = status;
+        r->content_type = ct ? xstrdup(ct) : NULL;
+        r->url = xstrdup(eff ? eff : urls[p->i]);
+        struct curl_header *hd = NULL;
+        if (curl_easy_header(p->c, "X-PyPI-Last-Serial", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK &&
+            hd && hd->value)
+            r->last_serial = strtoll(hd->value, NULL, 10);
+        st[p->i] = PYTI_OK;
+        page_store(h, urls[p->i], accept, r);
+    } else {
+        /* Anything else is left to http_get_page (retries, messages); a
+         * 404 is final and worth saying. */
+        st[p->i] = rc == CURLE_OK && (status == 404 || status == 410) ? PYTI_ERR_NOTFOUND
+                                                                       : PYTI_ERR_IO;
+        buf_free(&r->body);
+    }
+    curl_slist_free_all(p->headers);
+    curl_easy_cleanup(p->c);
+    p->c = NULL;
+}
+
+void http_get_pages(pyti_http *h, const char *const *urls, size_t n, const char *accept,
+                    pyti_http_response *out, pyti_status *st)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].last_serial = -1;
+        st[i] = PYTI_ERR_IO;
+    }
+    if (h->o.offline || !n)
+        return;
+    CURLM *m = curl_multi_init();
+    if (!m)
+        return;
+    pending slots[PAGES_PARALLEL];
+    memset(slots, 0, sizeof slots);
+    size_t next = 0, running = 0;
+    for (;;) {
+        for (size_t k = 0; k < PAGES_PARALLEL && next < n; k++) {
+            if (slots[k].c)
+                continue;
+            pending *p = &slots[k];
+            p->c = curl_easy_init();
+            if (!p->c)
+                break;
+            p->i = next++;
+            memset(&p->s, 0, sizeof p->s);
+            p->s.buf = &out[p->i].body;
+            p->s.max = h->o.max_page_size;
+            setup_handle(h, p->c, urls[p->i], accept, true, &p->s, &p->headers);
+            curl_easy_setopt(p->c, CURLOPT_PRIVATE, p);
+            curl_multi_add_handle(m, p->c);
+            running++;
+        }
+        if (!running)
+            break;
+        int still = 0;
+        if (curl_multi_perform(m, &still) != CURLM_OK)
+            break;
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            pending *p = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+            CURLcode rc = msg->data.result;
+            curl_multi_remove_handle(m, msg->easy_handle);
+            finish_one(h, p, urls, accept, rc, out, st);
+            running--;
+        }
+        if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+            break;
+    }
+    for (size_t k = 0; k < PAGES_PARALLEL; k++)
+        if (slots[k].c) {
+            curl_multi_remove_handle(m, slots[k].c);
+            curl_slist_free_all(slots[k].headers);
+            curl_easy_cleanup(slots[k].c);
+            buf_free(&out[slots[k].i].body);
+        }
+    curl_multi_cleanup(m);
 }

@@ -13,8 +13,9 @@
  * only to http and https.
  *
  * Cache layout under cache_dir (default $XDG_CACHE_HOME/pyti):
- *   files/sha256/ab/cd/abcd...   verified file contents, by SHA-256
- *   urls/ab/<sha256 of URL>      the SHA-256 of what URL served last
+ *   files/sha256/ab/abcd...      verified file contents, by SHA-256
+ *   urls/ab/<sha256 of URL>      for files the index gave no SHA-256 for:
+ *                                the SHA-256 of what URL served last
  *   pages/ab/<sha256 of URL+Accept>  the last page fetched (for --offline)
  * Offline mode reads only the cache and never opens a connection.
  *
@@ -75,6 +76,15 @@ void http_response_free(pyti_http_response *r);
  * other failures after the retries; err names the URL. */
 pyti_status http_get_page(pyti_http *h, const char *url, const char *accept,
                           pyti_http_response *out, pyti_error *err);
+
+/* Fetches n pages at once (up to 8 transfers in parallel, sharing
+ * connections with h), one attempt each. st[i] is PYTI_OK (out[i] filled,
+ * and the page cached), PYTI_ERR_NOTFOUND for 404/410, or PYTI_ERR_IO for
+ * anything else, which the caller leaves to http_get_page (with its
+ * retries and messages). Offline it does nothing (every st[i] is
+ * PYTI_ERR_IO). out[i] is freed with http_response_free in every case. */
+void http_get_pages(pyti_http *h, const char *const *urls, size_t n, const char *accept,
+                    pyti_http_response *out, pyti_status *st);
 
 /* Expected hashes of a file (lowercase hex; NULL when not known). */
 typedef struct pyti_hashes {

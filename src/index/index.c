@@ -22,7 +22,8 @@
 typedef struct proj_entry {
     bool fetched;
     pyti_simple_project *pages; /* one per index; nfiles 0 and page_url NULL on 404 */
-    bool *present;
+    bool *present;              /* the index has a page for the project */
+    bool *checked;              /* that index was asked (present, or 404) */
     pyti_dist_file *files;
     size_t nfiles;
 } proj_entry;
@@ -54,6 +55,7 @@ static void entry_free(proj_entry *e, size_t nurls)
             simple_project_free(&e->pages[i]);
     free(e->pages);
     free(e->present);
+    free(e->checked);
     for (size_t i = 0; i < e->nfiles; i++)
         dist_file_free(&e->files[i]);
     free(e->files);
@@ -119,6 +121,17 @@ static proj_entry *entry_get(pyti_index *ix, const char *project)
     return e;
 }
 
+static void entry_arrays(pyti_index *ix, proj_entry *e)
+{
+    if (e->pages)
+        return;
+    e->pages = xcalloc(ix->urls.len, sizeof *e->pages);
+    e->present = xcalloc(ix->urls.len, sizeof *e->present);
+    e->checked = xcalloc(ix->urls.len, sizeof *e->checked);
+    for (size_t i = 0; i < ix->urls.len; i++)
+        e->pages[i].last_serial = -1;
+}
+
 static void add_files(proj_entry *e, const pyti_simple_project *pg, const char *index_url)
 {
     if (!pg->nfiles)
@@ -144,12 +157,11 @@ static void add_files(proj_entry *e, const pyti_simple_project *pg, const char *
     }
 }
 
-static pyti_status fetch_page(pyti_index *ix, size_t i, const char *project,
-                              pyti_simple_project *page, bool *present, pyti_error *err)
+/* The URL of a project's page on the i-th index (file: indexes through
+ * their index.html, as pip does). */
+static char *page_url(pyti_index *ix, size_t i, const char *project)
 {
     char *url = url_join(ix->urls.items[i], project, true);
-    /* As pip does, a file: index directory is read through its
-     * index.html. */
     char *scheme = url_scheme(url);
     if (scheme && strcmp(scheme, "file") == 0) {
         char *with = xasprintf("%sindex.html", url);
@@ -157,6 +169,13 @@ static pyti_status fetch_page(pyti_index *ix, size_t i, const char *project,
         url = with;
     }
     free(scheme);
+    return url;
+}
+
+static pyti_status fetch_page(pyti_index *ix, size_t i, const char *project,
+                              pyti_simple_project *page, bool *present, pyti_error *err)
+{
+    char *url = page_url(ix, i, project);
     pyti_http_response r;
     pyti_status st = http_get_page(ix->http, url, SIMPLE_ACCEPT, &r, err);
     *present = false;
@@ -187,17 +206,15 @@ pyti_status index_project_files(pyti_index *ix, const char *project,
 {
     proj_entry *e = entry_get(ix, project);
     if (!e->fetched) {
-        if (!e->pages) {
-            e->pages = xcalloc(ix->urls.len, sizeof *e->pages);
-            e->present = xcalloc(ix->urls.len, sizeof *e->present);
-        }
+        entry_arrays(ix, e);
         for (size_t i = 0; i < ix->urls.len; i++) {
-            if (e->present[i])
+            if (e->checked[i])
                 continue; /* prefetched */
             simple_project_free(&e->pages[i]);
             pyti_status st = fetch_page(ix, i, project, &e->pages[i], &e->present[i], err);
             if (st != PYTI_OK)
                 return st;
+            e->checked[i] = true;
         }
         for (size_t i = 0; i < ix->urls.len; i++)
             if (e->present[i])
@@ -219,13 +236,67 @@ const pyti_simple_project *index_project_page(pyti_index *ix, size_t i, const ch
 
 void index_prefetch(pyti_index *ix, const char *const *projects, size_t n)
 {
-    /* Pages are small and the index is usually close; fetching them one
-     * by one over a kept-alive connection is what the resolver does for
-     * now. The hook stays so a parallel fetch can be added without
-     * touching the resolver. */
-    (void)ix;
-    (void)projects;
-    (void)n;
+    /* The pages of these projects on every index, in parallel; what fails
+     * here is fetched again (with retries and a proper message) by
+     * index_project_files. */
+    if (http_options(ix->http)->offline || !n)
+        return;
+    size_t cap = n * ix->urls.len, m = 0;
+    char **urls = xcalloc(cap + 1, sizeof *urls);
+    proj_entry **ents = xcalloc(cap + 1, sizeof *ents);
+    size_t *idx = xcalloc(cap + 1, sizeof *idx);
+    for (size_t k = 0; k < n; k++) {
+        proj_entry *e = entry_get(ix, projects[k]);
+        if (e->fetched)
+            continue;
+        entry_arrays(ix, e);
+        for (size_t i = 0; i < ix->urls.len; i++) {
+            if (e->checked[i])
+                continue;
+            bool dup = false;
+            char *u = page_url(ix, i, projects[k]);
+            for (size_t j = 0; j < m && !dup; j++)
+                dup = strcmp(urls[j], u) == 0;
+            if (dup) {
+                free(u);
+                continue;
+            }
+            urls[m] = u;
+            ents[m] = e;
+            idx[m++] = i;
+        }
+    }
+    pyti_http_response *resp = xcalloc(m + 1, sizeof *resp);
+    pyti_status *st = xcalloc(m + 1, sizeof *st);
+    http_get_pages(ix->http, (const char *const *)urls, m, SIMPLE_ACCEPT, resp, st);
+    for (size_t j = 0; j < m; j++) {
+        proj_entry *e = ents[j];
+        size_t i = idx[j];
+        if (st[j] == PYTI_ERR_NOTFOUND) {
+            e->checked[i] = true;
+        } else if (st[j] == PYTI_OK) {
+            pyti_simple_project page;
+            if (simple_parse_project(resp[j].body.data, resp[j].body.len,
+                                     simple_format_for(resp[j].content_type),
+                                     resp[j].url ? resp[j].url : urls[j], &page, NULL) ==
+                PYTI_OK) {
+                if (page.last_serial < 0)
+                    page.last_serial = resp[j].last_serial;
+                simple_project_free(&e->pages[i]);
+                e->pages[i] = page;
+                e->present[i] = e->checked[i] = true;
+            } else {
+                simple_project_free(&page);
+            }
+        }
+        http_response_free(&resp[j]);
+        free(urls[j]);
+    }
+    free(resp);
+    free(st);
+    free(urls);
+    free(ents);
+    free(idx);
 }
 
 /* ---- files and metadata ---- */

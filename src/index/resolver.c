@@ -1548,6 +1548,16 @@ pyti_status resolve_requirements(const pyti_provider *provider, const pyti_targe
         PUSH(roots, nroots, caproots, r);
         if (isinf(r->id->requested))
             r->id->requested = (double)i;
+    }
+    if (provider->prefetch && nroots) {
+        const char **names = xcalloc(nroots, sizeof *names);
+        for (size_t i = 0; i < nroots; i++)
+            names[i] = roots[i]->id->proj->name;
+        provider->prefetch(provider->ctx, names, nroots);
+        free(names);
+    }
+    for (size_t i = 0; i < nroots; i++) {
+        rv_req *r = roots[i];
         rv_info *conf = NULL;
         size_t nconf = 0;
         if (!add_to_criteria(&x, &root->crit, r, NULL, &conf, &nconf)) {

@@ -362,12 +362,12 @@ static void test_cache_and_mismatch(void **state)
     assert_int_equal(index_project_files(ix, "evil", &files, &n, &err), PYTI_OK);
     assert_int_equal(n, 1);
 
-    /* Good download: lands under files/sha256/ab/cd/<hash>. */
+    /* Good download: lands under files/sha256/ab/<hash>. */
     char *path = NULL;
     char sha[65];
     assert_int_equal(index_download(ix, &files[0], &path, sha, &err), PYTI_OK);
     assert_string_equal(sha, files[0].sha256);
-    char *want = xasprintf("%s/files/sha256/%.2s/%.2s/%s", cache, sha, sha + 2, sha);
+    char *want = xasprintf("%s/files/sha256/%.2s/%s", cache, sha, sha);
     assert_string_equal(path, want);
     free(want);
     free(path);
@@ -548,6 +548,47 @@ static void test_resolve_through_index(void **state)
     http_free(h);
 }
 
+static void test_prefetch(void **state)
+{
+    (void)state;
+    char *cache = t_tmpdir();
+    pyti_http *h = client(cache, false);
+    char *base = base_url(srv), *base2 = base_url(srv_nometa);
+    pyti_strv urls = PYTI_STRV_INIT;
+    strv_push(&urls, base);
+    strv_push(&urls, base2);
+    pyti_index *ix = index_new(h, &urls);
+    const char *names[] = {"foo", "bar", "nosuch", "foo"};
+    index_prefetch(ix, names, 4);
+    pyti_http_stats st;
+    http_stats(h, &st);
+    assert_int_equal(st.requests, 6); /* 3 projects x 2 indexes, duplicates dropped */
+    const pyti_dist_file *files;
+    size_t n;
+    pyti_error err;
+    assert_int_equal(index_project_files(ix, "foo", &files, &n, &err), PYTI_OK);
+    assert_int_equal(n, 6); /* 3 files on each index */
+    assert_string_equal(files[0].index_url, base);
+    assert_string_equal(files[5].index_url, base2);
+    assert_int_equal(index_project_files(ix, "nosuch", &files, &n, &err), PYTI_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(index_project_files(ix, "bar", &files, &n, &err), PYTI_OK);
+    assert_int_equal(n, 4);
+    http_stats(h, &st);
+    assert_int_equal(st.requests, 6); /* all answered by the prefetch */
+    assert_non_null(index_project_page(ix, 1, "bar"));
+    assert_null(index_project_page(ix, 0, "nosuch"));
+    /* A second prefetch of known projects does nothing. */
+    index_prefetch(ix, names, 4);
+    http_stats(h, &st);
+    assert_int_equal(st.requests, 6);
+    index_free(ix);
+    strv_free(&urls);
+    free(base);
+    free(base2);
+    http_free(h);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -596,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_cache_and_mismatch),
         cmocka_unit_test(test_retries),
         cmocka_unit_test(test_resolve_through_index),
+        cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
