@@ -1029,6 +1029,48 @@ static void test_compile(void **state)
     env_free(&e);
 }
 
+/* A staging directory on another file system: files are copied next to
+ * their destination and renamed, with the same modes. */
+static void test_staging_elsewhere(void **state)
+{
+    (void)state;
+    env e;
+    env_make(&e);
+    struct stat a, b;
+    if (stat("/dev/shm", &b) != 0 || stat(e.venv, &a) != 0 || a.st_dev == b.st_dev) {
+        env_free(&e);
+        skip();
+    }
+    char *stage = path_mkdtemp("/dev/shm", "pyti-unit-stage-", NULL);
+    assert_non_null(stage);
+    const wf files[] = {
+        {"demo/__init__.py", "X = 1\n", 0, NULL, false},
+        {"demo/cli.py", "def main(): pass\ndef gui(): pass\n", 0, NULL, false},
+        {"demo-1.0.data/scripts/run", "#!python\nx\n", 0755, NULL, false},
+        {"demo-1.0.dist-info/entry_points.txt", EP, 0, NULL, false},
+    };
+    char *whl = make_wheel(e.wheels, "demo", "1.0", true, files, NF(files));
+    pyti_install_options o = {.staging_dir = stage};
+    pyti_error err;
+    if (install1(&e, whl, &o, &err) != PYTI_OK)
+        fail_msg("%s", err.msg);
+    assert_file(&e, SP "demo/__init__.py", "X = 1\n");
+    assert_int_equal(venv_mode(&e, SP "demo/__init__.py"), 0644);
+    assert_int_equal(venv_mode(&e, "bin/run"), 0755);
+    assert_int_equal(venv_mode(&e, "bin/democli"), 0755);
+    assert_int_equal(venv_mode(&e, SP "demo-1.0.dist-info/RECORD"), 0644);
+    char *snap = snapshot(e.venv);
+    assert_null(strstr(snap, ".pyti"));
+    free(snap);
+    snap = snapshot(stage);
+    assert_string_equal(snap, "");
+    free(snap);
+    path_rmtree(stage, NULL);
+    free(stage);
+    free(whl);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1048,6 +1090,7 @@ int main(void)
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_symlink_in_target),
         cmocka_unit_test(test_compile),
+        cmocka_unit_test(test_staging_elsewhere),
     };
     return cmocka_run_group_tests_name("install", tests, NULL, NULL);
 }
