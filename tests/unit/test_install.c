@@ -1071,6 +1071,69 @@ static void test_staging_elsewhere(void **state)
     env_free(&e);
 }
 
+/* Whole directories are renamed into place when nothing is there yet; the
+ * result is the same as file by file: names that sort between a directory
+ * and its children, a namespace directory that exists already, an empty
+ * directory (never created, as pip), a rollback that moves them back. */
+static void test_directory_moves(void **state)
+{
+    (void)state;
+    env e;
+    env_make(&e);
+    free(t_write(e.venv, SP "ns/existing.py", "# another distribution\n"));
+    const wf files[] = {
+        {"a/h.py", "h\n", 0, NULL, false},
+        {"a/x/f.py", "f\n", 0, NULL, false},
+        {"a/x/y/z.py", "z\n", 0, NULL, false},
+        {"a-b/g.py", "g\n", 0, NULL, false},
+        {"ns/mine/m.py", "m\n", 0, NULL, false},
+        {"ns/top.py", "t\n", 0, NULL, false},
+        {"a/empty/", "", 0, NULL, true}, /* a directory entry, no files */
+        {"demo-1.0.data/data/share/doc/demo/README", "r\n", 0, NULL, false},
+    };
+    char *whl = make_wheel(e.wheels, "demo", "1.0", true, files, NF(files));
+    pyti_error err;
+    char *before = snapshot(e.root);
+    /* a later wheel of the batch fails at commit: the moved directories
+     * go back and the tree is as it was */
+    const wf fb[] = {{"zz/__init__.py", "z\n", 0, NULL, false}};
+    char *b = make_wheel(e.wheels, "zz", "1.0", true, fb, NF(fb));
+    char *block = path_join(e.venv, SP "zz/__init__.py");
+    assert_int_equal(path_mkdirs(block, 0755, NULL), PYTI_OK);
+    free(before);
+    before = snapshot(e.root);
+    const char *batch[] = {whl, b};
+    assert_int_equal(install_wheels(&e.scheme, batch, 2, NULL, NULL, &err), PYTI_ERR_USAGE);
+    char *after = snapshot(e.root);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    assert_int_equal(rmdir(block), 0);
+    char *zz = path_join(e.venv, SP "zz");
+    assert_int_equal(rmdir(zz), 0);
+    free(zz);
+    free(block);
+    if (install1(&e, whl, NULL, &err) != PYTI_OK)
+        fail_msg("%s", err.msg);
+    assert_file(&e, SP "a/h.py", "h\n");
+    assert_file(&e, SP "a/x/f.py", "f\n");
+    assert_file(&e, SP "a/x/y/z.py", "z\n");
+    assert_file(&e, SP "a-b/g.py", "g\n");
+    assert_file(&e, SP "ns/mine/m.py", "m\n");
+    assert_file(&e, SP "ns/top.py", "t\n");
+    assert_file(&e, SP "ns/existing.py", "# another distribution\n");
+    assert_file(&e, "share/doc/demo/README", "r\n");
+    assert_int_equal(venv_mode(&e, SP "a/empty"), (mode_t)-1);
+    assert_int_equal(venv_mode(&e, SP "a/x/y"), 0755);
+    char *rec = venv_file(&e, SP "demo-1.0.dist-info/RECORD");
+    assert_non_null(strstr(rec, "\r\na/x/y/z.py,sha256="));
+    assert_true(str_startswith(rec, "../../../share/doc/demo/README,sha256="));
+    free(rec);
+    free(b);
+    free(whl);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1091,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_symlink_in_target),
         cmocka_unit_test(test_compile),
         cmocka_unit_test(test_staging_elsewhere),
+        cmocka_unit_test(test_directory_moves),
     };
     return cmocka_run_group_tests_name("install", tests, NULL, NULL);
 }
