@@ -44,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1169,18 +1171,26 @@ typedef struct journal {
     } *files;       /* items and directories placed, in order */
     size_t nfiles, cap;
     unsigned long counter;
+    mode_t umask;
+    bool exdev;     /* staging is on another file system: copy, never rename */
 } journal;
 
-/* Copies src into a fresh file next to the destination and renames it
- * over name: for a staging directory on another file system. */
-static int copy_into(int dirfd, const char *name, const char *src, mode_t mode, journal *j)
+/* Copies src to name in dirfd, for a staging directory on another file
+ * system. Nothing is at name (replace false): the file is created there
+ * directly (O_EXCL, so it is ours, and removed again if the copy fails).
+ * Something of this batch is there (replace true): a fresh file next to it
+ * is renamed over it. The umask gives most modes; fchmod does the rest. */
+static int copy_into(int dirfd, const char *name, const char *src, mode_t mode, bool replace,
+                     journal *j)
 {
     char tmp[64];
     snprintf(tmp, sizeof tmp, ".pyti-tmp-%ld-%lu", (long)getpid(), j->counter++);
+    const char *target = replace ? tmp : name;
     int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return -1;
-    int out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int out = openat(dirfd, target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                     mode);
     if (out < 0) {
         int e = errno;
         close(in);
@@ -1205,18 +1215,16 @@ static int copy_into(int dirfd, const char *name, const char *src, mode_t mode, 
     if (r < 0)
         rc = -1;
     int e = errno;
-    if (rc == 0 && fchmod(out, mode) != 0)
+    if (rc == 0 && (mode & ~j->umask) != mode && fchmod(out, mode) != 0)
         rc = -1, e = errno;
     if (close(out) != 0 && rc == 0)
         rc = -1, e = errno;
     close(in);
-    if (rc == 0 && renameat(dirfd, tmp, dirfd, name) != 0)
+    if (rc == 0 && replace && renameat(dirfd, tmp, dirfd, name) != 0)
         rc = -1, e = errno;
     if (rc != 0)
-        unlinkat(dirfd, tmp, 0);
+        unlinkat(dirfd, target, 0);
     errno = e;
-    if (rc == 0)
-        unlink(src);
     return rc;
 }
 
@@ -1255,8 +1263,12 @@ static pyti_status commit_item(wheel *ws, size_t k, size_t i, roots *rs, dir_cac
         j->files = xreallocarray(j->files, j->cap, sizeof *j->files);
     }
     j->files[j->nfiles++] = (struct jfile){k, i, false};
-    if (renameat(AT_FDCWD, it->content, fd, name) != 0) {
-        if (errno != EXDEV || copy_into(fd, name, it->content, it->mode, j) != 0) {
+    int r = j->exdev ? -1 : renameat(AT_FDCWD, it->content, fd, name);
+    if (r != 0 && !j->exdev && errno == EXDEV)
+        j->exdev = true;
+    if (r != 0) {
+        bool replace = it->replaces_batch && !it->backup;
+        if (!j->exdev || copy_into(fd, name, it->content, it->mode, replace, j) != 0) {
             /* nothing placed: restore the backup now */
             if (it->backup) {
                 renameat(fd, it->backup, fd, name);
@@ -1442,7 +1454,10 @@ static pyti_status commit_move(wheel *ws, size_t k, size_t mi, roots *rs, dir_ca
         if (w->items[i].move == (long)mi && w->items[i].shadowed)
             unlink(w->items[i].content);
     char *src = path_join(w->tree, m->src);
-    int r = renameat2(AT_FDCWD, src, fd, path_basename(m->rel), RENAME_NOREPLACE);
+    int r = j->exdev ? -1 : renameat2(AT_FDCWD, src, fd, path_basename(m->rel),
+                                      RENAME_NOREPLACE);
+    if (r != 0 && errno == EXDEV)
+        j->exdev = true;
     free(src);
     if (r == 0) {
         j->files[j->nfiles++] = (struct jfile){k, mi, true};
@@ -1849,6 +1864,25 @@ void install_result_free(pyti_install_result *r)
     r->len = 0;
 }
 
+/* Where to unpack when the caller did not say: a tmpfs $TMPDIR (or /tmp),
+ * else /dev/shm if it is a tmpfs, else the venv itself. On tmpfs the
+ * staging files cost no disk I/O and removing them is free; files are then
+ * copied into place (one creation each, like pip). In the venv they are
+ * renamed into place, whole directories at once, but the directories left
+ * behind must be removed from the disk. */
+static const char *default_staging(const pyti_install_scheme *s)
+{
+    const char *tmp = getenv("TMPDIR");
+    const char *cands[] = {tmp && *tmp ? tmp : "/tmp", "/dev/shm"};
+    for (size_t i = 0; i < 2; i++) {
+        struct statfs fs;
+        if (statfs(cands[i], &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+            access(cands[i], W_OK | X_OK) == 0)
+            return cands[i];
+    }
+    return s->data;
+}
+
 static pyti_status check_scheme(const pyti_install_scheme *s, pyti_error *err)
 {
     const char *const paths[] = {s->purelib, s->platlib, s->scripts, s->headers, s->data};
@@ -1878,7 +1912,7 @@ pyti_status install_wheels(const pyti_install_scheme *scheme, const char *const 
     if (n == 0)
         return PYTI_OK;
     mode_t um = current_umask();
-    const char *parent = o->staging_dir ? o->staging_dir : scheme->data;
+    const char *parent = o->staging_dir ? o->staging_dir : default_staging(scheme);
     if (!path_is_dir(parent))
         return pyti_error_set(err, PYTI_ERR_USAGE, "staging directory %s does not exist",
                               parent);
@@ -1887,7 +1921,7 @@ pyti_status install_wheels(const pyti_install_scheme *scheme, const char *const 
         return err ? err->code : PYTI_ERR_IO;
     wheel *ws = xcalloc(n, sizeof *ws);
     roots rs = {PYTI_STRV_INIT, NULL, 0};
-    journal j = {PYTI_STRV_INIT, NULL, 0, 0, 0};
+    journal j = {PYTI_STRV_INIT, NULL, 0, 0, 0, um, false};
     dir_cache c = {NULL, -1};
 
     for (size_t k = 0; k < n && rc == PYTI_OK; k++) {
@@ -1904,11 +1938,13 @@ pyti_status install_wheels(const pyti_install_scheme *scheme, const char *const 
     if (rc == PYTI_OK)
         rc = check_disk(ws, n, &rs, o, err);
 
-    for (size_t k = 0; k < n && rc == PYTI_OK; k++)
-        plan_moves(&ws[k], &rs, um);
-
-    /* commit the files, then compile, then the RECORDs */
-    for (size_t k = 0; k < n && rc == PYTI_OK; k++)
+    /* commit the files, then compile, then the RECORDs; the directories
+     * a wheel can move whole are chosen just before its commit, after
+     * what the wheels before it placed */
+    for (size_t k = 0; k < n && rc == PYTI_OK; k++) {
+        dir_cache_drop(&c);
+        if (!j.exdev)
+            plan_moves(&ws[k], &rs, um);
         for (size_t i = 0; i < ws[k].nitems && rc == PYTI_OK; i++) {
             item *it = &ws[k].items[i];
             if (!placed(it) || it->kind == IK_RECORD)
@@ -1925,6 +1961,7 @@ pyti_status install_wheels(const pyti_install_scheme *scheme, const char *const 
             if (rc == PYTI_OK)
                 rc = commit_item(ws, k, i, &rs, &c, o, &j, err);
         }
+    }
     bool compiled = false;
     if (rc == PYTI_OK && o->compile) {
         dir_cache_drop(&c);

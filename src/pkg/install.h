@@ -72,9 +72,11 @@ typedef struct pyti_install_options {
     bool compile;           /* byte-compile the installed .py files by running
                              * scheme->python -I -S with compileall, as pip
                              * does in-process (see docs/installer.md) */
-    const char *staging_dir; /* where to unpack (must be on the same file
-                              * system as the scheme for renames; NULL gives
-                              * scheme->data) */
+    const char *staging_dir; /* where to unpack first; NULL: a tmpfs $TMPDIR
+                              * or /tmp, else /dev/shm if a tmpfs, else
+                              * scheme->data. On the scheme's file system
+                              * files and whole directories are renamed into
+                              * place; elsewhere files are copied */
 } pyti_install_options;
 
 /* What one installed wheel was. */

@@ -180,11 +180,14 @@ def test_wheel_files_like_pip(tmp_path, wheels):
 
 def test_find_links_by_name_like_pip(tmp_path, wheels):
     """`pip install --find-links DIR NAME...` (no direct_url.json), and
-    --installer pip: the trees are then identical byte for byte."""
+    --installer pip: the trees are then identical byte for byte. Staged in
+    the venv itself, so files and whole directories are renamed into place
+    (the other tests stage on tmpfs where there is one, and copy)."""
     d, paths = wheels
     names = [p.name.split("-")[0].replace("_", "-") for p in paths]
     pip_root, pyti_root = both(tmp_path, ["--no-compile", "--find-links", d, *names],
-                               ["--no-direct-url", "--installer", "pip", *paths], check=False)
+                               ["--no-direct-url", "--installer", "pip",
+                                "--staging-dir", tmp_path / "venv", *paths])
     compare(pip_root, pyti_root, exact_installer=True)
 
 

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- building wheels ------------------------------------------------ */
@@ -724,9 +725,34 @@ static void test_long_interpreter(void **state)
 
 /* A wheel is refused and the environment (and its surroundings) are left
  * exactly as they were. */
+/* Staging directories of this process left in the default places. */
+static size_t staging_left(void)
+{
+    const char *dirs[] = {getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                          "/dev/shm"};
+    size_t n = 0;
+    for (size_t i = 0; i < 2; i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            if (!str_startswith(de->d_name, ".pyti-install-"))
+                continue;
+            char *p = path_join(dirs[i], de->d_name);
+            struct stat st;
+            n += lstat(p, &st) == 0 && st.st_uid == getuid() &&
+                 st.st_mtime >= time(NULL) - 600;
+            free(p);
+        }
+        if (d)
+            closedir(d);
+    }
+    return n;
+}
+
 static void expect_refused(env *e, const char *whl, pyti_status want, const char *msg_part,
                            const pyti_install_options *o)
 {
+    size_t left = staging_left();
     char *before = snapshot(e->root);
     pyti_error err = {0};
     pyti_status rc = install1(e, whl, o, &err);
@@ -738,6 +764,7 @@ static void expect_refused(env *e, const char *whl, pyti_status want, const char
     char *after = snapshot(e->root);
     if (strcmp(before, after) != 0)
         fail_msg("%s changed the tree:\n--- before\n%s\n--- after\n%s", whl, before, after);
+    assert_true(staging_left() <= left);
     free(before);
     free(after);
 }
@@ -1093,6 +1120,7 @@ static void test_directory_moves(void **state)
     };
     char *whl = make_wheel(e.wheels, "demo", "1.0", true, files, NF(files));
     pyti_error err;
+    pyti_install_options o = {.staging_dir = e.venv}; /* renames need one file system */
     char *before = snapshot(e.root);
     /* a later wheel of the batch fails at commit: the moved directories
      * go back and the tree is as it was */
@@ -1103,7 +1131,7 @@ static void test_directory_moves(void **state)
     free(before);
     before = snapshot(e.root);
     const char *batch[] = {whl, b};
-    assert_int_equal(install_wheels(&e.scheme, batch, 2, NULL, NULL, &err), PYTI_ERR_USAGE);
+    assert_int_equal(install_wheels(&e.scheme, batch, 2, &o, NULL, &err), PYTI_ERR_USAGE);
     char *after = snapshot(e.root);
     assert_string_equal(before, after);
     free(after);
@@ -1113,7 +1141,7 @@ static void test_directory_moves(void **state)
     assert_int_equal(rmdir(zz), 0);
     free(zz);
     free(block);
-    if (install1(&e, whl, NULL, &err) != PYTI_OK)
+    if (install1(&e, whl, &o, &err) != PYTI_OK)
         fail_msg("%s", err.msg);
     assert_file(&e, SP "a/h.py", "h\n");
     assert_file(&e, SP "a/x/f.py", "f\n");
