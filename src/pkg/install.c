@@ -1183,8 +1183,9 @@ typedef struct journal {
 static int copy_into(int dirfd, const char *name, const char *src, mode_t mode, bool replace,
                      journal *j)
 {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, ".pyti-tmp-%ld-%lu", (long)getpid(), j->counter++);
+    char tmp[64] = "";
+    if (replace)
+        snprintf(tmp, sizeof tmp, ".pyti-tmp-%ld-%lu", (long)getpid(), j->counter++);
     const char *target = replace ? tmp : name;
     int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)

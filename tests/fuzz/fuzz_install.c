@@ -9,7 +9,9 @@
  *    RECORD when flag 1 is set, so the fuzzer reaches entry points,
  *    .data directories, scripts and conflicts rather than only the zip
  *    reader. Flag 2 asks for overwrite, flag 4 for REQUESTED and
- *    direct_url.json, flag 8 for a purelib/platlib split scheme.
+ *    direct_url.json, flag 8 for a purelib/platlib split scheme, flag 16
+ *    for staging inside the venv (renames and whole-directory moves
+ *    instead of copies from tmpfs).
  *
  * After every run:
  *  - nothing outside the venv changed (a sentinel tree beside it, and a
@@ -258,6 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .overwrite = (flags & 2) != 0,
         .requested = (flags & 4) != 0,
         .direct_url = (flags & 4) != 0,
+        .staging_dir = (flags & 16) ? venv : NULL,
     };
     pyti_install_result res;
     const char *w[] = {wheel_path};

@@ -222,6 +222,10 @@ def install_seeds(out):
             ("fuzz-1.0.data/purelib/fuzz/p.py", b"p = 1\n")]
     put("s-full", structured(1 | 4, full))
     put("s-full-split", structured(1 | 8, full))
+    put("s-full-instage", structured(1 | 4 | 16, full))
+    put("s-dirs-instage", structured(1 | 16, [
+        ("a/h.py", b"h"), ("a/x/f.py", b"f"), ("a-b/g.py", b"g"), ("a/empty/", b""),
+        ("fuzz-1.0.data/data/share/doc/fuzz/README", b"r")]))
     put("s-overwrite", structured(1 | 2, [("existing.py", b"mine\n")]))
     put("s-norecord", structured(0, [("fuzz/__init__.py", b"")]))
     put("s-badkey", structured(1, [("fuzz-1.0.data/bin/x", b"")]))
