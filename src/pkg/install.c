@@ -6,8 +6,8 @@
  * A batch goes through four phases; only the last touches the target:
  *
  *  1. stage: each wheel is unpacked by archive_extract into a private
- *     staging directory (<scheme data>/.pyti-install-XXXXXX), its RECORD
- *     verified, WHEEL and entry_points.txt read;
+ *     staging directory (<tmpfs or venv>/.pyti-install-XXXXXX/t<N>), its
+ *     RECORD verified, WHEEL and entry_points.txt read;
  *  2. plan: every file gets its destination (root + relative path), as
  *     pip's _install_wheel would place it; launchers, rewritten scripts
  *     and metadata are written into the staging directory with their
@@ -16,11 +16,13 @@
  *     other), nothing in the way on disk (a file, unless overwrite; a
  *     directory or a symlink, ever), no other version of a project
  *     installed;
- *  4. commit: files are moved into place with renameat() below directory
- *     descriptors opened with O_NOFOLLOW from the scheme's roots; each
- *     step is journalled (directories made, files placed, files replaced
- *     and kept aside) so any failure is undone; then optional
- *     byte-compilation, then each RECORD.
+ *  4. commit: files are placed below directory descriptors opened with
+ *     O_NOFOLLOW from the scheme's roots — renamed (whole directories when
+ *     their destination is new) when staging shares the file system, else
+ *     copied into O_EXCL files; each step is journalled (directories made,
+ *     files and directories placed, files replaced and kept aside) so any
+ *     failure is undone; then optional byte-compilation, then each
+ *     RECORD.
  */
 #include "pkg/install.h"
 #include "pkg/install_internal.h"

@@ -14,8 +14,9 @@
  * is installed (a hash or size mismatch, a missing or unlisted file, an
  * escaping or malformed row refuses the wheel); the wheel is unpacked by
  * the safe extractor (pkg/archive.h) into a staging directory and files
- * are moved into place with renameat below directory descriptors opened
- * with O_NOFOLLOW, so no symlink in the target can redirect a write;
+ * are placed (renamed, or copied into O_EXCL files when staging is on
+ * another file system) below directory descriptors opened with
+ * O_NOFOLLOW, so no symlink in the target can redirect a write;
  * existing files (of another distribution, or a reinstall) are refused
  * unless overwrite is asked; and a batch is all or nothing: on any failure
  * every file written is removed, every file replaced is restored and every
