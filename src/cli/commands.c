@@ -166,6 +166,35 @@ static const cli_command commands[] = {
      "      --site DIR     where installed distributions are packed from\n"
      "      --wheels DIR   where ready wheels are copied from\n"
      "      --json         print a JSON summary\n"},
+    {"install", cmd_install, "pyti install --venv DIR [OPTIONS] WHEEL...",
+     "install wheels into a virtual environment, as pip does",
+     "Installs the wheels into the virtual environment DIR (made by\n"
+     "`python3 -m venv`) with pyti's native installer: the same files, bytes,\n"
+     "modes and RECORD as `pip install --no-deps --no-compile WHEEL...`, except\n"
+     "INSTALLER, which says \"pyti\". Each wheel's RECORD is verified first; a\n"
+     "file that would replace an existing one is refused unless --overwrite;\n"
+     "the batch is all or nothing. Runs no package code. In the product the\n"
+     "installer runs inside the sandbox; this command is for debugging and\n"
+     "benchmarks.\n"
+     "\n"
+     "options:\n"
+     "      --venv DIR             the virtual environment (required)\n"
+     "      --python-version X.Y   its Python version (default: from pyvenv.cfg)\n"
+     "      --python PATH          interpreter for shebangs (default DIR/bin/python)\n"
+     "      --no-requested         do not write REQUESTED (pip: a dependency)\n"
+     "      --no-direct-url        do not write direct_url.json (pip: installed by\n"
+     "                             name from an index or --find-links)\n"
+     "      --overwrite            replace existing files (never directories, never\n"
+     "                             another installed version of the project)\n"
+     "      --compile              byte-compile with DIR's interpreter (-I -S, only\n"
+     "                             the standard library's compileall runs)\n"
+     "      --installer NAME       the line written to INSTALLER (default pyti)\n"
+     "      --staging-dir DIR      where wheels are unpacked first (default: a\n"
+     "                             tmpfs $TMPDIR, /tmp or /dev/shm, else the venv)\n"
+     "  -q, --quiet                print nothing on success\n"
+     "\n"
+     "exit codes: 0 installed, 2 usage error, refused wheel or conflict (nothing\n"
+     "installed), 3 the file system failed (nothing installed).\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -165,6 +165,76 @@ def main():
     put("bz2-of-tar.tar.bz2", bz2.compress(tar_bytes("w", members, tarfile.USTAR_FORMAT)))
     put("xz-of-tar.tar.xz", lzma.compress(tar_bytes("w", members, tarfile.GNU_FORMAT)))
 
+    install_seeds(out)
+
+
+def install_seeds(out):
+    """Seeds for fuzz_install: real-shaped wheels (raw mode) and the
+    structured form ('S', flags, then name NUL content NUL ...)."""
+    import base64
+    import hashlib
+    d = os.path.join(out, "install")
+    os.makedirs(d, exist_ok=True)
+
+    def put(name, data):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+
+    def wheel(members):
+        rows = []
+        for m in members:
+            h = base64.urlsafe_b64encode(hashlib.sha256(m[1]).digest()).rstrip(b"=").decode()
+            rows.append("%s,sha256=%s,%d" % (m[0], h, len(m[1])))
+        rows.append("fuzz-1.0.dist-info/RECORD,,")
+        return zip_bytes(list(members) + [("fuzz-1.0.dist-info/RECORD",
+                                           ("\n".join(rows) + "\n").encode())])
+
+    md = ("fuzz-1.0.dist-info/METADATA", b"Metadata-Version: 2.1\nName: fuzz\nVersion: 1.0\n")
+    wh = ("fuzz-1.0.dist-info/WHEEL",
+          b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    ep = ("fuzz-1.0.dist-info/entry_points.txt",
+          b"[console_scripts]\nfz = fuzz.cli:main [x]\npip = fuzz:m\n[gui_scripts]\ng = fuzz:g\n")
+    base = [md, wh, ("fuzz/__init__.py", b"x = 1\n")]
+    put("raw-minimal.whl", wheel(base))
+    put("raw-full.whl", wheel(base + [
+        ep,
+        ("fuzz-1.0.data/scripts/run", b"#!python\nprint(1)\n", 0o100755),
+        ("fuzz-1.0.data/scripts/fz", b"#!python\n", 0o100755),
+        ("fuzz-1.0.data/headers/f.h", b"int f;\n"),
+        ("fuzz-1.0.data/data/share/f.txt", b"f\n"),
+        ("fuzz-1.0.data/purelib/fp.py", b"p = 1\n"),
+        ("fuzz-1.0.data/platlib/fq.py", b"q = 1\n"),
+    ]))
+    put("raw-conflict.whl", wheel(base + [("existing.py", b"mine\n")]))
+    put("raw-escape.whl", wheel(base + [("escape/x.py", b"out\n")]))
+
+    def structured(flags, members):
+        out = b"S" + bytes([flags])
+        for name, content in members:
+            out += name.encode() + b"\0" + content + b"\0"
+        return out
+
+    full = [("fuzz/__init__.py", b"x = 1\n"), (ep[0], ep[1]),
+            ("!fuzz-1.0.data/scripts/run", b"#!pythonw -E\r\nx\r\n"),
+            ("fuzz-1.0.data/scripts/g.exe", b"MZ"),
+            ("fuzz-1.0.data/headers/f.h", b"int f;\n"),
+            ("fuzz-1.0.data/data/share/f.txt", b"f\n"),
+            ("fuzz-1.0.data/purelib/fuzz/p.py", b"p = 1\n")]
+    put("s-full", structured(1 | 4, full))
+    put("s-full-split", structured(1 | 8, full))
+    put("s-full-instage", structured(1 | 4 | 16, full))
+    put("s-dirs-instage", structured(1 | 16, [
+        ("a/h.py", b"h"), ("a/x/f.py", b"f"), ("a-b/g.py", b"g"), ("a/empty/", b""),
+        ("fuzz-1.0.data/data/share/doc/fuzz/README", b"r")]))
+    put("s-overwrite", structured(1 | 2, [("existing.py", b"mine\n")]))
+    put("s-norecord", structured(0, [("fuzz/__init__.py", b"")]))
+    put("s-badkey", structured(1, [("fuzz-1.0.data/bin/x", b"")]))
+    put("s-eps", structured(1, [(ep[0], b"[console_scripts]\nmy tool = a.b:c.d [e-f, g]\n"
+                                       b"x = m\n[gui_scripts]\n.. = a:b\n")]))
+    put("s-platlib", structured(1 | 8, [
+        (wh[0], b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\n"),
+        ("native/__init__.py", b""), ("fuzz-1.0.data/purelib/pure.py", b"")]))
+
 
 if __name__ == "__main__":
     main()
