@@ -821,8 +821,16 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
                  "   WHERE job_id = $1 AND n = $3)"
                  " WHERE id = $1",
                  DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+    /* The winning attempt is "done" even if the reaper had ended it as
+     * expired: it did the work; the note says its lease had lapsed. */
     if (rc == PYTI_OK)
-        rc = end_attempt(s, j->id, attempt, "done", NULL, rid, err);
+        rc = db_exec(s, "ending the attempt",
+                     "UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $3,"
+                     " error = CASE WHEN outcome IS NULL THEN NULL"
+                     "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"
+                     " outcome = 'done'"
+                     " WHERE job_id = $1 AND n = $2",
+                     DB_ARGS(db_int(j->id), db_int(attempt), db_text(rid)), NULL, err);
     /* A stale attempt won: the attempt holding the lease now has nothing
      * left to do. */
     if (rc == PYTI_OK && (j->state == STORE_JOB_LEASED || j->state == STORE_JOB_RUNNING) &&
