@@ -222,8 +222,15 @@ pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
      * dies — only a power cut can roll back the last commits, which the
      * embedded single-machine store accepts (docs/store.md). */
     s->what = "configuring";
-    if (sqlite_script(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         " PRAGMA foreign_keys=ON", err) != PYTI_OK) {
+    /* Switching a new database to WAL needs an exclusive lock, and SQLite
+     * does not call the busy handler for it: when several processes open
+     * a fresh store at once, wait here. */
+    double start = time_monotonic();
+    while ((rc = sqlite_script(s, "PRAGMA journal_mode=WAL", err)) != PYTI_OK &&
+           s->last_fail == DB_FAIL_BUSY && time_monotonic() - start < BUSY_TIMEOUT_S)
+        usleep(1000 + (unsigned)rand_r(&im->seed) % 4000);
+    if (rc != PYTI_OK ||
+        sqlite_script(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err) != PYTI_OK) {
         sqlite_close(s);
         return PYTI_ERR_IO;
     }
