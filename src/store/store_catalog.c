@@ -479,16 +479,16 @@ json_t *store_list_flagged_releases(pyti_store *s, const char *kind, size_t limi
                      "SELECT p.name, r.version, r.latest_report_id, r.latest_outcome,"
                      " r.latest_quality, r.latest_safety, r.latest_created"
                      " FROM releases r JOIN projects p ON p.id = r.project_id"
-                     " WHERE r.latest_outcome IN ('failed', 'rejected')"
-                     " ORDER BY r.latest_created DESC, r.id LIMIT $1",
+                     " WHERE " SQL_FAILING_RELEASE
+                     " ORDER BY r.latest_created DESC, r.id DESC LIMIT $1",
                      DB_ARGS(db_int(lim)), err);
     } else if (strcmp(kind, "suspicious") == 0) {
         r = db_query(s, "listing suspicious releases",
                      "SELECT p.name, r.version, r.latest_report_id, r.latest_outcome,"
                      " r.latest_quality, r.latest_safety, r.latest_created"
                      " FROM releases r JOIN projects p ON p.id = r.project_id"
-                     " WHERE r.latest_safety IN ('suspicious', 'malicious')"
-                     " ORDER BY r.latest_created DESC, r.id LIMIT $1",
+                     " WHERE " SQL_SUSPICIOUS_RELEASE
+                     " ORDER BY r.latest_created DESC, r.id DESC LIMIT $1",
                      DB_ARGS(db_int(lim)), err);
     } else {
         pyti_error_set(err, PYTI_ERR_USAGE,

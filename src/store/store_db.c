@@ -179,6 +179,16 @@ db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, co
 pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
                     const db_arg *args, long long *changes, pyti_error *err)
 {
+    if (s->in_txn && !changes) {
+        s->what = what;
+        s->last_fail = DB_FAIL_NONE;
+        db_stmt *st = cache_find(s, sql);
+        if (!st)
+            st = cache_add(s, sql);
+        if (!st->handle && s->drv->prepare(s, st, err) != PYTI_OK)
+            return PYTI_ERR_IO;
+        return s->drv->send(s, st, nargs, args, err);
+    }
     db_res *r = db_query(s, what, sql, nargs, args, err);
     if (!r)
         return PYTI_ERR_IO;
@@ -229,7 +239,7 @@ pyti_status db_commit(pyti_store *s, pyti_error *err)
 {
     assert(s->in_txn);
     s->what = "committing";
-    pyti_status rc = s->drv->script(s, "COMMIT", err);
+    pyti_status rc = s->drv->commit(s, err);
     if (rc != PYTI_OK) {
         db_rollback(s);
         return rc;
@@ -242,6 +252,6 @@ void db_rollback(pyti_store *s)
 {
     if (!s->in_txn)
         return;
-    s->drv->script(s, "ROLLBACK", NULL);
+    s->drv->rollback(s);
     s->in_txn = false;
 }

@@ -29,6 +29,13 @@
 
 typedef enum db_dialect { DB_SQLITE, DB_PG } db_dialect;
 
+/* Predicates of partial indexes (store_schema.c). SQLite uses a partial
+ * index only when the query repeats its predicate word for word, so
+ * queries spell them with these macros. */
+#define SQL_ACTIVE_JOB "(state = 'queued' OR state = 'leased' OR state = 'running')"
+#define SQL_FAILING_RELEASE "(latest_outcome = 'failed' OR latest_outcome = 'rejected')"
+#define SQL_SUSPICIOUS_RELEASE "(latest_safety = 'suspicious' OR latest_safety = 'malicious')"
+
 typedef enum db_arg_type { DB_NULL, DB_INT, DB_REAL, DB_TEXT } db_arg_type;
 
 /* One parameter of a statement. Text is borrowed for the call only. */
@@ -98,8 +105,18 @@ typedef struct db_driver {
     /* Runs a prepared statement to completion. NULL with err on failure. */
     db_res *(*run)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args, pyti_error *err);
     void (*finalize)(pyti_store *s, db_stmt *st);
+    /* Sends a prepared statement whose rows are not needed; inside a
+     * transaction the PostgreSQL driver does not wait for it (pipeline
+     * mode): its failure is reported by the next call that waits, at the
+     * latest by commit. SQLite runs it at once. */
+    pyti_status (*send)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                        pyti_error *err);
     /* Runs several ;-separated statements without parameters. */
     pyti_status (*script)(pyti_store *s, const char *sql, pyti_error *err);
+    /* Ends the transaction; commit reports the failure of any statement
+     * still unreported. rollback cannot fail. */
+    pyti_status (*commit)(pyti_store *s, pyti_error *err);
+    void (*rollback)(pyti_store *s);
     /* BEGIN for a transaction that will write: BEGIN IMMEDIATE on SQLite
      * (takes the write lock now, so the transaction never fails half way
      * with SQLITE_BUSY), plain BEGIN (READ COMMITTED) on PostgreSQL. */
@@ -143,7 +160,10 @@ char *db_translate(const char *sql, db_dialect d);
 db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, const db_arg *args,
                  pyti_error *err);
 /* db_query for statements whose rows are not needed; *changes (may be NULL)
- * gets the number of rows changed. */
+ * gets the number of rows changed. Inside a transaction and with changes
+ * NULL, the statement may only be sent (db_driver.send): a failure then
+ * fails a later call of the same transaction, at the latest db_commit —
+ * so callers must treat the whole transaction as failed, as they do. */
 pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
                     const db_arg *args, long long *changes, pyti_error *err);
 /* Like db_query for SQL built at run time: prepared, run and finalised. */

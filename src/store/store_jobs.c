@@ -374,27 +374,28 @@ static pyti_status insert_needs(pyti_store *s, long long job_id, const char *kin
     return PYTI_OK;
 }
 
-/* The job that absorbs a submit: an active one, else (unless retest) the
- * newest done one. 0 if none. */
+/* The job that absorbs a submit: the active one, else (unless retest) the
+ * newest done one. 0 if none. Two queries, each on its partial index. */
 static long long find_same(pyti_store *s, const char *sha256, const char *recipe,
                            const char *python, bool with_done, pyti_error *err)
 {
-    db_res *r = with_done
-                    ? db_query(s, "looking for the same job",
-                               "SELECT id FROM jobs WHERE sha256 = $1 AND recipe = $2"
-                               " AND python = $3"
-                               " AND state IN ('queued', 'leased', 'running', 'done')"
-                               " ORDER BY CASE WHEN state = 'done' THEN 1 ELSE 0 END, id DESC"
-                               " LIMIT 1",
-                               DB_ARGS(db_text(sha256), db_text(recipe), db_text(python)), err)
-                    : db_query(s, "looking for the same job",
-                               "SELECT id FROM jobs WHERE sha256 = $1 AND recipe = $2"
-                               " AND python = $3 AND state IN ('queued', 'leased', 'running')"
-                               " LIMIT 1",
-                               DB_ARGS(db_text(sha256), db_text(recipe), db_text(python)), err);
+    db_res *r = db_query(s, "looking for the same job",
+                         "SELECT id FROM jobs WHERE sha256 = $1 AND recipe = $2 AND python = $3"
+                         " AND " SQL_ACTIVE_JOB,
+                         DB_ARGS(db_text(sha256), db_text(recipe), db_text(python)), err);
     if (!r)
         return -1;
     long long id = r->nrows ? db_get_int(r, 0, 0) : 0;
+    db_res_free(r);
+    if (id || !with_done)
+        return id;
+    r = db_query(s, "looking for the same job",
+                 "SELECT id FROM jobs WHERE sha256 = $1 AND recipe = $2 AND python = $3"
+                 " AND state = 'done' ORDER BY id DESC LIMIT 1",
+                 DB_ARGS(db_text(sha256), db_text(recipe), db_text(python)), err);
+    if (!r)
+        return -1;
+    id = r->nrows ? db_get_int(r, 0, 0) : 0;
     db_res_free(r);
     return id;
 }
@@ -545,14 +546,14 @@ pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long leas
         "UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
         " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
         " WHERE state = 'queued' AND id = ("
-        "  SELECT j.id FROM jobs j JOIN workers w ON w.id = $1"
+        "  SELECT j.id FROM jobs j {{sqlite INDEXED BY jobs_queue}} JOIN workers w ON w.id = $1"
         "  WHERE j.state = 'queued' AND j.not_before <= pyti_now_ms()"
         "   AND w.state <> 'draining'"
         "   AND (j.req_arch IS NULL OR j.req_arch = w.arch)"
         "   AND (j.req_os IS NULL OR j.req_os = w.os)"
         "   AND (j.req_memory_mb IS NULL OR j.req_memory_mb <= w.memory_mb)"
         "   AND (j.req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"
-        "     WHERE n.job_id = j.id AND n.kind IN ('python', 'tag') AND NOT EXISTS ("
+        "     WHERE n.job_id = j.id AND (n.kind = 'python' OR n.kind = 'tag') AND NOT EXISTS ("
         "       SELECT 1 FROM worker_caps c WHERE c.worker_id = w.id AND c.kind = n.kind"
         "        AND c.value = n.value)))"
         "   AND (j.req_python_any = 0 OR EXISTS (SELECT 1 FROM job_needs n"
@@ -978,8 +979,8 @@ pyti_status store_job_retry(pyti_store *s, long long job_id, pyti_error *err)
         db_res *r = db_query(s, "retrying the job",
                              "SELECT o.id FROM jobs o JOIN jobs j ON j.id = $1"
                              " WHERE o.sha256 = j.sha256 AND o.recipe = j.recipe"
-                             " AND o.python = j.python"
-                             " AND o.state IN ('queued', 'leased', 'running')",
+                             " AND o.python = j.python AND o.id <> j.id"
+                             " AND (o.state = 'queued' OR o.state = 'leased' OR o.state = 'running')",
                              DB_ARGS(db_int(job_id)), err);
         if (!r)
             rc = PYTI_ERR_IO;

@@ -154,6 +154,24 @@ static pyti_status sqlite_script(pyti_store *s, const char *sql, pyti_error *err
     return PYTI_OK;
 }
 
+static pyti_status sqlite_send(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                               pyti_error *err)
+{
+    db_res *r = sqlite_run(s, st, nargs, args, err);
+    db_res_free(r);
+    return r ? PYTI_OK : PYTI_ERR_IO;
+}
+
+static pyti_status sqlite_commit(pyti_store *s, pyti_error *err)
+{
+    return sqlite_script(s, "COMMIT", err);
+}
+
+static void sqlite_rollback(pyti_store *s)
+{
+    sqlite_script(s, "ROLLBACK", NULL);
+}
+
 static pyti_status sqlite_begin(pyti_store *s, pyti_error *err)
 {
     return sqlite_script(s, "BEGIN IMMEDIATE", err);
@@ -186,7 +204,10 @@ static const db_driver sqlite_driver = {
     .prepare = sqlite_prepare,
     .run = sqlite_run,
     .finalize = sqlite_finalize,
+    .send = sqlite_send,
     .script = sqlite_script,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
     .begin = sqlite_begin,
     .lock_migrations = sqlite_lock_migrations,
     .set_clock_offset = sqlite_set_clock_offset,

@@ -259,8 +259,8 @@ void t_fast_queue(pyti_store *s)
     store_queue_options o;
     store_queue_options_default(&o);
     o.lease_ms = 1000;
-    o.backoff_base_ms = 100;
-    o.backoff_max_ms = 800;
+    o.backoff_base_ms = 1000;
+    o.backoff_max_ms = 8000;
     o.reap_interval_ms = 0;
     store_set_queue_options(s, &o);
 }

@@ -73,8 +73,10 @@ void t_spec(store_job_spec *spec, unsigned n);
 void t_worker(pyti_store *s, const char *id, const char *arch, const char *os, long long memory_mb,
               const char *pythons, const char *tags);
 
-/* Queue options for tests: short leases, small backoff, no automatic
- * reaping (tests call store_reap_expired), applied to s. */
+/* Queue options for tests: 1 s leases, backoff 1 s doubling to 8 s, no
+ * automatic reaping (tests call store_reap_expired), applied to s. Tests
+ * move the store's clock (store_debug_clock_offset) and keep margins of
+ * a few hundred ms, since real time passes too. */
 void t_fast_queue(pyti_store *s);
 
 #endif

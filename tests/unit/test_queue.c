@@ -652,7 +652,7 @@ static void test_matching_worker_policy(void **state)
 static void test_heartbeat_expiry_requeue(void **state)
 {
     pyti_store *s = t_store_fresh(state, NULL);
-    t_fast_queue(s); /* lease 1 s, backoff 100 ms doubling to 800 ms */
+    t_fast_queue(s); /* lease 1 s, backoff 1 s doubling */
     t_worker(s, "a", NULL, NULL, 0, NULL, NULL);
     t_worker(s, "b", NULL, NULL, 0, NULL, NULL);
     long long id = submit(s, 1);
@@ -672,7 +672,7 @@ static void test_heartbeat_expiry_requeue(void **state)
     reap(s, 0, 0);
     assert_state(s, id, "leased");
     /* No heartbeat for longer than the lease: requeued after reaping,
-     * with the first backoff. */
+     * with the first backoff (1 s). */
     set_clock(s, 2000);
     reap(s, 1, 0);
     assert_state(s, id, "queued");
@@ -683,9 +683,10 @@ static void test_heartbeat_expiry_requeue(void **state)
     assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "expired");
     json_decref(j);
     assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_LOST);
-    /* Not before the backoff (100 ms) has passed. */
+    /* Not before the backoff has passed. */
+    set_clock(s, 2700);
     assert_int_equal(claim(s, "b", NULL), 0);
-    set_clock(s, 2150);
+    set_clock(s, 3300);
     int attempt2;
     assert_int_equal(claim(s, "b", &attempt2), id);
     assert_int_equal(attempt2, 2);
@@ -697,11 +698,11 @@ static void test_heartbeat_expiry_requeue(void **state)
     assert_int_equal(store_job_heartbeat(s, id + 1, 1, 0, &ls, &err), PYTI_ERR_NOTFOUND);
     /* Expiry counts against the attempts: a job whose leases keep
      * expiring fails at the limit (3). */
-    set_clock(s, 4000);
-    reap(s, 1, 0);
     set_clock(s, 5000);
+    reap(s, 1, 0); /* not before 7000 */
+    set_clock(s, 7300);
     assert_int_equal(claim(s, "b", NULL), id);
-    set_clock(s, 7000);
+    set_clock(s, 9000);
     reap(s, 0, 1);
     assert_state(s, id, "failed");
     store_close(s);
@@ -779,7 +780,7 @@ static void test_late_result_first_complete_wins(void **state)
     assert_int_equal(claim(s, "slow", &a1), id);
     set_clock(s, 2000);
     reap(s, 1, 0);
-    set_clock(s, 3000);
+    set_clock(s, 3300);
     assert_int_equal(claim(s, "fast", &a2), id);
     assert_int_equal(a2, 2);
     /* The slow worker, whose lease expired, finishes first: its result is
@@ -827,13 +828,13 @@ static void test_late_result_first_complete_wins(void **state)
 static void test_infra_errors_backoff_then_fail(void **state)
 {
     pyti_store *s = t_store_fresh(state, NULL);
-    t_fast_queue(s); /* base 100 ms, cap 800 ms, 3 attempts */
+    t_fast_queue(s); /* base 1 s, cap 8 s, 3 attempts */
     t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
     long long id = submit(s, 21);
     pyti_error err;
     store_result res;
     long long clock = 0;
-    long long want_delay[] = {100, 200};
+    long long want_delay[] = {1000, 2000};
     for (int i = 0; i < 2; i++) {
         int attempt;
         assert_int_equal(claim(s, "w", &attempt), id);
@@ -843,9 +844,9 @@ static void test_infra_errors_backoff_then_fail(void **state)
         assert_int_equal(res, STORE_RESULT_RETRY);
         assert_state(s, id, "queued");
         /* Just before the backoff ends: not yet; at its end: yes. */
-        set_clock(s, clock + want_delay[i] - 30);
+        set_clock(s, clock + want_delay[i] - 300);
         assert_int_equal(claim(s, "w", NULL), 0);
-        clock += want_delay[i] + 30;
+        clock += want_delay[i] + 300;
         set_clock(s, clock);
     }
     int attempt;
@@ -889,8 +890,8 @@ static void test_backoff_is_capped(void **state)
     pyti_store *s = t_store_fresh(state, NULL);
     store_queue_options o;
     store_queue_options_default(&o);
-    o.backoff_base_ms = 100;
-    o.backoff_max_ms = 250;
+    o.backoff_base_ms = 1000;
+    o.backoff_max_ms = 2500;
     o.reap_interval_ms = 0;
     store_set_queue_options(s, &o);
     t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
@@ -899,15 +900,15 @@ static void test_backoff_is_capped(void **state)
     sp.max_attempts = 10;
     long long id = submit_spec(s, &sp, NULL);
     long long clock = 0;
-    long long want[] = {100, 200, 250, 250};
+    long long want[] = {1000, 2000, 2500, 2500};
     for (int i = 0; i < 4; i++) {
         int attempt;
         assert_int_equal(claim(s, "w", &attempt), id);
         store_result res;
         assert_int_equal(store_job_fail(s, id, attempt, true, "x", &res, NULL), PYTI_OK);
-        set_clock(s, clock + want[i] - 20);
+        set_clock(s, clock + want[i] - 300);
         assert_int_equal(claim(s, "w", NULL), 0);
-        clock += want[i] + 20;
+        clock += want[i] + 300;
         set_clock(s, clock);
     }
     store_close(s);
