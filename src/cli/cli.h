@@ -64,6 +64,8 @@ int cmd_recipe(int argc, char **argv, cli_globals *g);
 int cmd_results(int argc, char **argv, cli_globals *g);
 int cmd_report(int argc, char **argv, cli_globals *g);
 int cmd_store(int argc, char **argv, cli_globals *g);
+int cmd_sandbox(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
+int cmd_wheelhouse(int argc, char **argv, cli_globals *g);
 
 #endif

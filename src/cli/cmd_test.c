@@ -57,13 +57,14 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         {"keep", no_argument, NULL, 'k'},
         {"quiet", no_argument, NULL, 'q'},
         {"config", required_argument, NULL, 'c'},
+        {"python", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *recipe_name = "default", *json_path = NULL, *db = NULL;
+    const char *recipe_name = "default", *json_path = NULL, *db = NULL, *python = NULL;
     bool store_it = true, keep = false;
     int c;
-    while ((c = getopt_long(argc, argv, "r:j:kqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:j:p:kqh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': recipe_name = optarg; break;
         case 'j': json_path = optarg; break;
@@ -72,6 +73,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         case 'k': keep = true; break;
         case 'q': g->quiet = true; break;
         case 'c': g->config_path = optarg; break;
+        case 'p': python = optarg; break;
         case 'h': cli_print_command_help(self, stdout); return EXIT_PASSED;
         default: return cli_usage(self, "bad option");
         }
@@ -95,6 +97,12 @@ int cmd_test(int argc, char **argv, cli_globals *g)
 
     pyti_job job;
     if (job_prepare(&job, target, config_get(cfg, "jobs", "dir"), cfg, &err) != PYTI_OK) {
+        recipe_free(recipe);
+        config_free(cfg);
+        return cli_fail(&err);
+    }
+    if (python && job_set_python(&job, python, &err) != PYTI_OK) {
+        job_cleanup(&job, false);
         recipe_free(recipe);
         config_free(cfg);
         return cli_fail(&err);

@@ -133,3 +133,14 @@ char *hash_urlsafe_b64_nopad(const unsigned char *data, size_t len)
     }
     return out;
 }
+
+char *hash_record_sha256(const void *data, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    char *b64 = hash_urlsafe_b64_nopad(md, mdlen);
+    char *out = xasprintf("sha256=%s", b64);
+    free(b64);
+    return out;
+}

@@ -24,6 +24,10 @@ pyti_status hash_sha256_file(const char *path, char hex[PYTI_SHA256_HEX_LEN + 1]
 pyti_status hash_file_named(const char *path, const char *algo, unsigned char *out,
                             size_t *out_len, unsigned long long *size, pyti_error *err);
 
+/* "sha256=<urlsafe-b64-nopad digest>" of data, as a wheel RECORD writes
+ * it; new string. */
+char *hash_record_sha256(const void *data, size_t len);
+
 /* URL-safe base64 without padding (as in RECORD) of data into a new string. */
 char *hash_urlsafe_b64_nopad(const unsigned char *data, size_t len);
 /* Lowercase hex of data into a new string. */

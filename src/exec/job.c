@@ -1,5 +1,7 @@
 /* job.c — creating and removing a job's directories (see job.h). */
 #include "exec/job.h"
+#include "exec/python.h"
+#include "exec/wheelhouse.h"
 #include "common/hash.h"
 #include "common/path.h"
 #include "common/xalloc.h"
@@ -127,6 +129,19 @@ pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
         return rc;
     }
     job->size = size;
+    job->python = python_find(NULL, NULL); /* NULL if the host has none */
+    const char *wh = config_get(config, "jobs", "wheelhouse");
+    job->wheelhouse = wh ? xstrdup(wh) : wheelhouse_default_dir();
+    return PYTI_OK;
+}
+
+pyti_status job_set_python(pyti_job *job, const char *spec, pyti_error *err)
+{
+    char *p = python_find(spec, err);
+    if (!p)
+        return PYTI_ERR_USAGE;
+    free(job->python);
+    job->python = p;
     return PYTI_OK;
 }
 
@@ -140,6 +155,9 @@ void job_cleanup(pyti_job *job, bool keep)
     free(job->out_dir);
     free(job->dist_filename);
     free(job->dist_path);
+    free(job->python);
+    free(job->wheelhouse);
+    job->python = job->wheelhouse = NULL;
     job->job_dir = job->input_dir = job->work_dir = job->out_dir = NULL;
     job->dist_filename = job->dist_path = NULL;
 }

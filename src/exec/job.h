@@ -26,6 +26,8 @@ typedef struct pyti_job {
     char *work_dir;
     char *out_dir;
     pyti_extract_limits extract_limits;
+    char *python;           /* target interpreter (real path under /usr), or NULL */
+    char *wheelhouse;       /* the local wheelhouse (see wheelhouse.h) */
     const pyti_config *config; /* borrowed; may be NULL */
 } pyti_job;
 
@@ -36,6 +38,10 @@ typedef struct pyti_job {
  * behind. */
 pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
                         const pyti_config *config, pyti_error *err);
+/* Chooses the target interpreter: spec is NULL (the default python3), a
+ * version ("3.11") or a path; see python_find. */
+pyti_status job_set_python(pyti_job *job, const char *spec, pyti_error *err);
+
 /* Removes the job directory (unless keep) and frees the job's strings. */
 void job_cleanup(pyti_job *job, bool keep);
 

@@ -6,7 +6,9 @@
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 #include "exec/report.h"
+#include "exec/sbtask.h"
 #include "exec/task.h"
+#include "exec/tasks_internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -21,24 +23,33 @@
 #define RESULT_MAX_BYTES (64u << 20)
 #define LOG_KEEP_BYTES (64u << 10)
 
+/* True if the task runs package code (so only inside the sandbox). */
+static bool runs_package_code(const pyti_task_def *t)
+{
+    if (t->run)
+        return true;
+    const pyti_builtin *b = t->builtin ? builtin_find(t->builtin) : NULL;
+    return b && b->sandboxed;
+}
+
 pyti_status runner_check_recipe(const pyti_recipe *recipe, pyti_error *err)
 {
+    bool needs_sandbox = false;
     for (size_t i = 0; i < recipe->ntasks; i++) {
         const pyti_task_def *t = &recipe->tasks[i];
-        if (t->run)
-            return pyti_error_set(err, PYTI_ERR_USAGE,
-                                  "%s:%u: task '%s' runs a command (run = %s); command tasks "
-                                  "execute package code and need pyti's sandbox, which this "
-                                  "build does not have yet — refusing to run it unsandboxed",
-                                  t->file, t->line, t->name, t->run);
         if (t->builtin && !builtin_exists(t->builtin))
             return pyti_error_set(err, PYTI_ERR_INPUT, "%s:%u: task '%s': unknown built-in '%s'",
                                   t->file, t->line, t->name, t->builtin);
+        needs_sandbox |= runs_package_code(t);
     }
     pyti_plan *plan = plan_build(recipe, err);
     if (!plan)
         return PYTI_ERR_INPUT;
     plan_free(plan);
+    /* Package code runs only with full isolation: refuse the whole job
+     * before anything runs rather than fail half-way. */
+    if (needs_sandbox && sbtask_check_isolation(err) != PYTI_OK)
+        return PYTI_ERR_INTERNAL;
     return PYTI_OK;
 }
 
@@ -48,7 +59,7 @@ static void child_run(const pyti_builtin *b, const pyti_job *job, const pyti_tas
 {
     pyti_task_ctx ctx;
     task_ctx_init(&ctx, job, def, out_dir, inputs);
-    pyti_task_status st = b->run(&ctx);
+    pyti_task_status st = b ? b->run(&ctx) : task_command(&ctx);
     json_t *res = json_object();
     json_object_set_new(res, "status", json_string(task_status_name(st)));
     json_set_text(res, "reason", ctx.reason);
@@ -128,7 +139,10 @@ static void outcome_free(task_outcome *o)
 static void run_builtin(const pyti_job *job, const pyti_task_def *def, const char *out_dir,
                         const json_t *inputs, task_outcome *o)
 {
-    const pyti_builtin *b = builtin_find(def->builtin);
+    const pyti_builtin *b = def->builtin ? builtin_find(def->builtin) : NULL;
+    /* A sandboxed task enforces its own timeout inside; the child gets a
+     * grace period to report it before the runner kills it. */
+    double grace = runs_package_code(def) ? 30 : 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -140,20 +154,20 @@ static void run_builtin(const pyti_job *job, const pyti_task_def *def, const cha
         child_run(b, job, def, out_dir, inputs);
 
     int wstatus = 0;
-    if (wait_with_timeout(pid, def->timeout_s, &wstatus)) {
+    if (wait_with_timeout(pid, def->timeout_s + grace, &wstatus)) {
         o->status = PYTI_TASK_TIMEOUT;
         o->reason = xasprintf("exceeded its timeout of %g s", def->timeout_s);
         return;
     }
     if (WIFSIGNALED(wstatus)) {
         o->status = PYTI_TASK_ERROR;
-        o->reason = xasprintf("built-in task '%s' crashed (signal %d: %s)", def->builtin,
+        o->reason = xasprintf("task '%s' crashed (signal %d: %s)", def->name,
                               WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
         return;
     }
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
         o->status = PYTI_TASK_ERROR;
-        o->reason = xasprintf("built-in task '%s' could not write its result", def->builtin);
+        o->reason = xasprintf("task '%s' could not write its result", def->name);
         return;
     }
     char *result_path = path_join(out_dir, "result.json");

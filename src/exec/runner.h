@@ -5,8 +5,11 @@
  * Built-in tasks run in a forked child with the task's timeout: the child
  * writes out/<task>/result.json and log.txt, the parent reads them back.
  * A child that crashes or hangs ends its task as `error` or `timeout`; the
- * runner itself survives. Command tasks (`run =`) run package code and are
- * refused until pyti has its sandbox: there is no unsandboxed path. */
+ * runner itself survives. Tasks that run package code — the sandboxed
+ * built-ins (venv, build, install, import, test, lint) and command tasks
+ * (`run =`) — run only inside the sandbox (see sbtask.h); a job that has
+ * any is refused before anything runs when the host cannot give full
+ * isolation. There is no unsandboxed path. */
 #ifndef PYTI_RUNNER_H
 #define PYTI_RUNNER_H
 
@@ -29,13 +32,14 @@ typedef struct pyti_run_events {
 
 /* Runs recipe on job. Returns the report (new reference; see report.h).
  * Returns NULL with err only when nothing could run: an invalid task graph
- * (PYTI_ERR_INPUT, file:line), a command task while no sandbox exists
- * (PYTI_ERR_USAGE). events may be NULL. */
+ * (PYTI_ERR_INPUT, file:line), package code to run on a host without
+ * full isolation (PYTI_ERR_INTERNAL). events may be NULL. */
 json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_events *events,
                    pyti_error *err);
 
-/* Checks that every task of recipe can run in this build (plan valid,
- * built-ins known, no command task without a sandbox). */
+/* Checks that every task of recipe can run here: the plan is valid, the
+ * built-ins exist, and the sandbox offers full isolation if any task runs
+ * package code. */
 pyti_status runner_check_recipe(const pyti_recipe *recipe, pyti_error *err);
 
 #endif

@@ -9,11 +9,17 @@
 #include <string.h>
 
 static const pyti_builtin builtins[] = {
-    {"extract", "Unpack the distribution safely into the work directory", task_builtin_extract},
-    {"metadata", "Read and validate the core metadata (PKG-INFO / METADATA)", task_builtin_metadata},
-    {"record", "Check a wheel's WHEEL file and verify every RECORD hash and size", task_builtin_record},
-    {"facts", "Count files, sizes, languages; find tests, docs, build files, native code", task_builtin_facts},
-    {NULL, NULL, NULL},
+    {"extract", "Unpack the distribution safely into the work directory", task_builtin_extract, false},
+    {"metadata", "Read and validate the core metadata (PKG-INFO / METADATA)", task_builtin_metadata, false},
+    {"record", "Check a wheel's WHEEL file and verify every RECORD hash and size", task_builtin_record, false},
+    {"facts", "Count files, sizes, languages; find tests, docs, build files, native code", task_builtin_facts, false},
+    {"venv", "Create the job's virtual environment (sandboxed)", task_builtin_venv, true},
+    {"build", "Build a wheel from an sdist with its PEP 517 backend, offline (sandboxed)", task_builtin_build, true},
+    {"install", "Install the wheel and its dependencies offline into the venv (sandboxed)", task_builtin_install, true},
+    {"import", "Import every top-level module, each in a fresh interpreter (sandboxed)", task_builtin_import, true},
+    {"test", "Run the package's own tests against the installed package (sandboxed)", task_builtin_test, true},
+    {"lint", "Count pycodestyle issues and pyflakes warnings per KLOC (sandboxed)", task_builtin_lint, true},
+    {NULL, NULL, NULL, false},
 };
 
 const pyti_builtin *builtin_all(void) { return builtins; }
@@ -93,3 +99,4 @@ static pyti_task_status set_reason(pyti_task_ctx *ctx, pyti_task_status st, cons
 DEFINE_SETTER(task_fail, PYTI_TASK_FAILED)
 DEFINE_SETTER(task_error, PYTI_TASK_ERROR)
 DEFINE_SETTER(task_neutral, PYTI_TASK_NEUTRAL)
+DEFINE_SETTER(task_timeout, PYTI_TASK_TIMEOUT)

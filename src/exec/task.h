@@ -40,6 +40,7 @@ typedef struct pyti_builtin {
     const char *name;
     const char *summary;
     pyti_builtin_fn run;
+    bool sandboxed; /* runs package code, in the sandbox (see sbtask.h) */
 } pyti_builtin;
 
 /* The built-in task called name, or NULL. */
@@ -63,6 +64,9 @@ pyti_task_status task_error(pyti_task_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Sets the reason and returns PYTI_TASK_NEUTRAL (nothing to judge). */
 pyti_task_status task_neutral(pyti_task_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Sets the reason and returns PYTI_TASK_TIMEOUT. */
+pyti_task_status task_timeout(pyti_task_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Initialises / frees a context (the runner does this; tests too). */

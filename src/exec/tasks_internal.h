@@ -9,5 +9,13 @@ pyti_task_status task_builtin_extract(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_metadata(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_record(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_facts(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_venv(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_build(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_install(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_import(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_test(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_lint(pyti_task_ctx *ctx);
+/* Runs a recipe's command task (`run =`) in the sandbox. */
+pyti_task_status task_command(pyti_task_ctx *ctx);
 
 #endif

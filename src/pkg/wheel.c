@@ -9,6 +9,7 @@
  * a regular file at exactly that relative path, so no entry can make us
  * read outside the root. */
 #include "pkg/wheel.h"
+#include "pkg/record.h"
 
 #include "common/buf.h"
 #include "common/hash.h"
@@ -394,166 +395,6 @@ json_t *wheel_check_wheel_file(const char *root, const char *dist_info,
     return o;
 }
 
-/* ---- RECORD: CSV ---------------------------------------------------- */
-
-typedef struct rec_row {
-    char *f[3];     /* the first three fields (NULL if absent) */
-    unsigned nf;    /* number of fields in the row */
-    unsigned line;  /* line where the row starts */
-    bool bad;       /* NUL byte or unterminated quote */
-    const char *why;
-} rec_row;
-
-typedef struct rec_rows {
-    rec_row *items;
-    size_t len, cap;
-    bool truncated; /* more than RECORD_MAX_ENTRIES rows */
-} rec_rows;
-
-enum csv_state { START_RECORD, START_FIELD, IN_FIELD, IN_QUOTED, QUOTE_IN_QUOTED, EAT_CRNL };
-
-typedef struct csv_parser {
-    enum csv_state st;
-    pyti_buf field;
-    rec_row row;
-    rec_rows *rows;
-} csv_parser;
-
-static void csv_save_field(csv_parser *p)
-{
-    if (p->row.nf < 3)
-        p->row.f[p->row.nf] = buf_detach(&p->field);
-    else
-        buf_reset(&p->field);
-    if (p->row.nf < UINT_MAX)
-        p->row.nf++;
-}
-
-static void csv_emit(csv_parser *p)
-{
-    rec_rows *r = p->rows;
-    if (p->row.nf == 0) { /* blank line: csv yields [], skipped */
-        memset(&p->row, 0, sizeof p->row);
-        return;
-    }
-    if (r->len >= RECORD_MAX_ENTRIES) {
-        r->truncated = true;
-        for (int i = 0; i < 3; i++)
-            free(p->row.f[i]);
-    } else {
-        if (r->len == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 64;
-            r->items = xreallocarray(r->items, r->cap, sizeof *r->items);
-        }
-        r->items[r->len++] = p->row;
-    }
-    memset(&p->row, 0, sizeof p->row);
-}
-
-#define CSV_EOL (-1)
-
-/* One step of CPython's _csv reader state machine (excel dialect,
- * strict=False). c is a byte or CSV_EOL after each physical line. */
-static void csv_char(csv_parser *p, int c, unsigned line)
-{
-    bool nl = c == '\n' || c == '\r' || c == CSV_EOL;
-    switch (p->st) {
-    case START_RECORD:
-        if (c == CSV_EOL)
-            return;
-        p->row.line = line;
-        if (c == '\n' || c == '\r') {
-            p->st = EAT_CRNL;
-            return;
-        }
-        p->st = START_FIELD;
-        /* fall through */
-    case START_FIELD:
-        if (nl) {
-            csv_save_field(p);
-            p->st = c == CSV_EOL ? START_RECORD : EAT_CRNL;
-        } else if (c == '"') {
-            p->st = IN_QUOTED;
-        } else if (c == ',') {
-            csv_save_field(p);
-        } else {
-            buf_putc(&p->field, (char)c);
-            p->st = IN_FIELD;
-        }
-        break;
-    case IN_FIELD:
-        if (nl) {
-            csv_save_field(p);
-            p->st = c == CSV_EOL ? START_RECORD : EAT_CRNL;
-        } else if (c == ',') {
-            csv_save_field(p);
-            p->st = START_FIELD;
-        } else {
-            buf_putc(&p->field, (char)c);
-        }
-        break;
-    case IN_QUOTED:
-        if (c == CSV_EOL)
-            ;
-        else if (c == '"')
-            p->st = QUOTE_IN_QUOTED;
-        else
-            buf_putc(&p->field, (char)c);
-        break;
-    case QUOTE_IN_QUOTED:
-        if (c == '"') {
-            buf_putc(&p->field, '"');
-            p->st = IN_QUOTED;
-        } else if (c == ',') {
-            csv_save_field(p);
-            p->st = START_FIELD;
-        } else if (nl) {
-            csv_save_field(p);
-            p->st = c == CSV_EOL ? START_RECORD : EAT_CRNL;
-        } else {
-            buf_putc(&p->field, (char)c);
-            p->st = IN_FIELD;
-        }
-        break;
-    case EAT_CRNL:
-        if (c == CSV_EOL)
-            p->st = START_RECORD;
-        break;
-    }
-    if (c == 0 && p->st != START_RECORD) {
-        p->row.bad = true;
-        p->row.why = "contains a NUL byte";
-    }
-}
-
-static void parse_record_csv(const char *s, size_t len, rec_rows *rows)
-{
-    csv_parser p = {START_RECORD, PYTI_BUF_INIT, {{NULL, NULL, NULL}, 0, 0, false, NULL}, rows};
-    unsigned line = 1;
-    for (size_t i = 0; i < len && !rows->truncated; i++) {
-        unsigned char c = (unsigned char)s[i];
-        csv_char(&p, c, line);
-        if (c == '\n' || (c == '\r' && !(i + 1 < len && s[i + 1] == '\n'))) {
-            csv_char(&p, CSV_EOL, line);
-            line++;
-            if (p.st == START_RECORD)
-                csv_emit(&p);
-        }
-    }
-    if (!rows->truncated && p.st != START_RECORD) {
-        if (p.st == IN_QUOTED) {
-            p.row.bad = true;
-            p.row.why = "has an unterminated quoted field";
-        }
-        if (p.st != EAT_CRNL)
-            csv_save_field(&p);
-        csv_emit(&p);
-    }
-    for (int i = 0; i < 3; i++)
-        free(p.row.f[i]);
-    buf_free(&p.field);
-}
-
 /* ---- RECORD: the tree ----------------------------------------------- */
 
 typedef struct tree_ent {
@@ -704,7 +545,7 @@ typedef struct rec_counts {
     size_t entries, verified, mismatched, missing, unlisted, unverified, malformed;
 } rec_counts;
 
-static void verify_entry(const char *root, const char *dist_info, const rec_row *row,
+static void verify_entry(const char *root, const char *dist_info, const pyti_record_row *row,
                          const char *norm, tree *t, pyti_findings *out, rec_counts *n)
 {
     char *w = wloc(dist_info, "RECORD", row->line);
@@ -837,18 +678,15 @@ json_t *wheel_verify_record(const char *root, const char *dist_info,
         free(where0);
         return NULL;
     }
-    rec_rows rows = {NULL, 0, 0, false};
-    parse_record_csv(text.data ? text.data : "", text.len, &rows);
+    pyti_record_rows rows = {NULL, 0, 0, false};
+    record_parse(text.data ? text.data : "", text.len, RECORD_MAX_ENTRIES, &rows);
     buf_free(&text);
 
     tree t = {NULL, 0, 0, false, 0, NULL};
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) {
         pyti_error_errno(err, PYTI_ERR_IO, errno, "opening wheel directory %s", root);
-        for (size_t i = 0; i < rows.len; i++)
-            for (int k = 0; k < 3; k++)
-                free(rows.items[i].f[k]);
-        free(rows.items);
+        record_rows_free(&rows);
         free(where0);
         return NULL;
     }
@@ -872,7 +710,7 @@ json_t *wheel_verify_record(const char *root, const char *dist_info,
     rec_entry *ents = xcalloc(rows.len ? rows.len : 1, sizeof *ents);
     size_t nents = 0;
     for (size_t i = 0; i < rows.len; i++) {
-        rec_row *r = &rows.items[i];
+        pyti_record_row *r = &rows.items[i];
         n.entries++;
         char *w = wloc(dist_info, "RECORD", r->line);
         if (r->bad || r->nf != 3 || !r->f[0] || !*r->f[0]) {
@@ -931,7 +769,7 @@ json_t *wheel_verify_record(const char *root, const char *dist_info,
     bool self_listed = false;
     char *record_rel = xasprintf("%s/RECORD", dist_info);
     for (size_t i = 0; i < rows.len; i++) {
-        const rec_row *r = &rows.items[i];
+        const pyti_record_row *r = &rows.items[i];
         if (!norm_of[i])
             continue;
         if (dup_of[i]) {
@@ -979,10 +817,7 @@ json_t *wheel_verify_record(const char *root, const char *dist_info,
     for (size_t i = 0; i < nents; i++)
         free(ents[i].norm);
     free(ents);
-    for (size_t i = 0; i < rows.len; i++)
-        for (int k = 0; k < 3; k++)
-            free(rows.items[i].f[k]);
-    free(rows.items);
+    record_rows_free(&rows);
     for (size_t i = 0; i < t.len; i++)
         free(t.items[i].rel);
     free(t.items);

@@ -30,8 +30,13 @@ def test_debian_wheel_passes(pyti, tmp_path, wheel):
     assert dist["version"] == version
     assert dist["kind"] == "wheel"
     assert dist["size"] == Path(wheel).stat().st_size
-    assert [t["name"] for t in report["tasks"]] == ["extract", "metadata", "record", "facts"]
-    assert all(t["status"] == "passed" for t in report["tasks"])
+    assert [t["name"] for t in report["tasks"]] == [
+        "extract", "metadata", "record", "facts", "venv", "build", "install", "import", "test",
+        "lint"]
+    statuses = {t["name"]: t["status"] for t in report["tasks"]}
+    assert statuses["build"] == "neutral"  # a wheel needs no build
+    assert statuses["test"] == "neutral"   # Debian's wheels ship no tests
+    assert all(v == "passed" for k, v in statuses.items() if k not in ("build", "test")), statuses
     rec = task(report, "record")["data"]["record"]
     assert rec["entries"] > 10 and rec["mismatched"] == 0 and rec["missing"] == 0
     assert task(report, "facts")["data"]["languages"]["Python"]["files"] > 10
@@ -55,7 +60,7 @@ def test_debian_wheels_were_found():
 def test_sdist_formats(pyti, tmp_path, fmt):
     sdist = distbuild.write_sdist(tmp_path, fmt=fmt)
     out = tmp_path / "r.json"
-    pyti("test", sdist, "--json", out, "--no-store", check=0)
+    pyti("test", sdist, "--recipe", "static", "--json", out, "--no-store", check=0)
     report = json.loads(out.read_text())
     assert report["distribution"]["name"] == "demo-pkg"
     assert report["distribution"]["version"] == "1.0"
@@ -86,7 +91,7 @@ def test_sdist_with_bad_metadata_fails(pyti, tmp_path):
                                              "Version: not a version!\n\nbody\n")
     sdist = distbuild.write_sdist(tmp_path, files=files)
     out = tmp_path / "r.json"
-    cp = pyti("test", sdist, "--json", out, "--no-store", check=1)
+    cp = pyti("test", "--recipe", "static", sdist, "--json", out, "--no-store", check=1)
     report = json.loads(out.read_text())
     assert report["outcome"] == "failed"
     assert report["verdict"]["quality"] == "broken"
@@ -103,7 +108,7 @@ def test_sdist_without_pkg_info_fails(pyti, tmp_path):
     del files["PKG-INFO"]
     sdist = distbuild.write_sdist(tmp_path, files=files)
     out = tmp_path / "r.json"
-    pyti("test", sdist, "--json", out, "--no-store", check=1)
+    pyti("test", "--recipe", "static", sdist, "--json", out, "--no-store", check=1)
     report = json.loads(out.read_text())
     assert task(report, "metadata")["status"] == "failed"
     assert any(f["id"] == "metadata.missing" for f in report["findings"])
@@ -112,7 +117,7 @@ def test_sdist_without_pkg_info_fails(pyti, tmp_path):
 def test_sdist_without_top_level_dir_is_a_finding(pyti, tmp_path):
     sdist = distbuild.write_sdist(tmp_path, top="")
     out = tmp_path / "r.json"
-    pyti("test", sdist, "--json", out, "--no-store")
+    pyti("test", "--recipe", "static", sdist, "--json", out, "--no-store")
     report = json.loads(out.read_text())
     assert any(f["id"] == "sdist.no-top-level-dir" for f in report["findings"])
 
@@ -122,7 +127,7 @@ def test_name_mismatch_is_a_finding(pyti, tmp_path):
                                                                         version="1.0"))
     sdist = distbuild.write_sdist(tmp_path, files=files)
     out = tmp_path / "r.json"
-    pyti("test", sdist, "--json", out, "--no-store")
+    pyti("test", "--recipe", "static", sdist, "--json", out, "--no-store")
     report = json.loads(out.read_text())
     assert any("name" in f["id"] and "mismatch" in f["id"] for f in report["findings"]), \
         report["findings"]
@@ -131,7 +136,7 @@ def test_name_mismatch_is_a_finding(pyti, tmp_path):
 def test_wheel_built_here_passes(pyti, tmp_path):
     whl = distbuild.write_wheel(tmp_path)
     out = tmp_path / "r.json"
-    pyti("test", whl, "--json", out, "--no-store", check=0)
+    pyti("test", "--recipe", "static", whl, "--json", out, "--no-store", check=0)
     report = json.loads(out.read_text())
     assert task(report, "record")["status"] == "passed"
 
@@ -141,7 +146,7 @@ def test_tampered_wheel_fails_record(pyti, tmp_path):
         files["demo_pkg/__init__.py"] = b"import os; os.system('echo pwned')\n"
     whl = distbuild.write_wheel(tmp_path, tamper=tamper)
     out = tmp_path / "r.json"
-    cp = pyti("test", whl, "--json", out, "--no-store", check=1)
+    cp = pyti("test", "--recipe", "static", whl, "--json", out, "--no-store", check=1)
     report = json.loads(out.read_text())
     assert task(report, "record")["status"] == "failed"
     mism = [f for f in report["findings"] if f["id"] == "wheel.record-hash-mismatch"]
@@ -154,14 +159,14 @@ def test_unlisted_file_in_wheel_is_found(pyti, tmp_path):
         files["demo_pkg/extra.py"] = b"x = 1\n"
     whl = distbuild.write_wheel(tmp_path, tamper=tamper)
     out = tmp_path / "r.json"
-    pyti("test", whl, "--json", out, "--no-store")
+    pyti("test", "--recipe", "static", whl, "--json", out, "--no-store")
     report = json.loads(out.read_text())
     assert any("unlisted" in f["id"] for f in report["findings"]), report["findings"]
 
 
 def test_json_to_stdout(pyti, tmp_path):
     whl = distbuild.write_wheel(tmp_path)
-    cp = pyti("test", whl, "--json", "-", "--no-store", check=0)
+    cp = pyti("test", "--recipe", "static", whl, "--json", "-", "--no-store", check=0)
     report = json.loads(cp.stdout)
     assert report["outcome"] == "passed"
     assert "verdict" in cp.stderr  # the human summary moved to stderr
@@ -169,7 +174,7 @@ def test_json_to_stdout(pyti, tmp_path):
 
 def test_keep_keeps_the_job_directory(pyti, tmp_path):
     whl = distbuild.write_wheel(tmp_path)
-    cp = pyti("test", whl, "--keep", "--no-store", check=0)
+    cp = pyti("test", "--recipe", "static", whl, "--keep", "--no-store", check=0)
     line = [l for l in cp.stderr.splitlines() if "job directory kept" in l][0]
     job = Path(line.split(": ")[-1])
     assert (job / "out" / "extract" / "result.json").exists()
@@ -183,5 +188,5 @@ def test_job_directory_removed_by_default(pyti, tmp_path, env):
     jobs.mkdir()
     env["TMPDIR"] = str(jobs)
     whl = distbuild.write_wheel(tmp_path)
-    pyti("test", whl, "--no-store", check=0)
+    pyti("test", "--recipe", "static", whl, "--no-store", check=0)
     assert list(jobs.iterdir()) == []

@@ -9,7 +9,7 @@ import distbuild
 def run_job(pyti, tmp_path, db, **kw):
     whl = distbuild.write_wheel(tmp_path, **kw)
     out = tmp_path / f"{whl.stem}.json"
-    pyti("test", whl, "--json", out, "--db", db, check=0)
+    pyti("test", whl, "--recipe", "static", "--json", out, "--db", db, check=0)
     return json.loads(out.read_text()), out
 
 
@@ -58,7 +58,7 @@ def test_store_refuses_invalid_reports(pyti, tmp_path):
 
 def test_default_store_location(pyti, tmp_path, env):
     whl = distbuild.write_wheel(tmp_path)
-    pyti("test", whl, check=0)
+    pyti("test", whl, "--recipe", "static", check=0)
     from pathlib import Path
     db = Path(env["XDG_DATA_HOME"]) / "pyti" / "pyti.db"
     assert db.exists()

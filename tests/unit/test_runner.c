@@ -257,15 +257,39 @@ static void test_builtin_timeout_is_enforced(void **state)
     free(sdist);
 }
 
-static void test_command_task_refused(void **state)
+static void test_command_task_runs_in_the_sandbox(void **state)
 {
     char *dir = t_tmpdir();
-    pyti_recipe *r = load_recipe_text(dir, "[recipe]\n[task evil]\nrun = rm -rf /\n");
+    char *sdist = make_sdist(dir, pkg_info);
+    json_t *r = run(dir, sdist,
+                    "[recipe]\n[task extract]\nbuiltin = extract\nproduces = source\n"
+                    "[task cmd]\nneeds = source\nrun = echo inside-$(id -u)-$(hostname); "
+                    "test ! -e /root/.bashrc\n"
+                    "[task bad]\nrun = exit 7\n",
+                    NULL);
+    const json_t *cmd = task_named(r, "cmd");
+    assert_string_equal(json_get_str(cmd, "status"), "passed");
+    assert_non_null(strstr(json_get_str(cmd, "log"), "inside-1000-pyti"));
+    const json_t *bad = task_named(r, "bad");
+    assert_string_equal(json_get_str(bad, "status"), "failed");
+    assert_string_equal(json_get_str(bad, "reason"), "exited with status 7");
+    json_decref(r);
+    free(sdist);
+}
+
+static void test_unknown_builtin_refused(void **state)
+{
+    char *dir = t_tmpdir();
+    char *path = t_write(dir, "recipe.ini", "[recipe]\n[task x]\nbuiltin = frobnicate\n");
+    pyti_recipe_search search = {NULL, NULL, NULL};
     pyti_error err;
-    assert_int_equal(runner_check_recipe(r, &err), PYTI_ERR_USAGE);
-    assert_non_null(strstr(err.msg, "sandbox"));
+    pyti_recipe *r = recipe_load(path, &search, &err);
+    assert_non_null(r);
+    assert_int_equal(runner_check_recipe(r, &err), PYTI_ERR_INPUT);
     assert_non_null(strstr(err.msg, "recipe.ini:2"));
+    assert_non_null(strstr(err.msg, "frobnicate"));
     recipe_free(r);
+    free(path);
 }
 
 typedef struct seen {
@@ -331,7 +355,8 @@ int main(void)
         cmocka_unit_test(test_failed_metadata_skips_dependants),
         cmocka_unit_test(test_rejected_archive_skips_everything),
         cmocka_unit_test(test_builtin_timeout_is_enforced),
-        cmocka_unit_test(test_command_task_refused),
+        cmocka_unit_test(test_command_task_runs_in_the_sandbox),
+        cmocka_unit_test(test_unknown_builtin_refused),
         cmocka_unit_test(test_events_and_job_directory),
         cmocka_unit_test(test_missing_target),
     };

@@ -1,0 +1,270 @@
+/* sandbox_internal.h — what the files of src/sandbox/ share and nothing
+ * outside this room may use: the mount plan, id mapping, the seccomp rule
+ * table, the supervisor, cgroups and limits. Functions named sb_child_*
+ * run in the sandbox's init process between clone and exec: they only
+ * make system calls, never allocate, and report failures as text into a
+ * caller buffer (sb_msg). */
+#ifndef PYTI_SANDBOX_INTERNAL_H
+#define PYTI_SANDBOX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "sandbox/sandbox.h"
+
+/* An error message produced in the child and sent to the parent. */
+typedef struct sb_msg {
+    char text[512];
+} sb_msg;
+
+/* Fills m with "what: strerror(errnum)" and returns -1. */
+int sb_fail(sb_msg *m, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- mounts.c: the mount plan (built in the parent, applied in the child) */
+
+typedef enum sb_op_kind {
+    SB_OP_BIND,       /* src (host) -> dst, ro or rw */
+    SB_OP_TMPFS,      /* fresh tmpfs at dst of size bytes */
+    SB_OP_DIR,        /* mkdir dst */
+    SB_OP_SYMLINK,    /* dst -> src (link text) */
+    SB_OP_FILE,       /* dst with contents data (generated) */
+    SB_OP_COPY,       /* dst with the contents of host file src */
+    SB_OP_PROC,       /* new procfs at dst */
+    SB_OP_RO_REMOUNT, /* dst (an existing path inside) made read-only */
+    SB_OP_MASK,       /* dst hidden: /dev/null over a file, empty ro tmpfs over a dir */
+} sb_op_kind;
+
+typedef struct sb_op {
+    sb_op_kind kind;
+    char *src;
+    char *dst;          /* absolute inside path, normalised */
+    bool ro;
+    bool devices;       /* bind of a device node: keep dev, add noexec */
+    bool disk;          /* counts against the disk limit */
+    bool optional;      /* skip silently when the source/target is missing */
+    uint64_t size;      /* tmpfs bytes */
+    mode_t mode;
+    char *data;         /* SB_OP_FILE contents */
+    size_t data_len;
+    int tree_fd;        /* child: open_tree() clone of src, -1 before */
+} sb_op;
+
+typedef struct sb_plan {
+    sb_op *ops;
+    size_t n, cap;
+} sb_plan;
+
+/* Normalises an inside path: absolute, no "." or ".." components, no
+ * doubled or trailing slash. Returns a new string, or NULL if the path is
+ * not acceptable as a mount target (relative, "..", "/", too long). */
+char *sb_inside_path(const char *p);
+
+/* Builds the whole mount plan for spec: system mounts (/usr, links, /etc,
+ * /proc, /dev, /tmp, home) then the spec's. disk_limit sizes the tmpfs
+ * mounts that have no size. PYTI_ERR_USAGE for a bad target or a missing
+ * source, naming it. */
+pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb_plan *plan,
+                          pyti_error *err);
+void sb_plan_free(sb_plan *plan);
+
+/* Child: clones every bind source (must run before anything is mounted
+ * over the host tree and while the child still has the caller's access). */
+int sb_child_open_sources(sb_plan *plan, sb_msg *m);
+/* Child: mounts a tmpfs at newroot and builds the plan under it; collects
+ * O_PATH fds of every disk-counted tmpfs into tmpfs_fds (at most max);
+ * then enters it with pivot_root and detaches the old root. */
+int sb_child_build_root(sb_plan *plan, const char *newroot, int *tmpfs_fds, size_t max,
+                        size_t *n_tmpfs, sb_msg *m);
+
+/* ---- userns.c: uid/gid mapping and privileges */
+
+typedef struct sb_ids {
+    bool root;          /* pyti runs as (host) root */
+    uid_t inside_uid, host_uid;
+    gid_t inside_gid, host_gid;
+} sb_ids;
+
+/* Decides the mapping for this process and spec. Can't fail. */
+void sb_ids_choose(const pyti_sandbox_spec *spec, sb_ids *ids);
+/* Parent: writes setgroups/uid_map/gid_map of pid. */
+pyti_status sb_userns_write_maps(pid_t pid, const sb_ids *ids, pyti_error *err);
+/* Child: becomes inside_uid/gid keeping its capabilities (for setup). */
+int sb_child_become_user(const sb_ids *ids, sb_msg *m);
+/* Child: drops every capability (bounding, ambient, permitted, effective,
+ * inheritable), locks securebits, sets no_new_privs. */
+int sb_child_drop_privileges(sb_msg *m);
+/* Parent, root only: hands the writable host dirs to the mapped host uid
+ * (lchown -R, never following symlinks). */
+pyti_status sb_chown_tree(const char *path, uid_t uid, gid_t gid, pyti_error *err);
+
+/* ---- netns.c */
+
+/* Child: brings loopback up in the new network namespace. */
+int sb_child_loopback_up(sb_msg *m);
+
+/* ---- seccomp_filter.c */
+
+typedef enum sb_sc_action {
+    SB_SC_ALLOW = 0,
+    SB_SC_DENY,    /* notify, report, answer EPERM */
+    SB_SC_ENOSYS,  /* notify, report if it asked for namespaces, answer ENOSYS */
+    SB_SC_TRACE,   /* notify, report, continue (the tracer's calls) */
+} sb_sc_action;
+
+/* One row of the rule table. */
+typedef struct sb_sc_rule {
+    const char *name;     /* syscall name as libseccomp knows it */
+    sb_sc_action action;
+    int arg;              /* -1: whole call; else the argument compared */
+    uint64_t mask;        /* denied when (arg & mask) == value, or != 0 if */
+    uint64_t value;       /*   value is SB_ANY_BIT */
+    const char *why;      /* one-line justification (docs/sandbox.md) */
+} sb_sc_rule;
+
+#define SB_ANY_BIT UINT64_MAX
+
+/* The rule table, terminated by a NULL name. */
+const sb_sc_rule *sb_seccomp_rules(void);
+
+/* A compiled filter ready to load in the child. */
+typedef struct sb_filter {
+    struct sock_fprog prog;
+} sb_filter;
+
+/* Compiles the table (plus trace, NULL-terminated names, may be NULL)
+ * with libseccomp: native x86_64 rules; x86 and x32 go wholly to the
+ * notifier. PYTI_ERR_INTERNAL naming the rule on failure; an unknown
+ * trace name is PYTI_ERR_USAGE. */
+pyti_status sb_filter_build(const char *const *trace, sb_filter *f, pyti_error *err);
+void sb_filter_free(sb_filter *f);
+/* Child: loads the filter with a new listener; returns the listener fd. */
+int sb_child_load_filter(const sb_filter *f, sb_msg *m);
+/* Decides what a notification means: the action for native nr/args
+ * (trace list included) and a name; other-ABI calls are always SB_SC_DENY.
+ * name gets "mount", "x86:mount", ... */
+sb_sc_action sb_seccomp_classify(uint32_t arch, int nr, const uint64_t *args,
+                                 const char *const *trace, char *name, size_t name_size,
+                                 const char **arch_name);
+
+/* ---- supervisor.c */
+
+typedef struct sb_supervisor {
+    int fd;                        /* listener, -1 when closed */
+    const char *const *trace;
+    pyti_sandbox_event_fn on_event;
+    void *user;
+    double t0;                     /* monotonic start */
+    size_t max_events;
+    pyti_sandbox_event *events;
+    size_t n_events, cap_events, dropped;
+} sb_supervisor;
+
+void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec, double t0);
+/* Answers every pending notification. Returns false once the listener is
+ * gone (all sandbox processes exited). */
+bool sb_supervisor_handle(sb_supervisor *s);
+/* Records one event (also used by tests). */
+void sb_supervisor_record(sb_supervisor *s, const pyti_sandbox_event *ev);
+/* Moves the events into res and closes the listener. */
+void sb_supervisor_finish(sb_supervisor *s, pyti_sandbox_result *res);
+
+/* ---- cgroup.c */
+
+typedef struct sb_cgroup {
+    int version;          /* 2, 1, or 0 (none: rlimits) */
+    char *v2_dir;         /* the run's cgroup (v2) */
+    char *mem_dir, *pids_dir, *cpu_dir, *freezer_dir; /* v1 run cgroups, or NULL */
+    bool memory, pids, cpu;
+    uint64_t oom_kills_at_start;
+} sb_cgroup;
+
+/* What the cgroup code found on this host (for the probe and runs). */
+typedef struct sb_cgroup_info {
+    int version;
+    char *v2_base;        /* where run cgroups are created (v2) */
+    char *v1_base[4];     /* memory, pids, cpuacct, freezer bases (v1) */
+    bool memory, pids, cpu, kill;
+    char note[256];
+} sb_cgroup_info;
+
+/* Finds (once per process) where run cgroups can be made; creates the
+ * pyti parent cgroup(s). Never fails: info->version 0 with a note means
+ * rlimits only. */
+const sb_cgroup_info *sb_cgroup_detect(void);
+/* Parses /proc/self/cgroup contents: the path of controller ctl (v1, e.g.
+ * "memory") or of the v2 hierarchy (ctl NULL). New string or NULL. */
+char *sb_cgroup_parse_self(const char *text, const char *ctl);
+/* Parses /proc/self/mountinfo contents: mount point of the v1 hierarchy
+ * with controller ctl, or of cgroup2 (ctl NULL). New string or NULL. */
+char *sb_cgroup_parse_mountinfo(const char *text, const char *ctl);
+/* Creates the run's cgroups and applies limits. */
+pyti_status sb_cgroup_create(sb_cgroup *cg, const pyti_sandbox_limits *lim, pyti_error *err);
+pyti_status sb_cgroup_attach(const sb_cgroup *cg, pid_t pid, pyti_error *err);
+/* Samples: memory peak (bytes), CPU (ns user/sys), pids limit hits, OOM
+ * kills. Missing values are left unchanged. */
+void sb_cgroup_sample(const sb_cgroup *cg, uint64_t *peak, uint64_t *user_ns, uint64_t *sys_ns,
+                      uint64_t *pids_max_hits, uint64_t *oom_kills);
+/* Kills every process in the run's cgroup (cgroup.kill, or freeze + kill). */
+void sb_cgroup_kill(const sb_cgroup *cg);
+/* Removes the run's cgroups (waiting briefly for them to empty). */
+void sb_cgroup_destroy(sb_cgroup *cg);
+
+/* ---- limits.c */
+
+/* Child: sets rlimits for lim; cg tells which are only backstops. */
+int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *cg, sb_msg *m);
+/* Parent: bytes used under path (st_blocks, plus 512 per entry), never
+ * following symlinks nor crossing into other file systems. Returns false
+ * if the tree could not be measured completely (too deep). */
+bool sb_disk_usage(const char *path, uint64_t *bytes);
+
+/* ---- proctree.c */
+
+/* Parent: counts the tasks (processes and threads) of the tree under root
+ * (inclusive, at most max_tasks) and sums their resident memory, through
+ * /proc. For the rlimit fallback. */
+void sb_proctree_sample(pid_t root, size_t max_tasks, uint64_t *tasks, uint64_t *rss_bytes);
+
+/* ---- probe.c */
+
+/* Text describing missing mandatory isolation for a probe, or "" */
+void sb_probe_missing(const pyti_sandbox_probe *p, char *out, size_t size);
+
+/* ---- child.c */
+
+/* Everything the sandbox's init process needs, prepared by the parent
+ * (init never allocates: the caller may have threads, and a raw clone
+ * runs no fork handlers). The seccomp program arrives with SB_MSG_CGROUP,
+ * compiled while init sets up. */
+typedef struct sb_child_ctx {
+    const pyti_sandbox_spec *spec;
+    sb_plan *plan;
+    const sb_ids *ids;
+    const sb_cgroup_info *cgi;
+    int sock;                /* SOCK_SEQPACKET to the parent */
+    int stdin_fd, stdout_fd, stderr_fd;
+    char *const *envp;
+    const char *cwd;
+    const char *hostname;
+} sb_child_ctx;
+
+/* Message tags on the parent/init socket. */
+#define SB_MSG_GO 'G'      /* parent -> init: maps written */
+#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined; + the BPF program */
+#define SB_MSG_READY 'R'   /* init -> parent: + fds [listener, tmpfs...] */
+#define SB_MSG_ERROR 'E'   /* init -> parent: + text */
+#define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
+#define SB_MAX_TMPFS 16
+
+/* The init process: never returns. */
+__attribute__((noreturn)) void sb_child_main(sb_child_ctx *ctx);
+
+/* Monotonic seconds. */
+double sb_now(void);
+
+#endif
