@@ -65,6 +65,7 @@ int cmd_results(int argc, char **argv, cli_globals *g);
 int cmd_report(int argc, char **argv, cli_globals *g);
 int cmd_store(int argc, char **argv, cli_globals *g);
 int cmd_sandbox(int argc, char **argv, cli_globals *g);
+int cmd_jobs(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
 int cmd_wheelhouse(int argc, char **argv, cli_globals *g);
 

@@ -122,6 +122,38 @@ static const cli_command commands[] = {
      "      --site DIR     where installed distributions are packed from\n"
      "      --wheels DIR   where ready wheels are copied from\n"
      "      --json         print a JSON summary\n"},
+    {"jobs", cmd_jobs, "pyti jobs [--state S] [--project NAME] [OPTIONS]",
+     "list, submit, cancel and retry jobs of the queue",
+     "Without an action, lists jobs newest first, one per line: id, state,\n"
+     "attempts, project, version, file, recipe, Python requirement, the worker\n"
+     "holding it, its report or its last error.\n"
+     "\n"
+     "actions (at most one):\n"
+     "      --show ID       one job with its attempts\n"
+     "      --submit FILE   queue a distribution file of this machine (fetched by\n"
+     "                      path, or by --url), or the job specs in FILE.json (an\n"
+     "                      object or an array, as in docs/store.md); a job already\n"
+     "                      queued, running or done for the same file, recipe and\n"
+     "                      Python is not queued again (--retest tests it again)\n"
+     "      --cancel ID     cancel a queued, leased or running job\n"
+     "      --retry ID      queue a failed or cancelled job again\n"
+     "      --workers       the registered workers\n"
+     "      --metrics       jobs by state, workers by state, the last minute's\n"
+     "                      results and durations\n"
+     "\n"
+     "options:\n"
+     "      --db LOCATION   store: a SQLite path or postgresql://... (default\n"
+     "                      $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --state S       list only jobs in state S (queued, leased, running,\n"
+     "                      done, failed, cancelled)\n"
+     "      --project NAME  list only the jobs of project NAME\n"
+     "  -n, --limit N       at most N jobs (default 50, 0 for all)\n"
+     "      --json          print JSON (jobs as in docs/store.md)\n"
+     "  -r, --recipe NAME   with --submit: the recipe (default: default)\n"
+     "      --python SPEC   with --submit: the Python requirement (3.12, >=3.9)\n"
+     "      --url URL       with --submit: where workers fetch the file\n"
+     "      --priority N    with --submit: -1000..1000, higher runs first\n"
+     "      --retest        with --submit: test again even if done before\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };
