@@ -22,7 +22,8 @@ static const cli_command commands[] = {
      "  -p, --python PY         target interpreter: a version (3.11) or a path\n"
      "                          under /usr (default /usr/bin/python3)\n"
      "  -j, --json FILE         write the JSON report to FILE ('-' for stdout)\n"
-     "      --db PATH           store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --db LOCATION       store: a SQLite path or postgresql://... (default\n"
+     "                          $XDG_DATA_HOME/pyti/pyti.db)\n"
      "      --no-store          do not store the report\n"
      "  -k, --keep              keep the job directory and print where it is\n"
      "  -q, --quiet             no progress or summary, only the verdict line\n"
@@ -45,23 +46,26 @@ static const cli_command commands[] = {
      "(any spelling; compared normalised).\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
-     "  -n, --limit N    at most N reports (default 50, 0 for all)\n"
-     "      --json       print a JSON array of summaries\n"},
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -n, --limit N      at most N reports (default 50, 0 for all)\n"
+     "      --json         print a JSON array of summaries\n"},
     {"report", cmd_report, "pyti report ID [OPTIONS]", "print one stored report",
      "Prints the stored report ID (or a unique prefix of at least 4 digits)\n"
      "as a readable summary, or as JSON with --json.\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
-     "      --json       print the whole JSON report\n"},
-    {"store", cmd_store, "pyti store FILE... [--db PATH]", "store JSON reports from files",
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --json         print the whole JSON report\n"},
+    {"store", cmd_store, "pyti store FILE... [--db LOCATION]", "store JSON reports from files",
      "Validates and stores reports written by `pyti test --json` (on this or\n"
      "another machine). Storing a report that is already stored keeps one\n"
      "copy. A file that is not a valid report is refused with the reason.\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"},
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"},
     {"sandbox", cmd_sandbox, "pyti sandbox [OPTIONS] -- CMD [ARGS]",
      "run a command in pyti's sandbox (debugging)",
      "Runs CMD inside the sandbox every package task gets: new user, mount, PID,\n"
