@@ -254,7 +254,8 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     long total = 0;
-    double t2, t3;
+    double t2, t3, cpu_client = 0, cpu_server = 0;
+    bool cpu_known = false;
     if (threads) {
         pthread_t *th = xcalloc((size_t)nclaimers, sizeof *th);
         thread_arg *args = xcalloc((size_t)nclaimers, sizeof *args);
@@ -313,14 +314,9 @@ int main(int argc, char **argv)
                 die("a claimer failed", NULL);
         }
         free(pids);
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        double per_job = (client_cpu + srv) / (double)total;
-        printf("cpu: %.0f us per job (claimers %.0f us, server %.0f us); %ld cores alone could do"
-               " %.0f jobs/s\n",
-               per_job * 1e6, client_cpu / (double)total * 1e6, srv / (double)total * 1e6, ncpu,
-               (double)ncpu / per_job);
-        if (pg && srv <= 0)
-            printf("cpu: (the server's CPU time was not readable; run as root next to it)\n");
+        cpu_client = client_cpu;
+        cpu_server = srv;
+        cpu_known = !pg || srv > 0;
     }
     if (total != njobs) {
         fprintf(stderr, "queue_throughput: %ld jobs completed, expected %d\n", total, njobs);
@@ -328,5 +324,15 @@ int main(int argc, char **argv)
     }
     printf("claim->complete: %ld jobs in %.2f s = %.0f jobs/s (%d claimers)\n", total, t3 - t2,
            total / (t3 - t2), nclaimers);
+    if (cpu_known) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        double per_job = (cpu_client + cpu_server) / (double)total;
+        printf("cpu: %.0f us per job (claimers %.0f us, server %.0f us); %ld idle cores could do"
+               " %.0f jobs/s\n",
+               per_job * 1e6, cpu_client / (double)total * 1e6, cpu_server / (double)total * 1e6,
+               ncpu, (double)ncpu / per_job);
+    } else if (!threads) {
+        printf("cpu: the server's CPU time was not readable (run as root next to it)\n");
+    }
     return 0;
 }
