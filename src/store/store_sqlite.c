@@ -222,7 +222,7 @@ pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
     if (rc != PYTI_OK)
         return pyti_error_prefix(err, "store %s", path);
     sqlite_impl *im = xcalloc(1, sizeof *im);
-    im->seed = (unsigned)getpid() ^ (unsigned)(time_monotonic() * 1e6);
+    im->seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(time_monotonic() * 1e6);
     s->impl = im;
     s->drv = &sqlite_driver;
     /* NOMUTEX: a handle is one connection used by one thread at a time

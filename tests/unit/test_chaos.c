@@ -66,7 +66,7 @@ static void msleep(int ms)
 /* One claimer process: never returns. */
 static void claimer(const char *loc, int slot, chaos_shared *sh)
 {
-    srand((unsigned)getpid() ^ (unsigned)(time_monotonic() * 1e6));
+    srand((unsigned)getpid() ^ (unsigned)(unsigned long long)(time_monotonic() * 1e6));
     pyti_error err;
     pyti_store *s = store_open(loc, &err);
     if (!s) {
