@@ -49,7 +49,7 @@ typedef struct store_queue_options {
     int max_attempts;           /* default attempts per job [3] */
     long long worker_gone_ms;   /* a worker unheard of this long is "gone" [120000] */
     long long reap_interval_ms; /* store_job_claim reaps expired leases at most this
-                                 * often per handle; 0 never [1000] */
+                                 * often per handle; 0 never [5000] */
 } store_queue_options;
 
 /* Fills o with the defaults above. Cannot fail. */

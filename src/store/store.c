@@ -114,7 +114,7 @@ void store_queue_options_default(store_queue_options *o)
     o->backoff_max_ms = 3600000;
     o->max_attempts = 3;
     o->worker_gone_ms = 120000;
-    o->reap_interval_ms = 1000;
+    o->reap_interval_ms = 5000;
 }
 
 void store_set_queue_options(pyti_store *s, const store_queue_options *o)

@@ -127,10 +127,10 @@ typedef struct db_driver {
     pyti_status (*lock_migrations)(pyti_store *s, pyti_error *err);
     /* Shifts this connection's pyti_now_ms() by offset_ms (tests only). */
     pyti_status (*set_clock_offset)(pyti_store *s, long long offset_ms, pyti_error *err);
-    /* Sets synchronous_commit = off for the current transaction (PG); no-op
-     * on SQLite. Only for transactions whose loss in a server crash is
-     * harmless (see docs/store.md). */
-    void (*relax_durability)(pyti_store *s);
+    /* Settings for the rest of the current transaction, as
+     * set_config(name, value, true) pairs: PostgreSQL only (sent in the
+     * pipeline, no round trip); SQLite ignores them. */
+    void (*set_local)(pyti_store *s, const char *const *pairs, int npairs);
 } db_driver;
 
 struct pyti_store {

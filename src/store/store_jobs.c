@@ -535,9 +535,18 @@ pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long leas
     }
     if (db_begin(s, err) != PYTI_OK)
         return PYTI_ERR_IO;
-    /* Losing a claim in a server crash is harmless: the job is still
-     * queued and the worker's first heartbeat says "lost". */
-    s->drv->relax_durability(s);
+    /* PostgreSQL: losing a claim in a server crash is harmless (the job
+     * is still queued and the worker's first heartbeat says "lost"), so
+     * the commit need not wait for the disk. And the claim must walk
+     * jobs_queue in order and stop at the first match: a planner without
+     * statistics yet (a fresh store, a burst of submits before
+     * autoanalyze) would rather read every queued job and sort them — on
+     * every claim. Sorts and bitmap scans are off for this transaction,
+     * whose plan (generic, kept) is made under these settings. */
+    static const char *const claim_settings[] = {
+        "synchronous_commit", "off", "enable_sort", "off", "enable_bitmapscan", "off",
+    };
+    s->drv->set_local(s, claim_settings, 3);
     /* The whole match happens here, against the worker's stored
      * capabilities and policy, so no worker leases a job it cannot run.
      * Skipped locks (PostgreSQL) are jobs other claimers are taking. */

@@ -402,10 +402,20 @@ static pyti_status pg_set_clock_offset(pyti_store *s, long long offset_ms, pyti_
     return pg_script(s, sql, err);
 }
 
-static void pg_relax_durability(pyti_store *s)
+static void pg_set_local(pyti_store *s, const char *const *pairs, int npairs)
 {
-    if (impl_of(s)->pipeline)
-        send_command(s, "SET LOCAL synchronous_commit = off", NULL);
+    pg_impl *im = impl_of(s);
+    if (!im->pipeline || npairs < 1 || npairs > 8)
+        return;
+    /* One statement for all: SELECT set_config($1, $2, true), ... */
+    char sql[256];
+    int len = snprintf(sql, sizeof sql, "SELECT ");
+    for (int i = 0; i < npairs; i++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%sset_config($%d, $%d, true)",
+                        i ? ", " : "", 2 * i + 1, 2 * i + 2);
+    note_pending(s, PQsendQueryParams(im->conn, sql, 2 * npairs, NULL, (const char *const *)pairs,
+                                      NULL, NULL, 0),
+                 NULL);
 }
 
 static void ignore_notice(void *arg, const char *message)
@@ -428,7 +438,7 @@ static const db_driver pg_driver = {
     .begin = pg_begin,
     .lock_migrations = pg_lock_migrations,
     .set_clock_offset = pg_set_clock_offset,
-    .relax_durability = pg_relax_durability,
+    .set_local = pg_set_local,
 };
 
 pyti_status store_pg_open(pyti_store *s, const char *conninfo, pyti_error *err)

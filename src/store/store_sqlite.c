@@ -192,9 +192,11 @@ static pyti_status sqlite_set_clock_offset(pyti_store *s, long long offset_ms, p
     return PYTI_OK;
 }
 
-static void sqlite_relax_durability(pyti_store *s)
+static void sqlite_set_local(pyti_store *s, const char *const *pairs, int npairs)
 {
-    (void)s; /* synchronous=NORMAL in WAL mode already (see store_sqlite_open) */
+    (void)s; /* PostgreSQL's planner and commit settings; nothing to do here */
+    (void)pairs;
+    (void)npairs;
 }
 
 static const db_driver sqlite_driver = {
@@ -211,7 +213,7 @@ static const db_driver sqlite_driver = {
     .begin = sqlite_begin,
     .lock_migrations = sqlite_lock_migrations,
     .set_clock_offset = sqlite_set_clock_offset,
-    .relax_durability = sqlite_relax_durability,
+    .set_local = sqlite_set_local,
 };
 
 pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
