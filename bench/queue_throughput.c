@@ -4,7 +4,11 @@
  * complete it with a minimal valid report until none is left. Prints the
  * submit rate and the claim -> complete rate. A figure, not a test.
  *
- *   queue_throughput --db LOCATION [--jobs N] [--claimers K] [--threads]
+ *   queue_throughput --db LOCATION [--jobs N] [--claimers K] [--batch B] [--threads]
+ *
+ * --batch B makes each claim lease up to B jobs (store_job_claim_many, as
+ * a worker with B slots would); every result is still its own durable
+ * transaction.
  *
  * LOCATION is a SQLite path or a postgresql:// URI (bench/run-queue starts
  * a throwaway PostgreSQL server). Jobs get a random sha256 prefix per run,
@@ -35,6 +39,7 @@
 static const char *location;
 static int njobs = 20000;
 static int nclaimers = 8;
+static int batch = 1;
 static unsigned run_tag;
 
 /* CPU seconds (user + system) of a process from /proc, or -1. */
@@ -135,40 +140,44 @@ static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_
     }
     double cpu0 = self_cpu();
     long done = 0;
+    store_lease *leases = xcalloc((size_t)batch, sizeof *leases);
     for (;;) {
-        store_lease lease;
-        bool claimed;
-        if (store_job_claim(s, wid, 0, &lease, &claimed, &err) != PYTI_OK)
+        size_t n = 0;
+        if (store_job_claim_many(s, wid, 0, (size_t)batch, leases, &n, &err) != PYTI_OK)
             die("claim", &err);
-        if (!claimed)
+        if (n == 0)
             break;
-        char rid[33];
-        random_hex(rid, 32);
-        json_t *r = json_pack(
-            "{s:i, s:s, s:s, s:s, s:s, s:f, s:{s:s, s:s},"
-            " s:{s:s, s:s, s:s, s:s, s:i, s:s},"
-            " s:[{s:s, s:s, s:n, s:s, s:f, s:{}}], s:[], s:{s:s, s:s}, s:s}",
-            "schema_version", 1, "id", rid, "pyti_version", "0.1.0", "created",
-            "2026-11-25T10:00:00.000Z", "finished", "2026-11-25T10:00:00.001Z", "duration_s",
-            0.001, "recipe", "name", "default", "file", "default.ini", "distribution", "name",
-            json_string_value(json_object_get(lease.job, "name")), "version", "1.0", "filename",
-            json_string_value(json_object_get(lease.job, "filename")), "sha256",
-            json_string_value(json_object_get(lease.job, "sha256")), "size", 1, "kind", "sdist",
-            "tasks", "name", "extract", "status", "passed", "reason", "started",
-            "2026-11-25T10:00:00.000Z", "duration_s", 0.001, "data", "findings", "verdict",
-            "quality", "ok", "safety", "unassessed", "outcome", "passed");
-        store_result res;
-        if (store_job_complete(s, lease.job_id, lease.attempt, r, &res, &err) != PYTI_OK)
-            die("complete", &err);
-        if (res != STORE_RESULT_STORED) {
-            fprintf(stderr, "queue_throughput: job %lld: %s\n", lease.job_id,
-                    store_result_name(res));
-            exit(1);
+        for (size_t k = 0; k < n; k++) {
+            store_lease *lease = &leases[k];
+            char rid[33];
+            random_hex(rid, 32);
+            json_t *r = json_pack(
+                "{s:i, s:s, s:s, s:s, s:s, s:f, s:{s:s, s:s},"
+                " s:{s:s, s:s, s:s, s:s, s:i, s:s},"
+                " s:[{s:s, s:s, s:n, s:s, s:f, s:{}}], s:[], s:{s:s, s:s}, s:s}",
+                "schema_version", 1, "id", rid, "pyti_version", "0.1.0", "created",
+                "2026-11-25T10:00:00.000Z", "finished", "2026-11-25T10:00:00.001Z", "duration_s",
+                0.001, "recipe", "name", "default", "file", "default.ini", "distribution", "name",
+                json_string_value(json_object_get(lease->job, "name")), "version", "1.0",
+                "filename", json_string_value(json_object_get(lease->job, "filename")), "sha256",
+                json_string_value(json_object_get(lease->job, "sha256")), "size", 1, "kind",
+                "sdist", "tasks", "name", "extract", "status", "passed", "reason", "started",
+                "2026-11-25T10:00:00.000Z", "duration_s", 0.001, "data", "findings", "verdict",
+                "quality", "ok", "safety", "unassessed", "outcome", "passed");
+            store_result res;
+            if (store_job_complete(s, lease->job_id, lease->attempt, r, &res, &err) != PYTI_OK)
+                die("complete", &err);
+            if (res != STORE_RESULT_STORED) {
+                fprintf(stderr, "queue_throughput: job %lld: %s\n", lease->job_id,
+                        store_result_name(res));
+                exit(1);
+            }
+            json_decref(r);
+            store_lease_clear(lease);
+            done++;
         }
-        json_decref(r);
-        store_lease_clear(&lease);
-        done++;
     }
+    free(leases);
     claimer_report rep = {done, self_cpu() - cpu0};
     if (report_fd >= 0) {
         char c;
@@ -199,6 +208,7 @@ int main(int argc, char **argv)
         {"jobs", required_argument, NULL, 'n'},
         {"claimers", required_argument, NULL, 'k'},
         {"threads", no_argument, NULL, 't'},
+        {"batch", required_argument, NULL, 'b'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -208,15 +218,17 @@ int main(int argc, char **argv)
         case 'n': njobs = atoi(optarg); break;
         case 'k': nclaimers = atoi(optarg); break;
         case 't': threads = true; break;
+        case 'b': batch = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
-                            " [--threads]\n");
+                            " [--batch B] [--threads]\n");
             return 2;
         }
     }
-    if (!location || njobs < 1 || nclaimers < 1 || nclaimers > 256) {
+    if (!location || njobs < 1 || nclaimers < 1 || nclaimers > 256 || batch < 1 ||
+        batch > STORE_CLAIM_MAX) {
         fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
-                        " [--threads]\n");
+                        " [--batch B] [--threads]\n");
         return 2;
     }
     if (getrandom(&run_tag, sizeof run_tag, 0) != sizeof run_tag)
@@ -226,8 +238,8 @@ int main(int argc, char **argv)
     pyti_store *s = store_open(location, &err);
     if (!s)
         die("open", &err);
-    printf("backend %s, %d jobs, %d claimer %s\n", store_backend(s), njobs, nclaimers,
-           threads ? "threads" : "processes");
+    printf("backend %s, %d jobs, %d claimer %s, up to %d per claim\n", store_backend(s), njobs,
+           nclaimers, threads ? "threads" : "processes", batch);
     double t0 = time_monotonic();
     for (int i = 0; i < njobs; i++) {
         char sha[65], name[32], file[64], url[128];

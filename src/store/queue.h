@@ -178,6 +178,14 @@ void store_lease_clear(store_lease *lease);
 pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long lease_ms,
                             store_lease *lease, bool *claimed, pyti_error *err);
 
+/* Like store_job_claim for up to max jobs at once (1..STORE_CLAIM_MAX),
+ * for a worker with several slots: one transaction, the same matching and
+ * order. leases (room for max) gets *n leases, best first; the caller
+ * clears each. *n is 0 when nothing fits. */
+#define STORE_CLAIM_MAX 64
+pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long lease_ms,
+                                 size_t max, store_lease *leases, size_t *n, pyti_error *err);
+
 typedef enum store_lease_state {
     STORE_LEASE_OK = 0,    /* the attempt still holds the job */
     STORE_LEASE_LOST,      /* it does not: the lease expired and the job was

@@ -516,13 +516,58 @@ out:
 
 /* ---- claim ---- */
 
-pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long lease_ms,
-                            store_lease *lease, bool *claimed, pyti_error *err)
+/* The queued, due jobs worker $1 can run and accepts, best first, at most
+ * LIMIT of them, locked (PostgreSQL: skipping those other claimers are
+ * taking). The whole match from both sides is here, so no worker leases a
+ * job it cannot run. */
+#define CLAIM_CANDIDATES(LIMIT)                                                                   \
+    "SELECT j.id FROM jobs j {{sqlite INDEXED BY jobs_queue}} JOIN workers w ON w.id = $1"      \
+    " WHERE j.state = 'queued' AND j.not_before <= pyti_now_ms()"                               \
+    "  AND w.state <> 'draining'"                                                               \
+    "  AND (j.req_arch IS NULL OR j.req_arch = w.arch)"                                         \
+    "  AND (j.req_os IS NULL OR j.req_os = w.os)"                                               \
+    "  AND (j.req_memory_mb IS NULL OR j.req_memory_mb <= w.memory_mb)"                         \
+    "  AND (j.req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"                             \
+    "    WHERE n.job_id = j.id AND (n.kind = 'python' OR n.kind = 'tag') AND NOT EXISTS ("      \
+    "      SELECT 1 FROM worker_caps c WHERE c.worker_id = w.id AND c.kind = n.kind"            \
+    "       AND c.value = n.value)))"                                                           \
+    "  AND (j.req_python_any = 0 OR EXISTS (SELECT 1 FROM job_needs n"                          \
+    "    JOIN worker_caps c ON c.worker_id = w.id AND c.kind = 'python'"                        \
+    "     AND c.value = n.value"                                                                \
+    "    WHERE n.job_id = j.id AND n.kind = 'python-any'))"                                     \
+    "  AND (w.max_dist_size IS NULL"                                                            \
+    "    OR (j.size IS NOT NULL AND j.size <= w.max_dist_size))"                                \
+    "  AND (w.recipe_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"                         \
+    "    WHERE c.worker_id = w.id AND c.kind = 'recipe' AND c.value = j.recipe))"               \
+    "  AND (w.project_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"                        \
+    "    WHERE c.worker_id = w.id AND c.kind = 'project' AND c.value = j.project))"             \
+    " ORDER BY j.priority DESC, j.id LIMIT" LIMIT "{{pg FOR UPDATE OF j SKIP LOCKED}}"
+
+typedef struct claimed_row {
+    long long priority;
+    long long id;
+    int row;
+} claimed_row;
+
+/* The claim's order: highest priority, then oldest. */
+static int cmp_claimed(const void *a, const void *b)
 {
-    *claimed = false;
-    memset(lease, 0, sizeof *lease);
+    const claimed_row *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long lease_ms,
+                                 size_t max, store_lease *leases, size_t *n, pyti_error *err)
+{
+    *n = 0;
     if (!worker_id)
         return pyti_error_set(err, PYTI_ERR_USAGE, "claim: no worker id");
+    if (max < 1 || max > STORE_CLAIM_MAX)
+        return pyti_error_set(err, PYTI_ERR_USAGE, "claim: %zu jobs at once (1-%d)", max,
+                              STORE_CLAIM_MAX);
+    memset(leases, 0, max * sizeof *leases);
     if (lease_ms <= 0)
         lease_ms = s->qopt.lease_ms;
     if (s->qopt.reap_interval_ms > 0) {
@@ -538,51 +583,48 @@ pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long leas
     /* PostgreSQL: losing a claim in a server crash is harmless (the job
      * is still queued and the worker's first heartbeat says "lost"), so
      * the commit need not wait for the disk. And the claim must walk
-     * jobs_queue in order and stop at the first match: a planner without
-     * statistics yet (a fresh store, a burst of submits before
+     * jobs_queue in order and stop at the first matches: a planner
+     * without statistics yet (a fresh store, a burst of submits before
      * autoanalyze) would rather read every queued job and sort them — on
-     * every claim. Sorts and bitmap scans are off for this transaction,
-     * whose plan (generic, kept) is made under these settings. */
+     * every claim. Every access path of the claim is meant to be an
+     * index lookup, so sorts, bitmap and sequential scans are off for this
+     * transaction, whose plan (generic, kept) is made under these
+     * settings. */
     static const char *const claim_settings[] = {
         "synchronous_commit", "off", "enable_sort", "off", "enable_bitmapscan", "off",
+        "enable_seqscan", "off",
     };
-    s->drv->set_local(s, claim_settings, 3);
-    /* The whole match happens here, against the worker's stored
-     * capabilities and policy, so no worker leases a job it cannot run.
-     * Skipped locks (PostgreSQL) are jobs other claimers are taking. */
-    db_res *r = db_query(
-        s, "claiming a job",
-        "UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
-        " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
-        " WHERE state = 'queued' AND id = ("
-        "  SELECT j.id FROM jobs j {{sqlite INDEXED BY jobs_queue}} JOIN workers w ON w.id = $1"
-        "  WHERE j.state = 'queued' AND j.not_before <= pyti_now_ms()"
-        "   AND w.state <> 'draining'"
-        "   AND (j.req_arch IS NULL OR j.req_arch = w.arch)"
-        "   AND (j.req_os IS NULL OR j.req_os = w.os)"
-        "   AND (j.req_memory_mb IS NULL OR j.req_memory_mb <= w.memory_mb)"
-        "   AND (j.req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"
-        "     WHERE n.job_id = j.id AND (n.kind = 'python' OR n.kind = 'tag') AND NOT EXISTS ("
-        "       SELECT 1 FROM worker_caps c WHERE c.worker_id = w.id AND c.kind = n.kind"
-        "        AND c.value = n.value)))"
-        "   AND (j.req_python_any = 0 OR EXISTS (SELECT 1 FROM job_needs n"
-        "     JOIN worker_caps c ON c.worker_id = w.id AND c.kind = 'python'"
-        "      AND c.value = n.value"
-        "     WHERE n.job_id = j.id AND n.kind = 'python-any'))"
-        "   AND (w.max_dist_size IS NULL"
-        "     OR (j.size IS NOT NULL AND j.size <= w.max_dist_size))"
-        "   AND (w.recipe_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"
-        "     WHERE c.worker_id = w.id AND c.kind = 'recipe' AND c.value = j.recipe))"
-        "   AND (w.project_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"
-        "     WHERE c.worker_id = w.id AND c.kind = 'project' AND c.value = j.project))"
-        "  ORDER BY j.priority DESC, j.id LIMIT 1 {{pg FOR UPDATE OF j SKIP LOCKED}})"
-        " RETURNING " JOB_COLUMNS,
-        DB_ARGS(db_text(worker_id), db_int(lease_ms)), err);
+    s->drv->set_local(s, claim_settings, 4);
+    /* Either statement leases the candidates: one (a scalar subquery, run
+     * once) or up to $3 (a MATERIALIZED CTE, run once, its ids looked up
+     * by primary key). Both stay index lookups whatever the statistics:
+     * written as "id IN (SELECT ... FOR UPDATE SKIP LOCKED)", PostgreSQL
+     * plans made on an empty table ran the locking subquery again for
+     * every queued job, or walked the whole queue to join it. The outer
+     * WHERE has no "state = 'queued'": the candidates were checked and
+     * locked (PostgreSQL re-checks a changed row before locking it; SQLite
+     * holds the write lock), and with it a stats-less planner used the
+     * partial index jobs_queue to find an id, reading the whole queue. */
+    db_res *r = max == 1
+        ? db_query(s, "claiming a job",
+                   "UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
+                   " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
+                   " WHERE id = (" CLAIM_CANDIDATES(" 1 ") ")"
+                   " RETURNING " JOB_COLUMNS,
+                   DB_ARGS(db_text(worker_id), db_int(lease_ms)), err)
+        : db_query(s, "claiming jobs",
+                   "WITH c AS MATERIALIZED (" CLAIM_CANDIDATES(" $3 ") ")"
+                   " UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
+                   " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
+                   " WHERE {{pg id = ANY(ARRAY(SELECT id FROM c))}}"
+                   "{{sqlite id IN (SELECT id FROM c)}}"
+                   " RETURNING " JOB_COLUMNS,
+                   DB_ARGS(db_text(worker_id), db_int(lease_ms), db_int((long long)max)), err);
     if (!r)
         goto fail;
     if (r->nrows == 0) {
         db_res_free(r);
-        r = db_query(s, "claiming a job", "SELECT state FROM workers WHERE id = $1",
+        r = db_query(s, "claiming jobs", "SELECT state FROM workers WHERE id = $1",
                      DB_ARGS(db_text(worker_id)), err);
         if (!r)
             goto fail;
@@ -595,31 +637,54 @@ pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long leas
         }
         return db_commit(s, err);
     }
-    long long id = db_get_int(r, 0, 0);
-    int attempt = (int)db_get_int(r, 0, 15);
-    long long expires = db_get_int(r, 0, 20);
-    if (db_exec(s, "recording the attempt",
-                "INSERT INTO attempts (job_id, n, worker_id, leased_at)"
-                " VALUES ($1, $2, $3, pyti_now_ms())",
-                DB_ARGS(db_int(id), db_int(attempt), db_text(worker_id)), NULL, err) != PYTI_OK) {
-        db_res_free(r);
-        goto fail;
+    /* RETURNING follows no order; hand the leases out in the claim's. */
+    claimed_row *order = xcalloc((size_t)r->nrows, sizeof *order);
+    for (int i = 0; i < r->nrows; i++)
+        order[i] = (claimed_row){db_get_int(r, i, 12), db_get_int(r, i, 0), i};
+    qsort(order, (size_t)r->nrows, sizeof *order, cmp_claimed);
+    for (int i = 0; i < r->nrows; i++) {
+        int row = order[i].row;
+        if (db_exec(s, "recording the attempt",
+                    "INSERT INTO attempts (job_id, n, worker_id, leased_at)"
+                    " VALUES ($1, $2, $3, pyti_now_ms())",
+                    DB_ARGS(db_int(db_get_int(r, row, 0)), db_int(db_get_int(r, row, 15)),
+                            db_text(worker_id)),
+                    NULL, err) != PYTI_OK) {
+            free(order);
+            db_res_free(r);
+            goto fail;
+        }
     }
-    json_t *job = job_from_row(r, 0);
-    db_res_free(r);
     if (db_commit(s, err) != PYTI_OK) {
-        json_decref(job);
+        free(order);
+        db_res_free(r);
         return PYTI_ERR_IO;
     }
-    lease->job_id = id;
-    lease->attempt = attempt;
-    lease->expires_ms = expires;
-    lease->job = job;
-    *claimed = true;
+    for (int i = 0; i < r->nrows; i++) {
+        int row = order[i].row;
+        leases[i].job_id = db_get_int(r, row, 0);
+        leases[i].attempt = (int)db_get_int(r, row, 15);
+        leases[i].expires_ms = db_get_int(r, row, 20);
+        leases[i].job = job_from_row(r, row);
+    }
+    *n = (size_t)r->nrows;
+    free(order);
+    db_res_free(r);
     return PYTI_OK;
 fail:
     db_rollback(s);
     return PYTI_ERR_IO;
+}
+
+pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long lease_ms,
+                            store_lease *lease, bool *claimed, pyti_error *err)
+{
+    size_t n = 0;
+    *claimed = false;
+    pyti_status rc = store_job_claim_many(s, worker_id, lease_ms, 1, lease, &n, err);
+    if (rc == PYTI_OK)
+        *claimed = n == 1;
+    return rc;
 }
 
 /* ---- leases ---- */

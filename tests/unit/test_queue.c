@@ -447,9 +447,59 @@ static void test_claim_order_and_attempts(void **state)
     store_close(s);
 }
 
+static void test_claim_many(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    store_lease leases[STORE_CLAIM_MAX];
+    size_t n = 99;
+    pyti_error err;
+    /* Planned on an empty queue first (a plan PostgreSQL keeps). */
+    assert_int_equal(store_job_claim_many(s, "w", 0, 4, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 0);
+    long long ids[5];
+    int prio[5] = {1, 5, 1, 5, 0};
+    for (int i = 0; i < 5; i++) {
+        store_job_spec sp;
+        t_spec(&sp, 300 + (unsigned)i);
+        sp.priority = prio[i];
+        ids[i] = submit_spec(s, &sp, NULL);
+    }
+    assert_int_equal(store_job_claim_many(s, "w", 0, 3, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 3);
+    /* Best first: priority 5 (oldest first), then 1. */
+    assert_int_equal(leases[0].job_id, ids[1]);
+    assert_int_equal(leases[1].job_id, ids[3]);
+    assert_int_equal(leases[2].job_id, ids[0]);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(leases[i].attempt, 1);
+        assert_int_equal(json_integer_value(json_object_get(leases[i].job, "id")), leases[i].job_id);
+        assert_string_equal(json_get_str(leases[i].job, "state"), "leased");
+        json_t *j = job(s, leases[i].job_id);
+        assert_int_equal(json_array_size(json_object_get(j, "attempt_history")), 1);
+        json_decref(j);
+        store_lease_clear(&leases[i]);
+    }
+    assert_int_equal(store_job_claim_many(s, "w", 0, STORE_CLAIM_MAX, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(leases[0].job_id, ids[2]);
+    assert_int_equal(leases[1].job_id, ids[4]);
+    store_lease_clear(&leases[0]);
+    store_lease_clear(&leases[1]);
+    assert_int_equal(store_job_claim_many(s, "w", 0, 2, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_job_claim_many(s, "w", 0, 0, leases, &n, &err), PYTI_ERR_USAGE);
+    assert_int_equal(store_job_claim_many(s, "w", 0, STORE_CLAIM_MAX + 1, leases, &n, &err),
+                     PYTI_ERR_USAGE);
+    assert_int_equal(store_job_claim_many(s, "nobody", 0, 2, leases, &n, &err), PYTI_ERR_NOTFOUND);
+    store_close(s);
+}
+
 typedef struct claimer {
     const char *loc;
     int index;
+    size_t batch;
     long long got[512];
     int ngot;
     int failed;
@@ -474,24 +524,26 @@ static void *claimer_thread(void *p)
         return NULL;
     }
     for (;;) {
-        store_lease lease;
-        bool claimed;
-        if (store_job_claim(s, id, 0, &lease, &claimed, &err) != PYTI_OK) {
+        store_lease leases[8];
+        size_t n = 0;
+        if (store_job_claim_many(s, id, 0, c->batch, leases, &n, &err) != PYTI_OK) {
             fprintf(stderr, "claimer %d: %s\n", c->index, err.msg);
             c->failed = 1;
             break;
         }
-        if (!claimed)
+        if (n == 0)
             break;
-        if (c->ngot < 512)
-            c->got[c->ngot++] = lease.job_id;
-        store_lease_clear(&lease);
+        for (size_t i = 0; i < n; i++) {
+            if (c->ngot < 512)
+                c->got[c->ngot++] = leases[i].job_id;
+            store_lease_clear(&leases[i]);
+        }
     }
     store_close(s);
     return NULL;
 }
 
-static void test_concurrent_claimers_never_share(void **state)
+static void concurrent_claimers(void **state, size_t batch)
 {
     char *loc;
     pyti_store *s = t_store_fresh(state, &loc);
@@ -504,6 +556,7 @@ static void test_concurrent_claimers_never_share(void **state)
     for (int i = 0; i < THREADS; i++) {
         cs[i].loc = loc;
         cs[i].index = i;
+        cs[i].batch = batch;
         pthread_create(&th[i], NULL, claimer_thread, &cs[i]);
     }
     char *seen = xcalloc(JOBS, 1);
@@ -527,6 +580,17 @@ static void test_concurrent_claimers_never_share(void **state)
     free(cs);
     store_close(s);
     free(loc);
+}
+
+static void test_concurrent_claimers_never_share(void **state)
+{
+    concurrent_claimers(state, 1);
+}
+
+/* The same with several jobs per claim. */
+static void test_concurrent_batch_claimers_never_share(void **state)
+{
+    concurrent_claimers(state, 5);
 }
 
 /* ---- matching ---- */
@@ -1197,7 +1261,9 @@ int main(void)
         T_BOTH(test_submit_refuses_bad_specs),
         T_BOTH(test_spec_from_json),
         T_BOTH(test_claim_order_and_attempts),
+        T_BOTH(test_claim_many),
         T_BOTH(test_concurrent_claimers_never_share),
+        T_BOTH(test_concurrent_batch_claimers_never_share),
         T_BOTH(test_matching_requirements),
         T_BOTH(test_matching_worker_policy),
         T_BOTH(test_heartbeat_expiry_requeue),
