@@ -68,6 +68,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g);
 int cmd_index(int argc, char **argv, cli_globals *g);
 int cmd_install(int argc, char **argv, cli_globals *g);
 int cmd_sandbox(int argc, char **argv, cli_globals *g);
+int cmd_jobs(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
 int cmd_wheelhouse(int argc, char **argv, cli_globals *g);
 

@@ -22,7 +22,8 @@ static const cli_command commands[] = {
      "  -p, --python PY         target interpreter: a version (3.11) or a path\n"
      "                          under /usr (default /usr/bin/python3)\n"
      "  -j, --json FILE         write the JSON report to FILE ('-' for stdout)\n"
-     "      --db PATH           store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --db LOCATION       store: a SQLite path or postgresql://... (default\n"
+     "                          $XDG_DATA_HOME/pyti/pyti.db)\n"
      "      --no-store          do not store the report\n"
      "  -k, --keep              keep the job directory and print where it is\n"
      "  -q, --quiet             no progress or summary, only the verdict line\n"
@@ -45,23 +46,26 @@ static const cli_command commands[] = {
      "(any spelling; compared normalised).\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
-     "  -n, --limit N    at most N reports (default 50, 0 for all)\n"
-     "      --json       print a JSON array of summaries\n"},
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -n, --limit N      at most N reports (default 50, 0 for all)\n"
+     "      --json         print a JSON array of summaries\n"},
     {"report", cmd_report, "pyti report ID [OPTIONS]", "print one stored report",
      "Prints the stored report ID (or a unique prefix of at least 4 digits)\n"
      "as a readable summary, or as JSON with --json.\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"
-     "      --json       print the whole JSON report\n"},
-    {"store", cmd_store, "pyti store FILE... [--db PATH]", "store JSON reports from files",
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --json         print the whole JSON report\n"},
+    {"store", cmd_store, "pyti store FILE... [--db LOCATION]", "store JSON reports from files",
      "Validates and stores reports written by `pyti test --json` (on this or\n"
      "another machine). Storing a report that is already stored keeps one\n"
      "copy. A file that is not a valid report is refused with the reason.\n"
      "\n"
      "options:\n"
-     "      --db PATH    store (default $XDG_DATA_HOME/pyti/pyti.db)\n"},
+     "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
+     "                     $XDG_DATA_HOME/pyti/pyti.db)\n"},
     {"resolve", cmd_resolve, "pyti resolve REQUIREMENT... [OPTIONS]",
      "resolve requirements against package indexes, without running package code",
      "Finds one version of every project needed by the REQUIREMENTs (PEP 508:\n"
@@ -195,6 +199,38 @@ static const cli_command commands[] = {
      "\n"
      "exit codes: 0 installed, 2 usage error, refused wheel or conflict (nothing\n"
      "installed), 3 the file system failed (nothing installed).\n"},
+    {"jobs", cmd_jobs, "pyti jobs [--state S] [--project NAME] [OPTIONS]",
+     "list, submit, cancel and retry jobs of the queue",
+     "Without an action, lists jobs newest first, one per line: id, state,\n"
+     "attempts, project, version, file, recipe, Python requirement, the worker\n"
+     "holding it, its report or its last error.\n"
+     "\n"
+     "actions (at most one):\n"
+     "      --show ID       one job with its attempts\n"
+     "      --submit FILE   queue a distribution file of this machine (fetched by\n"
+     "                      path, or by --url), or the job specs in FILE.json (an\n"
+     "                      object or an array, as in docs/store.md); a job already\n"
+     "                      queued, running or done for the same file, recipe and\n"
+     "                      Python is not queued again (--retest tests it again)\n"
+     "      --cancel ID     cancel a queued, leased or running job\n"
+     "      --retry ID      queue a failed or cancelled job again\n"
+     "      --workers       the registered workers\n"
+     "      --metrics       jobs by state, workers by state, the last minute's\n"
+     "                      results and durations\n"
+     "\n"
+     "options:\n"
+     "      --db LOCATION   store: a SQLite path or postgresql://... (default\n"
+     "                      $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "      --state S       list only jobs in state S (queued, leased, running,\n"
+     "                      done, failed, cancelled)\n"
+     "      --project NAME  list only the jobs of project NAME\n"
+     "  -n, --limit N       at most N jobs (default 50, 0 for all)\n"
+     "      --json          print JSON (jobs as in docs/store.md)\n"
+     "  -r, --recipe NAME   with --submit: the recipe (default: default)\n"
+     "      --python SPEC   with --submit: the Python requirement (3.12, >=3.9)\n"
+     "      --url URL       with --submit: where workers fetch the file\n"
+     "      --priority N    with --submit: -1000..1000, higher runs first\n"
+     "      --retest        with --submit: test again even if done before\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

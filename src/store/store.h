@@ -1,12 +1,24 @@
-/* store.h — where reports live: one interface, several backends.
+/* store.h — where reports, jobs and everything around them live: one
+ * interface, two backends (docs/store.md).
  *
- * The embedded default is SQLite (WAL) at $XDG_DATA_HOME/pyti/pyti.db.
- * A location is a file path or "sqlite:PATH"; "postgresql://..." is
- * reserved for the PostgreSQL backend. The schema is versioned and
- * migrated when the store is opened.
+ * A location is a file path or "sqlite:PATH" (the embedded default: SQLite
+ * in WAL mode at $XDG_DATA_HOME/pyti/pyti.db), or a libpq URI
+ * "postgresql://..." / "postgres://..." (one database shared by several
+ * masters and many workers on many machines). The schema is versioned and
+ * migrated when the store is opened, on both backends, by whichever
+ * process gets there first.
  *
- * Storing is idempotent: a report is keyed by its id, and storing the same
- * id again keeps the first copy (inserted = false). */
+ * This header has the handle, the reports and the catalogue (projects,
+ * releases, distribution files) and logs; queue.h has jobs, workers, feed
+ * cursors and metrics.
+ *
+ * Concurrency: every call is safe while other processes (or threads, with
+ * their own handles) use the same store; each call is one transaction.
+ * A handle is one database connection and is NOT safe to share between
+ * threads without a lock of your own: open one handle per thread.
+ *
+ * Storing a report is idempotent: a report is keyed by its id, and storing
+ * the same id again keeps the first copy (inserted = false). */
 #ifndef PYTI_STORE_H
 #define PYTI_STORE_H
 
@@ -21,16 +33,29 @@ typedef struct pyti_store pyti_store;
 /* The default location ($XDG_DATA_HOME/pyti/pyti.db), new string. */
 char *store_default_location(void);
 
-/* Opens (creating if needed, with parent directories) and migrates the
- * store. NULL with err naming the location on failure; a database newer
- * than this pyti is PYTI_ERR_USAGE. */
+/* True if location names the PostgreSQL backend. */
+bool store_location_is_pg(const char *location);
+
+/* Opens (creating if needed, with parent directories, for SQLite) and
+ * migrates the store. NULL with err naming the location on failure
+ * (PYTI_ERR_IO when the database cannot be reached); a database newer than
+ * this pyti is PYTI_ERR_USAGE. The location is shown in messages with any
+ * password removed. */
 pyti_store *store_open(const char *location, pyti_error *err);
+/* Closes the connection and frees the handle. NULL is fine. */
 void store_close(pyti_store *s);
-/* The schema version the store is at. */
+/* The schema version the store is at, or -1 if it cannot be read. */
 int store_schema_version(pyti_store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const pyti_store *s);
+
+/* ---- reports ---- */
 
 /* Stores a report (which must pass report_validate). *inserted (may be
- * NULL) tells whether it was new. Atomic: on error nothing is stored. */
+ * NULL) tells whether it was new. Also files it under its project,
+ * release and distribution file (created if missing), with its task
+ * results and findings, and makes it the release's latest verdict if it is
+ * the newest report of that release. Atomic: on error nothing is stored. */
 pyti_status store_put_report(pyti_store *s, const json_t *report, bool *inserted,
                              pyti_error *err);
 
@@ -46,5 +71,49 @@ json_t *store_get_report(pyti_store *s, const char *id, pyti_error *err);
 
 /* Number of stored reports, or -1 with err. */
 long long store_count_reports(pyti_store *s, pyti_error *err);
+
+/* ---- the catalogue: projects, releases, files ---- */
+
+/* The releases of a project (any spelling), newest version first (PEP 440
+ * order; versions that do not parse come last), each
+ *   {"version", "first_seen", "reports": N,
+ *    "latest": null | {"id", "outcome", "quality", "safety", "created"}}.
+ * An unknown project is an empty array. New reference, or NULL with err. */
+json_t *store_list_releases(pyti_store *s, const char *project, pyti_error *err);
+
+/* Summaries of the reports of one release, newest first (empty array if
+ * none). New reference, or NULL with err. */
+json_t *store_release_reports(pyti_store *s, const char *project, const char *version,
+                              pyti_error *err);
+
+/* Releases whose latest report is flagged, most recent report first:
+ * kind "failing" (outcome failed or rejected) or "suspicious" (safety
+ * suspicious or malicious). Each {"project", "version", "latest": {...}}.
+ * limit 0 means no limit. PYTI_ERR_USAGE for another kind. */
+json_t *store_list_flagged_releases(pyti_store *s, const char *kind, size_t limit,
+                                    pyti_error *err);
+
+/* The distribution files of a release, each {"filename", "sha256",
+ * "size" (null if unknown), "url", "path", "kind"}. */
+json_t *store_release_files(pyti_store *s, const char *project, const char *version,
+                            pyti_error *err);
+
+/* ---- logs ---- */
+
+/* Keeps a log (len bytes of text; invalid UTF-8 becomes U+FFFD and NUL
+ * bytes are dropped) of one attempt of a job under a name ("install",
+ * "worker", ...). The first copy wins: putting the same (job, attempt,
+ * name) again is a no-op with *inserted false. Logs larger than
+ * PYTI_STORE_LOG_MAX are PYTI_ERR_LIMIT. PYTI_ERR_NOTFOUND if the job has
+ * no such attempt. */
+#define PYTI_STORE_LOG_MAX (64u << 20)
+pyti_status store_put_log(pyti_store *s, long long job_id, int attempt, const char *name,
+                          const void *data, size_t len, bool *inserted, pyti_error *err);
+/* The log as a new NUL-terminated string (*len, may be NULL, gets its
+ * length), or NULL with PYTI_ERR_NOTFOUND. Free with free(). */
+char *store_get_log(pyti_store *s, long long job_id, int attempt, const char *name, size_t *len,
+                    pyti_error *err);
+/* The logs of a job: [{"attempt", "name", "size", "created"}]. */
+json_t *store_list_logs(pyti_store *s, long long job_id, pyti_error *err);
 
 #endif

@@ -1,9 +1,8 @@
-/* store_sqlite.c — the embedded SQLite backend of the store (see
- * store.h): WAL mode, a busy timeout so several processes can share one
- * file, versioned migrations applied at open, idempotent inserts keyed by
- * report id. */
+/* store_sqlite.c — the SQLite driver of the store's SQL layer (see
+ * store_internal.h): one connection per handle, WAL mode, a busy handler
+ * so several processes can share one file, prepared statements kept for
+ * the life of the handle, and pyti_now_ms() as a C function. */
 #include "store/store_internal.h"
-#include "common/jsonutil.h"
 #include "common/path.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -11,108 +10,64 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-/* Each entry moves the schema from version i to i+1. Never edit a
- * migration that has shipped: add a new one. */
-static const char *const migrations[] = {
-    /* 1: reports */
-    "CREATE TABLE reports ("
-    "  id TEXT PRIMARY KEY,"
-    "  project TEXT NOT NULL,"
-    "  name TEXT,"
-    "  version TEXT,"
-    "  filename TEXT NOT NULL,"
-    "  sha256 TEXT NOT NULL,"
-    "  recipe TEXT,"
-    "  quality TEXT NOT NULL,"
-    "  safety TEXT NOT NULL,"
-    "  outcome TEXT NOT NULL,"
-    "  created TEXT NOT NULL,"
-    "  stored_at TEXT NOT NULL,"
-    "  report TEXT NOT NULL"
-    ");"
-    "CREATE INDEX reports_by_project ON reports(project, created);"
-    "CREATE INDEX reports_by_created ON reports(created);",
-};
-#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof *migrations))
+/* How long a call waits for another process's write transaction. */
+#define BUSY_TIMEOUT_S 30.0
 
 typedef struct sqlite_impl {
     sqlite3 *db;
-    char *path;
+    long long clock_offset_ms;
+    double busy_since;
+    unsigned seed;
 } sqlite_impl;
 
-static sqlite3 *db_of(pyti_store *s) { return ((sqlite_impl *)s->impl)->db; }
-static const char *path_of(pyti_store *s) { return ((sqlite_impl *)s->impl)->path; }
+static sqlite_impl *impl_of(pyti_store *s) { return s->impl; }
 
-static pyti_status db_error(pyti_store *s, pyti_error *err, const char *what)
+static db_fail classify(int rc)
 {
-    return pyti_error_set(err, PYTI_ERR_IO, "store %s: %s: %s", path_of(s), what,
-                          sqlite3_errmsg(db_of(s)));
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: return DB_FAIL_CONSTRAINT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return DB_FAIL_BUSY;
+    default: return DB_FAIL_OTHER;
+    }
 }
 
-static pyti_status exec_sql(pyti_store *s, const char *sql, pyti_error *err, const char *what)
+static pyti_status fail(pyti_store *s, pyti_error *err, int rc)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db_of(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
-        pyti_error_set(err, PYTI_ERR_IO, "store %s: %s: %s", path_of(s), what,
-                       msg ? msg : "unknown error");
-        sqlite3_free(msg);
-        return PYTI_ERR_IO;
-    }
-    return PYTI_OK;
+    return db_fail_set(s, err, classify(rc), sqlite3_errmsg(impl_of(s)->db));
 }
 
-static int current_version(pyti_store *s)
+/* pyti_now_ms(): the wall clock in ms since the epoch, plus the test
+ * offset. */
+static void now_ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    sqlite3_stmt *st;
-    int v = -1;
-    if (sqlite3_prepare_v2(db_of(s), "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    (void)argc;
+    (void)argv;
+    sqlite_impl *im = sqlite3_user_data(ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    sqlite3_result_int64(ctx, (sqlite3_int64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+                                  im->clock_offset_ms);
 }
 
-static pyti_status migrate(pyti_store *s, pyti_error *err)
+/* Waits for a lock held by another connection. SQLite's own busy timeout
+ * sleeps 1, 2, 5, 10... ms; a queue transaction holds the lock for tens of
+ * microseconds, so short randomised sleeps give the lock to a waiter much
+ * sooner and keep claimers from waking in lockstep. */
+static int busy_handler(void *arg, int count)
 {
-    if (exec_sql(s,
-                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                 " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-                 err, "creating the migrations table") != PYTI_OK)
-        return PYTI_ERR_IO;
-    /* BEGIN IMMEDIATE: two processes opening a fresh store at once must not
-     * both apply the same migration. */
-    if (exec_sql(s, "BEGIN IMMEDIATE", err, "locking for migration") != PYTI_OK)
-        return PYTI_ERR_IO;
-    int v = current_version(s);
-    if (v < 0) {
-        exec_sql(s, "ROLLBACK", NULL, "");
-        return db_error(s, err, "reading the schema version");
-    }
-    if (v > SCHEMA_VERSION) {
-        exec_sql(s, "ROLLBACK", NULL, "");
-        return pyti_error_set(err, PYTI_ERR_USAGE,
-                              "store %s: schema version %d is newer than this pyti knows (%d); "
-                              "upgrade pyti", path_of(s), v, SCHEMA_VERSION);
-    }
-    for (int i = v; i < SCHEMA_VERSION; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "applying migration %d", i + 1);
-        char now[40];
-        time_utc_iso8601(now, sizeof now);
-        char *record = xasprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", i + 1, now);
-        pyti_status rc = exec_sql(s, migrations[i], err, what);
-        if (rc == PYTI_OK)
-            rc = exec_sql(s, record, err, what);
-        free(record);
-        if (rc != PYTI_OK) {
-            exec_sql(s, "ROLLBACK", NULL, "");
-            return rc;
-        }
-    }
-    return exec_sql(s, "COMMIT", err, "committing the migration");
+    sqlite_impl *im = arg;
+    double now = time_monotonic();
+    if (count == 0)
+        im->busy_since = now;
+    else if (now - im->busy_since > BUSY_TIMEOUT_S)
+        return 0;
+    unsigned cap = 50u << (count < 6 ? count : 6); /* 50 us .. 3.2 ms */
+    usleep(cap / 2 + (unsigned)rand_r(&im->seed) % cap);
+    return 1;
 }
 
 static void sqlite_close(pyti_store *s)
@@ -121,162 +76,144 @@ static void sqlite_close(pyti_store *s)
     if (!im)
         return;
     sqlite3_close_v2(im->db);
-    free(im->path);
     free(im);
     s->impl = NULL;
 }
 
-static int sqlite_schema_version(pyti_store *s)
+static pyti_status sqlite_prepare(pyti_store *s, db_stmt *st, pyti_error *err)
 {
-    return current_version(s);
-}
-
-static void bind_text_or_null(sqlite3_stmt *st, int idx, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
-static pyti_status sqlite_put_report(pyti_store *s, const json_t *report, const json_t *summary,
-                                     const char *project, const char *text, bool *inserted,
-                                     pyti_error *err)
-{
-    (void)report;
-    sqlite3_stmt *st;
-    const char *sql =
-        "INSERT INTO reports (id, project, name, version, filename, sha256, recipe, quality,"
-        " safety, outcome, created, stored_at, report)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-        " ON CONFLICT(id) DO NOTHING";
-    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "preparing the insert");
-    char now[40];
-    time_utc_iso8601(now, sizeof now);
-    static const char *const cols[] = {"id", NULL, "name", "version", "filename", "sha256",
-                                       "recipe", "quality", "safety", "outcome", "created"};
-    for (int i = 0; i < (int)(sizeof cols / sizeof *cols); i++)
-        bind_text_or_null(st, i + 1, cols[i] ? json_get_str(summary, cols[i]) : project);
-    sqlite3_bind_text(st, 12, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 13, text, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_error(s, err, "storing the report");
-    if (inserted)
-        *inserted = sqlite3_changes(db_of(s)) > 0;
+    sqlite3_stmt *h = NULL;
+    int rc = sqlite3_prepare_v3(impl_of(s)->db, st->sql, -1, SQLITE_PREPARE_PERSISTENT, &h, NULL);
+    if (rc != SQLITE_OK)
+        return fail(s, err, rc);
+    st->handle = h;
+    st->nparams = sqlite3_bind_parameter_count(h);
     return PYTI_OK;
 }
 
-static json_t *row_summary(sqlite3_stmt *st)
+static void sqlite_finalize(pyti_store *s, db_stmt *st)
 {
-    static const char *const cols[] = {"id", "name", "version", "filename", "sha256", "recipe",
-                                       "quality", "safety", "outcome", "created"};
-    json_t *o = json_object();
-    for (int i = 0; i < (int)(sizeof cols / sizeof *cols); i++) {
-        const char *v = (const char *)sqlite3_column_text(st, i);
-        json_object_set_new(o, cols[i], v ? json_text(v) : json_null());
-    }
-    return o;
+    (void)s;
+    sqlite3_finalize(st->handle);
+    st->handle = NULL;
 }
 
-static json_t *sqlite_list_reports(pyti_store *s, const char *project, size_t limit,
-                                   pyti_error *err)
+static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                          pyti_error *err)
 {
-    const char *sql =
-        "SELECT id, name, version, filename, sha256, recipe, quality, safety, outcome, created"
-        " FROM reports WHERE (?1 IS NULL OR project = ?1)"
-        " ORDER BY created DESC, id LIMIT ?2";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        db_error(s, err, "listing reports");
-        return NULL;
+    sqlite3_stmt *h = st->handle;
+    for (int i = 0; i < nargs; i++) {
+        switch (args[i].type) {
+        case DB_NULL: sqlite3_bind_null(h, i + 1); break;
+        case DB_INT: sqlite3_bind_int64(h, i + 1, args[i].i); break;
+        case DB_REAL: sqlite3_bind_double(h, i + 1, args[i].d); break;
+        case DB_TEXT: sqlite3_bind_text(h, i + 1, args[i].s, -1, SQLITE_STATIC); break;
+        }
     }
-    bind_text_or_null(st, 1, project);
-    sqlite3_bind_int64(st, 2, limit ? (sqlite3_int64)limit : -1);
-    json_t *arr = json_array();
+    db_res *r = xcalloc(1, sizeof *r);
+    r->ncols = sqlite3_column_count(h);
+    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, row_summary(st));
-    sqlite3_finalize(st);
+    while ((rc = sqlite3_step(h)) == SQLITE_ROW) {
+        size_t need = (size_t)(r->nrows + 1) * (size_t)r->ncols;
+        if (need > cap) {
+            cap = cap ? cap * 2 : (size_t)r->ncols * 4;
+            if (cap < need)
+                cap = need;
+            r->cells = xreallocarray(r->cells, cap, sizeof *r->cells);
+        }
+        char **row = r->cells + (size_t)r->nrows * (size_t)r->ncols;
+        for (int c = 0; c < r->ncols; c++) {
+            const unsigned char *v = sqlite3_column_text(h, c);
+            row[c] = v ? xstrdup((const char *)v) : NULL;
+        }
+        r->nrows++;
+    }
     if (rc != SQLITE_DONE) {
-        json_decref(arr);
-        db_error(s, err, "listing reports");
+        fail(s, err, rc);
+        sqlite3_reset(h);
+        sqlite3_clear_bindings(h);
+        db_res_free(r);
         return NULL;
     }
-    return arr;
+    r->changes = sqlite3_changes(impl_of(s)->db);
+    sqlite3_reset(h);
+    sqlite3_clear_bindings(h);
+    return r;
 }
 
-static json_t *sqlite_get_report(pyti_store *s, const char *id, bool prefix, pyti_error *err)
+static pyti_status sqlite_script(pyti_store *s, const char *sql, pyti_error *err)
 {
-    const char *sql = prefix ? "SELECT id, report FROM reports WHERE id >= ?1 AND id < ?2"
-                               " ORDER BY id LIMIT 2"
-                             : "SELECT id, report FROM reports WHERE id = ?1";
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        db_error(s, err, "reading a report");
-        return NULL;
+    char *msg = NULL;
+    int rc = sqlite3_exec(impl_of(s)->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        pyti_status st = db_fail_set(s, err, classify(rc), msg);
+        sqlite3_free(msg);
+        return st;
     }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    char *upper = NULL;
-    if (prefix) {
-        /* Ids are lowercase hex: every id with this prefix sorts below
-         * prefix + "g". */
-        upper = xasprintf("%sg", id);
-        sqlite3_bind_text(st, 2, upper, -1, SQLITE_TRANSIENT);
-    }
-    json_t *result = NULL;
-    int rows = 0;
-    char *text = NULL;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (++rows == 1)
-            text = xstrdup((const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    free(upper);
-    if (rc != SQLITE_DONE) {
-        db_error(s, err, "reading a report");
-    } else if (rows == 0) {
-        pyti_error_set(err, PYTI_ERR_NOTFOUND, "no report '%s' in %s", id, path_of(s));
-    } else if (rows > 1) {
-        pyti_error_set(err, PYTI_ERR_USAGE, "report id prefix '%s' is ambiguous; give more digits", id);
-    } else {
-        json_error_t jerr;
-        result = json_loads(text, 0, &jerr);
-        if (!result)
-            pyti_error_set(err, PYTI_ERR_IO, "store %s: report '%s' is corrupt: %s", path_of(s), id,
-                           jerr.text);
-    }
-    free(text);
-    return result;
+    return PYTI_OK;
 }
 
-static long long sqlite_count_reports(pyti_store *s, pyti_error *err)
+static pyti_status sqlite_send(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                               pyti_error *err)
 {
-    sqlite3_stmt *st;
-    long long n = -1;
-    if (sqlite3_prepare_v2(db_of(s), "SELECT COUNT(*) FROM reports", -1, &st, NULL) != SQLITE_OK) {
-        db_error(s, err, "counting reports");
-        return -1;
-    }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    else
-        db_error(s, err, "counting reports");
-    sqlite3_finalize(st);
-    return n;
+    db_res *r = sqlite_run(s, st, nargs, args, err);
+    db_res_free(r);
+    return r ? PYTI_OK : PYTI_ERR_IO;
 }
 
-static const store_ops sqlite_ops = {
-    "sqlite",
-    sqlite_close,
-    sqlite_schema_version,
-    sqlite_put_report,
-    sqlite_list_reports,
-    sqlite_get_report,
-    sqlite_count_reports,
+static pyti_status sqlite_commit(pyti_store *s, pyti_error *err)
+{
+    return sqlite_script(s, "COMMIT", err);
+}
+
+static void sqlite_rollback(pyti_store *s)
+{
+    sqlite_script(s, "ROLLBACK", NULL);
+}
+
+static pyti_status sqlite_begin(pyti_store *s, pyti_error *err)
+{
+    return sqlite_script(s, "BEGIN IMMEDIATE", err);
+}
+
+static pyti_status sqlite_lock_migrations(pyti_store *s, pyti_error *err)
+{
+    /* BEGIN IMMEDIATE already holds the database's write lock. */
+    (void)s;
+    (void)err;
+    return PYTI_OK;
+}
+
+static pyti_status sqlite_set_clock_offset(pyti_store *s, long long offset_ms, pyti_error *err)
+{
+    (void)err;
+    impl_of(s)->clock_offset_ms = offset_ms;
+    return PYTI_OK;
+}
+
+static void sqlite_set_local(pyti_store *s, const char *const *pairs, int npairs)
+{
+    (void)s; /* PostgreSQL's planner and commit settings; nothing to do here */
+    (void)pairs;
+    (void)npairs;
+}
+
+static const db_driver sqlite_driver = {
+    .name = "sqlite",
+    .dialect = DB_SQLITE,
+    .close = sqlite_close,
+    .prepare = sqlite_prepare,
+    .run = sqlite_run,
+    .finalize = sqlite_finalize,
+    .send = sqlite_send,
+    .script = sqlite_script,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .begin = sqlite_begin,
+    .lock_migrations = sqlite_lock_migrations,
+    .set_clock_offset = sqlite_set_clock_offset,
+    .set_local = sqlite_set_local,
 };
 
 pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
@@ -287,23 +224,38 @@ pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
     if (rc != PYTI_OK)
         return pyti_error_prefix(err, "store %s", path);
     sqlite_impl *im = xcalloc(1, sizeof *im);
-    im->path = xstrdup(path);
+    im->seed = (unsigned)getpid() ^ (unsigned)(unsigned long long)(time_monotonic() * 1e6);
     s->impl = im;
-    s->ops = &sqlite_ops;
-    if (sqlite3_open_v2(path, &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    s->drv = &sqlite_driver;
+    /* NOMUTEX: a handle is one connection used by one thread at a time
+     * (store.h), so SQLite's own mutexes would be pure cost. */
+    if (sqlite3_open_v2(path, &im->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        pyti_error_set(err, PYTI_ERR_IO, "store %s: cannot open: %s", path,
+        pyti_error_set(err, PYTI_ERR_IO, "store %s: cannot open: %s", s->location,
                        im->db ? sqlite3_errmsg(im->db) : "out of memory");
         sqlite_close(s);
         return PYTI_ERR_IO;
     }
-    sqlite3_busy_timeout(im->db, 10000);
+    sqlite3_busy_handler(im->db, busy_handler, im);
     sqlite3_extended_result_codes(im->db, 1);
-    if (exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
-                 err, "configuring") != PYTI_OK ||
-        migrate(s, err) != PYTI_OK) {
+    sqlite3_create_function(im->db, "pyti_now_ms", 0, SQLITE_UTF8, im, now_ms_fn, NULL, NULL);
+    /* WAL lets readers run beside the one writer; synchronous=NORMAL in WAL
+     * mode never corrupts the database and loses nothing when a process
+     * dies — only a power cut can roll back the last commits, which the
+     * embedded single-machine store accepts (docs/store.md). */
+    s->what = "configuring";
+    /* Switching a new database to WAL needs an exclusive lock, and SQLite
+     * does not call the busy handler for it: when several processes open
+     * a fresh store at once, wait here. */
+    double start = time_monotonic();
+    while ((rc = sqlite_script(s, "PRAGMA journal_mode=WAL", err)) != PYTI_OK &&
+           s->last_fail == DB_FAIL_BUSY && time_monotonic() - start < BUSY_TIMEOUT_S)
+        usleep(1000 + (unsigned)rand_r(&im->seed) % 4000);
+    if (rc != PYTI_OK ||
+        sqlite_script(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", err) != PYTI_OK) {
         sqlite_close(s);
-        return err ? err->code : PYTI_ERR_IO;
+        return PYTI_ERR_IO;
     }
     return PYTI_OK;
 }

@@ -1,0 +1,350 @@
+/* queue_throughput.c — the job queue's claim -> complete throughput with
+ * trivial jobs (bench/README.md): submits N jobs, then K claimer
+ * processes (or threads), each with its own connection, claim a job and
+ * complete it with a minimal valid report until none is left. Prints the
+ * submit rate and the claim -> complete rate. A figure, not a test.
+ *
+ *   queue_throughput --db LOCATION [--jobs N] [--claimers K] [--batch B] [--threads]
+ *
+ * --batch B makes each claim lease up to B jobs (store_job_claim_many, as
+ * a worker with B slots would); every result is still its own durable
+ * transaction.
+ *
+ * LOCATION is a SQLite path or a postgresql:// URI (bench/run-queue starts
+ * a throwaway PostgreSQL server). Jobs get a random sha256 prefix per run,
+ * so runs do not absorb each other's jobs.
+ *
+ * Besides the wall-clock rate, it measures the CPU time the claim phase
+ * cost — the claimers' own and, for a PostgreSQL server on this machine,
+ * their server backends' (from /proc/PID/stat; needs the right to read
+ * them, e.g. root) — and prints the rate the machine's cores could sustain
+ * if they did nothing else: on a shared machine the wall-clock rate says
+ * more about the neighbours than about the queue. */
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "store/queue.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <sys/resource.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *location;
+static int njobs = 20000;
+static int nclaimers = 8;
+static int batch = 1;
+static unsigned run_tag;
+
+/* CPU seconds (user + system) of a process from /proc, or -1. */
+static double proc_cpu(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of every process named "postgres" on this machine (the
+ * server of a local location: postmaster, backends, WAL writer, ...). */
+static double server_cpu(void)
+{
+    FILE *p = popen("pgrep -x postgres", "r");
+    if (!p)
+        return 0;
+    double sum = 0;
+    long pid;
+    while (fscanf(p, "%ld", &pid) == 1) {
+        double c = proc_cpu(pid);
+        if (c > 0)
+            sum += c;
+    }
+    pclose(p);
+    return sum;
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what, const pyti_error *err)
+{
+    fprintf(stderr, "queue_throughput: %s: %s\n", what, err ? err->msg : "");
+    exit(1);
+}
+
+static void sha_of(int i, char out[65])
+{
+    snprintf(out, 65, "%08x%056x", run_tag, (unsigned)i);
+}
+
+static void random_hex(char *out, int n)
+{
+    unsigned char b[32];
+    if (getrandom(b, (size_t)n / 2, 0) != n / 2)
+        abort();
+    for (int i = 0; i < n / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* What a claimer reports: jobs done and its own CPU seconds. */
+typedef struct claimer_report {
+    long done;
+    double cpu;
+} claimer_report;
+
+/* Claims and completes until nothing is left. With pipes (processes), it
+ * waits for "go" before starting, sends its report on report_fd and keeps
+ * its connection open until "close", so that the parent can read the CPU
+ * time of its server backend. */
+static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_fd, int close_fd)
+{
+    pyti_error err;
+    pyti_store *s = store_open(location, &err);
+    if (!s)
+        die("open", &err);
+    char wid[64];
+    snprintf(wid, sizeof wid, "bench-%08x-%d", run_tag, index);
+    store_worker_info w = {0};
+    w.id = wid;
+    if (store_worker_register(s, &w, &err) != PYTI_OK)
+        die("register", &err);
+    /* Prepare the statements before the clock starts, like a worker that
+     * has been running for a while. */
+    if (ready_fd >= 0) {
+        char c = 'r';
+        if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+            die("start barrier", NULL);
+    }
+    double cpu0 = self_cpu();
+    long done = 0;
+    store_lease *leases = xcalloc((size_t)batch, sizeof *leases);
+    for (;;) {
+        size_t n = 0;
+        if (store_job_claim_many(s, wid, 0, (size_t)batch, leases, &n, &err) != PYTI_OK)
+            die("claim", &err);
+        if (n == 0)
+            break;
+        for (size_t k = 0; k < n; k++) {
+            store_lease *lease = &leases[k];
+            char rid[33];
+            random_hex(rid, 32);
+            json_t *r = json_pack(
+                "{s:i, s:s, s:s, s:s, s:s, s:f, s:{s:s, s:s},"
+                " s:{s:s, s:s, s:s, s:s, s:i, s:s},"
+                " s:[{s:s, s:s, s:n, s:s, s:f, s:{}}], s:[], s:{s:s, s:s}, s:s}",
+                "schema_version", 1, "id", rid, "pyti_version", "0.1.0", "created",
+                "2026-11-25T10:00:00.000Z", "finished", "2026-11-25T10:00:00.001Z", "duration_s",
+                0.001, "recipe", "name", "default", "file", "default.ini", "distribution", "name",
+                json_string_value(json_object_get(lease->job, "name")), "version", "1.0",
+                "filename", json_string_value(json_object_get(lease->job, "filename")), "sha256",
+                json_string_value(json_object_get(lease->job, "sha256")), "size", 1, "kind",
+                "sdist", "tasks", "name", "extract", "status", "passed", "reason", "started",
+                "2026-11-25T10:00:00.000Z", "duration_s", 0.001, "data", "findings", "verdict",
+                "quality", "ok", "safety", "unassessed", "outcome", "passed");
+            store_result res;
+            if (store_job_complete(s, lease->job_id, lease->attempt, r, &res, &err) != PYTI_OK)
+                die("complete", &err);
+            if (res != STORE_RESULT_STORED) {
+                fprintf(stderr, "queue_throughput: job %lld: %s\n", lease->job_id,
+                        store_result_name(res));
+                exit(1);
+            }
+            json_decref(r);
+            store_lease_clear(lease);
+            done++;
+        }
+    }
+    free(leases);
+    claimer_report rep = {done, self_cpu() - cpu0};
+    if (report_fd >= 0) {
+        char c;
+        if (write(report_fd, &rep, sizeof rep) != sizeof rep || read(close_fd, &c, 1) != 1)
+            die("report", NULL);
+    }
+    store_close(s);
+    return rep;
+}
+
+typedef struct thread_arg {
+    int index;
+    long done;
+} thread_arg;
+
+static void *thread_main(void *p)
+{
+    thread_arg *a = p;
+    a->done = claim_loop(a->index, -1, -1, -1, -1).done;
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    bool threads = false;
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"jobs", required_argument, NULL, 'n'},
+        {"claimers", required_argument, NULL, 'k'},
+        {"threads", no_argument, NULL, 't'},
+        {"batch", required_argument, NULL, 'b'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': location = optarg; break;
+        case 'n': njobs = atoi(optarg); break;
+        case 'k': nclaimers = atoi(optarg); break;
+        case 't': threads = true; break;
+        case 'b': batch = atoi(optarg); break;
+        default:
+            fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
+                            " [--batch B] [--threads]\n");
+            return 2;
+        }
+    }
+    if (!location || njobs < 1 || nclaimers < 1 || nclaimers > 256 || batch < 1 ||
+        batch > STORE_CLAIM_MAX) {
+        fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
+                        " [--batch B] [--threads]\n");
+        return 2;
+    }
+    if (getrandom(&run_tag, sizeof run_tag, 0) != sizeof run_tag)
+        abort();
+
+    pyti_error err;
+    pyti_store *s = store_open(location, &err);
+    if (!s)
+        die("open", &err);
+    printf("backend %s, %d jobs, %d claimer %s, up to %d per claim\n", store_backend(s), njobs,
+           nclaimers, threads ? "threads" : "processes", batch);
+    double t0 = time_monotonic();
+    for (int i = 0; i < njobs; i++) {
+        char sha[65], name[32], file[64], url[128];
+        sha_of(i, sha);
+        snprintf(name, sizeof name, "bench%d", i % 500);
+        snprintf(file, sizeof file, "bench%d-1.0-%d.tar.gz", i % 500, i);
+        snprintf(url, sizeof url, "https://files.example/%s", file);
+        store_job_spec sp;
+        store_job_spec_init(&sp);
+        sp.name = name;
+        sp.version = "1.0";
+        sp.filename = file;
+        sp.url = url;
+        sp.sha256 = sha;
+        sp.size = 100;
+        sp.created_by = "api";
+        if (store_job_submit(s, &sp, NULL, NULL, &err) != PYTI_OK)
+            die("submit", &err);
+    }
+    double t1 = time_monotonic();
+    store_close(s);
+    printf("submit: %d jobs in %.2f s = %.0f jobs/s (one connection)\n", njobs, t1 - t0,
+           njobs / (t1 - t0));
+    fflush(stdout);
+
+    long total = 0;
+    double t2, t3, cpu_client = 0, cpu_server = 0;
+    bool cpu_known = false;
+    if (threads) {
+        pthread_t *th = xcalloc((size_t)nclaimers, sizeof *th);
+        thread_arg *args = xcalloc((size_t)nclaimers, sizeof *args);
+        t2 = time_monotonic();
+        for (int i = 0; i < nclaimers; i++) {
+            args[i].index = i;
+            pthread_create(&th[i], NULL, thread_main, &args[i]);
+        }
+        for (int i = 0; i < nclaimers; i++) {
+            pthread_join(th[i], NULL);
+            total += args[i].done;
+        }
+        t3 = time_monotonic();
+        free(th);
+        free(args);
+    } else {
+        int ready[2], go[2], counts[2], closing[2];
+        if (pipe(ready) || pipe(go) || pipe(counts) || pipe(closing))
+            die("pipe", NULL);
+        pid_t *pids = xcalloc((size_t)nclaimers, sizeof *pids);
+        for (int i = 0; i < nclaimers; i++) {
+            pids[i] = fork();
+            if (pids[i] == 0) {
+                claim_loop(i, ready[1], go[0], counts[1], closing[0]);
+                _exit(0);
+            }
+        }
+        for (int i = 0; i < nclaimers; i++) {
+            char ch;
+            if (read(ready[0], &ch, 1) != 1)
+                die("barrier", NULL);
+        }
+        bool pg = strncmp(location, "postgres", 8) == 0;
+        double srv0 = pg ? server_cpu() : 0;
+        t2 = time_monotonic();
+        for (int i = 0; i < nclaimers; i++)
+            if (write(go[1], "g", 1) != 1)
+                die("barrier", NULL);
+        double client_cpu = 0;
+        for (int i = 0; i < nclaimers; i++) {
+            claimer_report rep;
+            if (read(counts[0], &rep, sizeof rep) != sizeof rep)
+                die("a claimer failed", NULL);
+            total += rep.done;
+            client_cpu += rep.cpu;
+        }
+        t3 = time_monotonic();
+        double srv = pg ? server_cpu() - srv0 : 0;
+        for (int i = 0; i < nclaimers; i++)
+            if (write(closing[1], "c", 1) != 1)
+                die("barrier", NULL);
+        for (int i = 0; i < nclaimers; i++) {
+            int st;
+            waitpid(pids[i], &st, 0);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                die("a claimer failed", NULL);
+        }
+        free(pids);
+        cpu_client = client_cpu;
+        cpu_server = srv;
+        cpu_known = !pg || srv > 0;
+    }
+    if (total != njobs) {
+        fprintf(stderr, "queue_throughput: %ld jobs completed, expected %d\n", total, njobs);
+        return 1;
+    }
+    printf("claim->complete: %ld jobs in %.2f s = %.0f jobs/s (%d claimers)\n", total, t3 - t2,
+           total / (t3 - t2), nclaimers);
+    if (cpu_known) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        double per_job = (cpu_client + cpu_server) / (double)total;
+        printf("cpu: %.0f us per job (claimers %.0f us, server %.0f us); %ld idle cores could do"
+               " %.0f jobs/s\n",
+               per_job * 1e6, cpu_client / (double)total * 1e6, cpu_server / (double)total * 1e6,
+               ncpu, (double)ncpu / per_job);
+    } else if (!threads) {
+        printf("cpu: the server's CPU time was not readable (run as root next to it)\n");
+    }
+    return 0;
+}

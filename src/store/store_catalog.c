@@ -1,0 +1,637 @@
+/* store_catalog.c — reports and the catalogue they are filed under
+ * (projects, releases, distribution files), their task results and
+ * findings, the releases' latest verdicts, the queries over them, and
+ * logs (see store.h). Written once for both backends. */
+#include "store/store_internal.h"
+#include "common/jsonutil.h"
+#include "common/str.h"
+#include "common/timeutil.h"
+#include "common/xalloc.h"
+#include "exec/report.h"
+#include "pkg/name.h"
+#include "pkg/version.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* LIMIT for "no limit" that both engines accept (PostgreSQL refuses -1). */
+#define NO_LIMIT ((long long)1 << 62)
+
+void store_iso_time(long long ms, char *out, size_t size)
+{
+    time_t sec = (time_t)(ms / 1000);
+    int milli = (int)(ms % 1000);
+    if (milli < 0) {
+        milli += 1000;
+        sec -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, size, "%s.%03dZ", base, milli);
+}
+
+json_t *store_json_time(const char *ms_cell)
+{
+    if (!ms_cell)
+        return json_null();
+    char buf[40];
+    store_iso_time(strtoll(ms_cell, NULL, 10), buf, sizeof buf);
+    return json_string(buf);
+}
+
+/* ---- the catalogue ---- */
+
+/* Finds or makes a row: runs find (returning the id), else insert (ON
+ * CONFLICT DO NOTHING RETURNING id), else find again (another transaction
+ * inserted it meanwhile). */
+static long long find_or_insert(pyti_store *s, const char *what, const char *find, int nfind,
+                                const db_arg *fargs, const char *insert, int nins,
+                                const db_arg *iargs, pyti_error *err)
+{
+    for (int round = 0; round < 2; round++) {
+        db_res *r = db_query(s, what, find, nfind, fargs, err);
+        if (!r)
+            return -1;
+        long long id = r->nrows ? db_get_int(r, 0, 0) : 0;
+        db_res_free(r);
+        if (id > 0 || round == 1)
+            return id > 0 ? id : (pyti_error_set(err, PYTI_ERR_INTERNAL,
+                                                 "store %s: %s: row vanished", s->location, what),
+                                  -1);
+        r = db_query(s, what, insert, nins, iargs, err);
+        if (!r)
+            return -1;
+        id = r->nrows ? db_get_int(r, 0, 0) : 0;
+        db_res_free(r);
+        if (id > 0)
+            return id;
+    }
+    return -1;
+}
+
+pyti_status catalog_file(pyti_store *s, const char *project, const char *display,
+                         const char *version, const char *filename, const char *sha256,
+                         long long size, const char *url, const char *path, const char *kind,
+                         long long *release_id, long long *file_id, pyti_error *err)
+{
+    long long pid = find_or_insert(
+        s, "recording the project", "SELECT id FROM projects WHERE name = $1",
+        DB_ARGS(db_text(project)),
+        "INSERT INTO projects (name, display_name, created_at) VALUES ($1, $2, pyti_now_ms())"
+        " ON CONFLICT (name) DO NOTHING RETURNING id",
+        DB_ARGS(db_text(project), db_text(display)), err);
+    if (pid < 0)
+        return PYTI_ERR_IO;
+    long long rid = find_or_insert(
+        s, "recording the release",
+        "SELECT id FROM releases WHERE project_id = $1 AND version = $2",
+        DB_ARGS(db_int(pid), db_text(version)),
+        "INSERT INTO releases (project_id, version, created_at) VALUES ($1, $2, pyti_now_ms())"
+        " ON CONFLICT (project_id, version) DO NOTHING RETURNING id",
+        DB_ARGS(db_int(pid), db_text(version)), err);
+    if (rid < 0)
+        return PYTI_ERR_IO;
+    long long fid = find_or_insert(
+        s, "recording the file",
+        "SELECT id FROM files WHERE release_id = $1 AND filename = $2 AND sha256 = $3",
+        DB_ARGS(db_int(rid), db_text(filename), db_text(sha256)),
+        "INSERT INTO files (release_id, filename, sha256, size, url, path, kind, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, pyti_now_ms())"
+        " ON CONFLICT (release_id, filename, sha256) DO NOTHING RETURNING id",
+        DB_ARGS(db_int(rid), db_text(filename), db_text(sha256), db_int_or_null(size),
+                db_text(url), db_text(path), db_text(kind)),
+        err);
+    if (fid < 0)
+        return PYTI_ERR_IO;
+    /* What a later sighting knows and the first did not (a size, a URL). */
+    if ((size >= 0 || url || path || kind) &&
+        db_exec(s, "completing the file",
+                "UPDATE files SET size = COALESCE(size, $2), url = COALESCE(url, $3),"
+                " path = COALESCE(path, $4), kind = COALESCE(kind, $5)"
+                " WHERE id = $1 AND (size IS NULL OR url IS NULL OR path IS NULL OR kind IS NULL)",
+                DB_ARGS(db_int(fid), db_int_or_null(size), db_text(url), db_text(path),
+                        db_text(kind)),
+                NULL, err) != PYTI_OK)
+        return PYTI_ERR_IO;
+    *release_id = rid;
+    *file_id = fid;
+    return PYTI_OK;
+}
+
+/* The task results, findings and the release's latest verdict of a report
+ * whose row exists. */
+static pyti_status index_report(pyti_store *s, const json_t *report, const json_t *summary,
+                                long long release_id, pyti_error *err)
+{
+    const char *id = json_get_str(report, "id");
+    const json_t *tasks = json_object_get(report, "tasks");
+    for (size_t i = 0; i < json_array_size(tasks); i++) {
+        const json_t *t = json_array_get(tasks, i);
+        const json_t *dur = json_object_get(t, "duration_s");
+        if (db_exec(s, "storing task results",
+                    "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
+                    " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    " ON CONFLICT (report_id, seq) DO NOTHING",
+                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(t, "name")),
+                            db_text(json_get_str(t, "builtin")), db_text(json_get_str(t, "status")),
+                            db_text(json_get_str(t, "reason")), db_text(json_get_str(t, "started")),
+                            json_is_number(dur) ? db_real(json_number_value(dur)) : db_null()),
+                    NULL, err) != PYTI_OK)
+            return PYTI_ERR_IO;
+    }
+    const json_t *findings = json_object_get(report, "findings");
+    for (size_t i = 0; i < json_array_size(findings); i++) {
+        const json_t *f = json_array_get(findings, i);
+        if (db_exec(s, "storing findings",
+                    "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
+                    " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    " ON CONFLICT (report_id, seq) DO NOTHING",
+                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(f, "id")),
+                            db_text(json_get_str(f, "severity")),
+                            db_text(json_get_str(f, "message")), db_text(json_get_str(f, "where")),
+                            db_text(json_get_str(f, "task"))),
+                    NULL, err) != PYTI_OK)
+            return PYTI_ERR_IO;
+    }
+    /* The newest report (by its created time, ties by id) gives the
+     * release its verdict, whatever order reports arrive in. */
+    const char *created = json_get_str(summary, "created");
+    return db_exec(s, "updating the release's verdict",
+                   "UPDATE releases SET latest_report_id = $2, latest_created = $3,"
+                   " latest_outcome = $4, latest_quality = $5, latest_safety = $6"
+                   " WHERE id = $1 AND (latest_created IS NULL OR latest_created < $3"
+                   "   OR (latest_created = $3 AND latest_report_id < $2))",
+                   DB_ARGS(db_int(release_id), db_text(id), db_text(created),
+                           db_text(json_get_str(summary, "outcome")),
+                           db_text(json_get_str(summary, "quality")),
+                           db_text(json_get_str(summary, "safety"))),
+                   NULL, err);
+}
+
+pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long job_id,
+                               int attempt, long long release_id, long long file_id,
+                               bool *inserted, pyti_error *err)
+{
+    json_t *summary = report_summary(report);
+    const json_t *dist = json_object_get(report, "distribution");
+    const char *name = json_get_str(summary, "name");
+    char *project = name_normalize(name ? name : "");
+    char *text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+    pyti_status rc = PYTI_OK;
+    if (!text) {
+        rc = pyti_error_set(err, PYTI_ERR_INTERNAL, "cannot serialise the report");
+        goto out;
+    }
+    if (file_id <= 0) {
+        const json_t *size = json_object_get(dist, "size");
+        const char *version = json_get_str(summary, "version");
+        rc = catalog_file(s, project, name ? name : "", version ? version : "",
+                          json_get_str(summary, "filename"), json_get_str(summary, "sha256"),
+                          json_is_integer(size) ? json_integer_value(size) : -1, NULL, NULL,
+                          json_get_str(dist, "kind"), &release_id, &file_id, err);
+        if (rc != PYTI_OK)
+            goto out;
+    }
+    char now[40];
+    time_utc_iso8601(now, sizeof now);
+    long long changes = 0;
+    /* A report id is stored once: a repeat keeps the first copy. */
+    rc = db_exec(s, "storing the report",
+                 "INSERT INTO reports (id, project, name, version, filename, sha256, recipe,"
+                 " quality, safety, outcome, created, stored_at, report, release_id, file_id,"
+                 " job_id, attempt)"
+                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+                 " $17) ON CONFLICT (id) DO NOTHING",
+                 DB_ARGS(db_text(json_get_str(summary, "id")), db_text(project),
+                         db_text(json_get_str(summary, "name")),
+                         db_text(json_get_str(summary, "version")),
+                         db_text(json_get_str(summary, "filename")),
+                         db_text(json_get_str(summary, "sha256")),
+                         db_text(json_get_str(summary, "recipe")),
+                         db_text(json_get_str(summary, "quality")),
+                         db_text(json_get_str(summary, "safety")),
+                         db_text(json_get_str(summary, "outcome")),
+                         db_text(json_get_str(summary, "created")), db_text(now), db_text(text),
+                         db_int(release_id), db_int(file_id),
+                         job_id > 0 ? db_int(job_id) : db_null(),
+                         job_id > 0 ? db_int(attempt) : db_null()),
+                 &changes, err);
+    if (rc != PYTI_OK)
+        goto out;
+    if (inserted)
+        *inserted = changes > 0;
+    if (changes > 0)
+        rc = index_report(s, report, summary, release_id, err);
+out:
+    free(text);
+    free(project);
+    json_decref(summary);
+    return rc;
+}
+
+pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_error *err)
+{
+    json_t *summary = report_summary(report);
+    const json_t *dist = json_object_get(report, "distribution");
+    const char *name = json_get_str(summary, "name");
+    const char *version = json_get_str(summary, "version");
+    const char *filename = json_get_str(summary, "filename");
+    const char *sha256 = json_get_str(summary, "sha256");
+    const json_t *size = json_object_get(dist, "size");
+    char *project = name_normalize(name ? name : "");
+    long long rid = 0, fid = 0;
+    pyti_status rc = PYTI_OK;
+    if (!filename || !sha256 || !json_get_str(report, "id"))
+        goto out; /* not a report this pyti can file; it stays readable */
+    rc = catalog_file(s, project, name ? name : "", version ? version : "", filename, sha256,
+                      json_is_integer(size) ? json_integer_value(size) : -1, NULL, NULL,
+                      json_get_str(dist, "kind"), &rid, &fid, err);
+    if (rc == PYTI_OK)
+        rc = db_exec(s, "filing an old report",
+                     "UPDATE reports SET release_id = $2, file_id = $3 WHERE id = $1",
+                     DB_ARGS(db_text(json_get_str(report, "id")), db_int(rid), db_int(fid)), NULL,
+                     err);
+    if (rc == PYTI_OK)
+        rc = index_report(s, report, summary, rid, err);
+out:
+    free(project);
+    json_decref(summary);
+    return rc;
+}
+
+/* ---- report queries ---- */
+
+#define SUMMARY_COLUMNS \
+    "id, name, version, filename, sha256, recipe, quality, safety, outcome, created"
+
+static json_t *row_summary(const db_res *r, int row)
+{
+    static const char *const cols[] = {"id", "name", "version", "filename", "sha256", "recipe",
+                                       "quality", "safety", "outcome", "created"};
+    json_t *o = json_object();
+    for (int i = 0; i < (int)(sizeof cols / sizeof *cols); i++) {
+        const char *v = db_get(r, row, i);
+        json_object_set_new(o, cols[i], v ? json_text(v) : json_null());
+    }
+    return o;
+}
+
+static json_t *summaries(const db_res *r)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++)
+        json_array_append_new(arr, row_summary(r, i));
+    return arr;
+}
+
+pyti_status store_put_report(pyti_store *s, const json_t *report, bool *inserted, pyti_error *err)
+{
+    if (report_validate(report, err) != PYTI_OK)
+        return PYTI_ERR_INPUT;
+    if (db_begin(s, err) != PYTI_OK)
+        return PYTI_ERR_IO;
+    pyti_status rc = catalog_put_report(s, report, 0, 0, 0, 0, inserted, err);
+    if (rc != PYTI_OK) {
+        db_rollback(s);
+        return rc;
+    }
+    return db_commit(s, err);
+}
+
+json_t *store_list_reports(pyti_store *s, const char *project, size_t limit, pyti_error *err)
+{
+    long long lim = limit ? (long long)limit : NO_LIMIT;
+    db_res *r;
+    if (project) {
+        char *norm = name_normalize(project);
+        r = db_query(s, "listing reports",
+                     "SELECT " SUMMARY_COLUMNS " FROM reports WHERE project = $1"
+                     " ORDER BY created DESC, id LIMIT $2",
+                     DB_ARGS(db_text(norm), db_int(lim)), err);
+        free(norm);
+    } else {
+        r = db_query(s, "listing reports",
+                     "SELECT " SUMMARY_COLUMNS " FROM reports ORDER BY created DESC, id LIMIT $1",
+                     DB_ARGS(db_int(lim)), err);
+    }
+    if (!r)
+        return NULL;
+    json_t *arr = summaries(r);
+    db_res_free(r);
+    return arr;
+}
+
+json_t *store_get_report(pyti_store *s, const char *id, pyti_error *err)
+{
+    size_t len = strlen(id);
+    bool hex = len >= 4 && len <= 32;
+    for (size_t i = 0; hex && i < len; i++)
+        hex = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+    if (!hex) {
+        pyti_error_set(err, PYTI_ERR_USAGE,
+                       "report id '%s': expected 4 to 32 lowercase hex digits", id);
+        return NULL;
+    }
+    db_res *r;
+    char *upper = NULL;
+    if (len < 32) {
+        /* Ids are lowercase hex: every id with this prefix sorts at or
+         * above the prefix and below prefix + "g". */
+        upper = xasprintf("%sg", id);
+        r = db_query(s, "reading a report",
+                     "SELECT id, report FROM reports WHERE id >= $1 AND id < $2 ORDER BY id LIMIT 2",
+                     DB_ARGS(db_text(id), db_text(upper)), err);
+    } else {
+        r = db_query(s, "reading a report", "SELECT id, report FROM reports WHERE id = $1",
+                     DB_ARGS(db_text(id)), err);
+    }
+    free(upper);
+    if (!r)
+        return NULL;
+    json_t *result = NULL;
+    if (r->nrows == 0) {
+        pyti_error_set(err, PYTI_ERR_NOTFOUND, "no report '%s' in %s", id, s->location);
+    } else if (r->nrows > 1) {
+        pyti_error_set(err, PYTI_ERR_USAGE, "report id prefix '%s' is ambiguous; give more digits",
+                       id);
+    } else {
+        json_error_t jerr;
+        result = json_loads(db_get(r, 0, 1), 0, &jerr);
+        if (!result)
+            pyti_error_set(err, PYTI_ERR_IO, "store %s: report '%s' is corrupt: %s", s->location,
+                           id, jerr.text);
+    }
+    db_res_free(r);
+    return result;
+}
+
+long long store_count_reports(pyti_store *s, pyti_error *err)
+{
+    db_res *r = db_query(s, "counting reports", "SELECT COUNT(*) FROM reports", DB_NOARGS, err);
+    if (!r)
+        return -1;
+    long long n = db_get_int(r, 0, 0);
+    db_res_free(r);
+    return n;
+}
+
+/* ---- release queries ---- */
+
+static json_t *latest_of(const db_res *r, int row, int col)
+{
+    /* cols: id, outcome, quality, safety, created */
+    if (!db_get(r, row, col))
+        return json_null();
+    json_t *o = json_object();
+    static const char *const keys[] = {"id", "outcome", "quality", "safety", "created"};
+    for (int i = 0; i < 5; i++) {
+        const char *v = db_get(r, row, col + i);
+        json_object_set_new(o, keys[i], v ? json_text(v) : json_null());
+    }
+    return o;
+}
+
+typedef struct rel_sort {
+    pyti_version *v;
+    const char *text;
+    json_t *obj;
+} rel_sort;
+
+static int cmp_release_desc(const void *a, const void *b)
+{
+    const rel_sort *x = a, *y = b;
+    if (x->v && y->v) {
+        int c = version_compare(y->v, x->v);
+        if (c)
+            return c;
+    } else if (x->v || y->v) {
+        return x->v ? -1 : 1; /* parsable versions first */
+    }
+    return strcmp(y->text, x->text);
+}
+
+json_t *store_list_releases(pyti_store *s, const char *project, pyti_error *err)
+{
+    char *norm = name_normalize(project);
+    db_res *r = db_query(
+        s, "listing releases",
+        "SELECT r.version, r.created_at,"
+        " (SELECT COUNT(*) FROM reports x WHERE x.release_id = r.id),"
+        " r.latest_report_id, r.latest_outcome, r.latest_quality, r.latest_safety,"
+        " r.latest_created"
+        " FROM releases r JOIN projects p ON p.id = r.project_id WHERE p.name = $1",
+        DB_ARGS(db_text(norm)), err);
+    free(norm);
+    if (!r)
+        return NULL;
+    rel_sort *v = xcalloc((size_t)r->nrows + 1, sizeof *v);
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *o = json_object();
+        json_set_text(o, "version", db_get(r, i, 0));
+        json_object_set_new(o, "first_seen", store_json_time(db_get(r, i, 1)));
+        json_object_set_new(o, "reports", json_integer(db_get_int(r, i, 2)));
+        json_object_set_new(o, "latest", latest_of(r, i, 3));
+        v[i].text = db_get(r, i, 0);
+        v[i].v = version_parse(v[i].text, NULL);
+        v[i].obj = o;
+    }
+    qsort(v, (size_t)r->nrows, sizeof *v, cmp_release_desc);
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        json_array_append_new(arr, v[i].obj);
+        version_free(v[i].v);
+    }
+    free(v);
+    db_res_free(r);
+    return arr;
+}
+
+json_t *store_release_reports(pyti_store *s, const char *project, const char *version,
+                              pyti_error *err)
+{
+    char *norm = name_normalize(project);
+    db_res *r = db_query(s, "listing a release's reports",
+                         "SELECT x.id, x.name, x.version, x.filename, x.sha256, x.recipe,"
+                         " x.quality, x.safety, x.outcome, x.created"
+                         " FROM reports x JOIN releases r ON r.id = x.release_id"
+                         " JOIN projects p ON p.id = r.project_id"
+                         " WHERE p.name = $1 AND r.version = $2 ORDER BY x.created DESC, x.id",
+                         DB_ARGS(db_text(norm), db_text(version)), err);
+    free(norm);
+    if (!r)
+        return NULL;
+    json_t *arr = summaries(r);
+    db_res_free(r);
+    return arr;
+}
+
+json_t *store_list_flagged_releases(pyti_store *s, const char *kind, size_t limit,
+                                    pyti_error *err)
+{
+    long long lim = limit ? (long long)limit : NO_LIMIT;
+    db_res *r;
+    if (strcmp(kind, "failing") == 0) {
+        r = db_query(s, "listing failing releases",
+                     "SELECT p.name, r.version, r.latest_report_id, r.latest_outcome,"
+                     " r.latest_quality, r.latest_safety, r.latest_created"
+                     " FROM releases r JOIN projects p ON p.id = r.project_id"
+                     " WHERE " SQL_FAILING_RELEASE
+                     " ORDER BY r.latest_created DESC, r.id DESC LIMIT $1",
+                     DB_ARGS(db_int(lim)), err);
+    } else if (strcmp(kind, "suspicious") == 0) {
+        r = db_query(s, "listing suspicious releases",
+                     "SELECT p.name, r.version, r.latest_report_id, r.latest_outcome,"
+                     " r.latest_quality, r.latest_safety, r.latest_created"
+                     " FROM releases r JOIN projects p ON p.id = r.project_id"
+                     " WHERE " SQL_SUSPICIOUS_RELEASE
+                     " ORDER BY r.latest_created DESC, r.id DESC LIMIT $1",
+                     DB_ARGS(db_int(lim)), err);
+    } else {
+        pyti_error_set(err, PYTI_ERR_USAGE,
+                       "flagged releases: unknown kind '%s' (failing, suspicious)", kind);
+        return NULL;
+    }
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *o = json_object();
+        json_set_text(o, "project", db_get(r, i, 0));
+        json_set_text(o, "version", db_get(r, i, 1));
+        json_object_set_new(o, "latest", latest_of(r, i, 2));
+        json_array_append_new(arr, o);
+    }
+    db_res_free(r);
+    return arr;
+}
+
+json_t *store_release_files(pyti_store *s, const char *project, const char *version,
+                            pyti_error *err)
+{
+    char *norm = name_normalize(project);
+    db_res *r = db_query(s, "listing a release's files",
+                         "SELECT f.filename, f.sha256, f.size, f.url, f.path, f.kind"
+                         " FROM files f JOIN releases r ON r.id = f.release_id"
+                         " JOIN projects p ON p.id = r.project_id"
+                         " WHERE p.name = $1 AND r.version = $2 ORDER BY f.filename, f.id",
+                         DB_ARGS(db_text(norm), db_text(version)), err);
+    free(norm);
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *o = json_object();
+        json_set_text(o, "filename", db_get(r, i, 0));
+        json_set_text(o, "sha256", db_get(r, i, 1));
+        json_object_set_new(o, "size",
+                            db_get(r, i, 2) ? json_integer(db_get_int(r, i, 2)) : json_null());
+        json_set_text(o, "url", db_get(r, i, 3));
+        json_set_text(o, "path", db_get(r, i, 4));
+        json_set_text(o, "kind", db_get(r, i, 5));
+        json_array_append_new(arr, o);
+    }
+    db_res_free(r);
+    return arr;
+}
+
+/* ---- logs ---- */
+
+pyti_status store_put_log(pyti_store *s, long long job_id, int attempt, const char *name,
+                          const void *data, size_t len, bool *inserted, pyti_error *err)
+{
+    if (len > PYTI_STORE_LOG_MAX)
+        return pyti_error_set(err, PYTI_ERR_LIMIT, "log '%s' of job %lld: %zu bytes (at most %u)",
+                              name, job_id, len, PYTI_STORE_LOG_MAX);
+    if (!name || !*name || strlen(name) > 128)
+        return pyti_error_set(err, PYTI_ERR_USAGE, "log of job %lld: a name of 1-128 bytes",
+                              job_id);
+    /* Repair the text: the database holds valid UTF-8 without NULs. */
+    json_t *t = json_textn(data, len);
+    const char *v = json_string_value(t);
+    size_t vlen = json_string_length(t);
+    char *clean = xmalloc(vlen + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < vlen; i++)
+        if (v[i])
+            clean[n++] = v[i];
+    clean[n] = '\0';
+    json_decref(t);
+    pyti_status rc = db_begin(s, err);
+    if (rc != PYTI_OK) {
+        free(clean);
+        return rc;
+    }
+    db_res *r = db_query(s, "storing a log",
+                         "SELECT 1 FROM attempts WHERE job_id = $1 AND n = $2",
+                         DB_ARGS(db_int(job_id), db_int(attempt)), err);
+    if (!r) {
+        rc = PYTI_ERR_IO;
+    } else if (r->nrows == 0) {
+        rc = pyti_error_set(err, PYTI_ERR_NOTFOUND, "job %lld has no attempt %d", job_id,
+                            attempt);
+    } else {
+        long long changes = 0;
+        rc = db_exec(s, "storing a log",
+                     "INSERT INTO logs (job_id, attempt, name, content, size, created_at)"
+                     " VALUES ($1, $2, $3, $4, $5, pyti_now_ms())"
+                     " ON CONFLICT (job_id, attempt, name) DO NOTHING",
+                     DB_ARGS(db_int(job_id), db_int(attempt), db_text(name), db_text(clean),
+                             db_int((long long)n)),
+                     &changes, err);
+        if (rc == PYTI_OK && inserted)
+            *inserted = changes > 0;
+    }
+    db_res_free(r);
+    free(clean);
+    if (rc != PYTI_OK) {
+        db_rollback(s);
+        return rc;
+    }
+    return db_commit(s, err);
+}
+
+char *store_get_log(pyti_store *s, long long job_id, int attempt, const char *name, size_t *len,
+                    pyti_error *err)
+{
+    db_res *r = db_query(s, "reading a log",
+                         "SELECT content FROM logs WHERE job_id = $1 AND attempt = $2 AND name = $3",
+                         DB_ARGS(db_int(job_id), db_int(attempt), db_text(name)), err);
+    if (!r)
+        return NULL;
+    char *out = NULL;
+    if (r->nrows == 0) {
+        pyti_error_set(err, PYTI_ERR_NOTFOUND, "job %lld attempt %d has no log '%s'", job_id,
+                       attempt, name);
+    } else {
+        out = xstrdup(db_get(r, 0, 0));
+        if (len)
+            *len = strlen(out);
+    }
+    db_res_free(r);
+    return out;
+}
+
+json_t *store_list_logs(pyti_store *s, long long job_id, pyti_error *err)
+{
+    db_res *r = db_query(s, "listing logs",
+                         "SELECT attempt, name, size, created_at FROM logs WHERE job_id = $1"
+                         " ORDER BY attempt, name",
+                         DB_ARGS(db_int(job_id)), err);
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "attempt", json_integer(db_get_int(r, i, 0)));
+        json_set_text(o, "name", db_get(r, i, 1));
+        json_object_set_new(o, "size", json_integer(db_get_int(r, i, 2)));
+        json_object_set_new(o, "created", store_json_time(db_get(r, i, 3)));
+        json_array_append_new(arr, o);
+    }
+    db_res_free(r);
+    return arr;
+}

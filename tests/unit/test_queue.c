@@ -1,0 +1,1283 @@
+/* test_queue.c — the job queue (src/store/queue.h) on both backends:
+ * submit and its idempotency, claims (order, atomicity under concurrent
+ * claimers, matching from both sides), leases (heartbeat, expiry,
+ * requeue), results stored exactly once (duplicates, late results from
+ * expired leases), infrastructure retries with backoff up to the limit,
+ * package failures never retried, cancel and retry, workers, feed
+ * cursors, logs and metrics. Each test runs on SQLite and PostgreSQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "store_support.h"
+#include "support.h"
+
+#include "common/jsonutil.h"
+#include "common/strv.h"
+#include "common/xalloc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---- */
+
+static long long submit_spec(pyti_store *s, const store_job_spec *sp, bool *created)
+{
+    pyti_error err;
+    long long id = 0;
+    bool made = false;
+    if (store_job_submit(s, sp, &id, &made, &err) != PYTI_OK)
+        fail_msg("submit %s: %s", sp->filename, err.msg);
+    if (created)
+        *created = made;
+    return id;
+}
+
+static long long submit(pyti_store *s, unsigned n)
+{
+    store_job_spec sp;
+    t_spec(&sp, n);
+    return submit_spec(s, &sp, NULL);
+}
+
+/* Claims and returns the job id (0 if nothing); *attempt gets the attempt. */
+static long long claim(pyti_store *s, const char *worker, int *attempt)
+{
+    pyti_error err;
+    store_lease lease;
+    bool claimed = false;
+    if (store_job_claim(s, worker, 0, &lease, &claimed, &err) != PYTI_OK)
+        fail_msg("claim by %s: %s", worker, err.msg);
+    if (!claimed)
+        return 0;
+    if (attempt)
+        *attempt = lease.attempt;
+    long long id = lease.job_id;
+    assert_int_equal(json_integer_value(json_object_get(lease.job, "id")), id);
+    store_lease_clear(&lease);
+    return id;
+}
+
+static json_t *job(pyti_store *s, long long id)
+{
+    pyti_error err;
+    json_t *j = store_job_get(s, id, &err);
+    if (!j)
+        fail_msg("job %lld: %s", id, err.msg);
+    return j;
+}
+
+static void assert_state(pyti_store *s, long long id, const char *state)
+{
+    json_t *j = job(s, id);
+    if (strcmp(json_get_str(j, "state"), state) != 0)
+        fail_msg("job %lld is %s, expected %s", id, json_get_str(j, "state"), state);
+    json_decref(j);
+}
+
+static store_result complete(pyti_store *s, long long id, int attempt, unsigned n,
+                             const char *outcome, char *report_id_out)
+{
+    char rid[33], sha[65];
+    t_report_id(rid);
+    t_sha(n, sha);
+    char name[32];
+    snprintf(name, sizeof name, "demo-%u", n);
+    json_t *r = t_report(rid, name, "1.0", sha, outcome, "2026-11-25T10:00:00.000Z", NULL);
+    store_result res;
+    pyti_error err;
+    if (store_job_complete(s, id, attempt, r, &res, &err) != PYTI_OK)
+        fail_msg("complete job %lld attempt %d: %s", id, attempt, err.msg);
+    json_decref(r);
+    if (report_id_out)
+        memcpy(report_id_out, rid, 33);
+    return res;
+}
+
+static store_lease_state heartbeat(pyti_store *s, long long id, int attempt)
+{
+    store_lease_state st;
+    pyti_error err;
+    if (store_job_heartbeat(s, id, attempt, 0, &st, &err) != PYTI_OK)
+        fail_msg("heartbeat job %lld attempt %d: %s", id, attempt, err.msg);
+    return st;
+}
+
+static void set_clock(pyti_store *s, long long offset_ms)
+{
+    pyti_error err;
+    if (store_debug_clock_offset(s, offset_ms, &err) != PYTI_OK)
+        fail_msg("clock offset: %s", err.msg);
+}
+
+static void reap(pyti_store *s, long long want_requeued, long long want_failed)
+{
+    long long rq = -1, fl = -1;
+    pyti_error err;
+    if (store_reap_expired(s, &rq, &fl, &err) != PYTI_OK)
+        fail_msg("reap: %s", err.msg);
+    assert_int_equal(rq, want_requeued);
+    assert_int_equal(fl, want_failed);
+}
+
+static long long count_jobs(pyti_store *s, const char *state)
+{
+    store_job_filter f = {0};
+    f.state = state;
+    pyti_error err;
+    json_t *arr = store_jobs_list(s, &f, &err);
+    if (!arr)
+        fail_msg("list: %s", err.msg);
+    long long n = (long long)json_array_size(arr);
+    json_decref(arr);
+    return n;
+}
+
+/* ---- submit ---- */
+
+static void test_submit_get_list(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    store_job_spec sp;
+    t_spec(&sp, 1);
+    pyti_strv tags = PYTI_STRV_INIT, py = PYTI_STRV_INIT;
+    strv_push(&tags, "gpu");
+    strv_push(&py, "3.11.4");
+    sp.tags = &tags;
+    sp.pythons = &py;
+    sp.arch = "x86_64";
+    sp.python = ">=3.9";
+    sp.priority = 5;
+    sp.created_by = "feed";
+    bool created = false;
+    long long id = submit_spec(s, &sp, &created);
+    assert_true(created);
+    assert_true(id > 0);
+    json_t *j = job(s, id);
+    assert_string_equal(json_get_str(j, "state"), "queued");
+    assert_string_equal(json_get_str(j, "project"), "demo-1");
+    assert_string_equal(json_get_str(j, "sha256"), sp.sha256);
+    assert_string_equal(json_get_str(j, "python"), ">=3.9");
+    assert_string_equal(json_get_str(j, "recipe"), "default");
+    assert_string_equal(json_get_str(j, "created_by"), "feed");
+    assert_int_equal(json_integer_value(json_object_get(j, "priority")), 5);
+    assert_int_equal(json_integer_value(json_object_get(j, "size")), 1001);
+    assert_int_equal(json_integer_value(json_object_get(j, "max_attempts")), 3);
+    json_t *req = json_object_get(j, "requirements");
+    assert_string_equal(json_get_str(req, "arch"), "x86_64");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(req, "pythons"), 0)),
+                        "3.11");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(req, "tags"), 0)), "gpu");
+    assert_int_equal(json_array_size(json_object_get(j, "attempt_history")), 0);
+    json_decref(j);
+
+    /* Listing by state and project (any spelling). */
+    assert_int_equal(count_jobs(s, "queued"), 1);
+    assert_int_equal(count_jobs(s, "done"), 0);
+    store_job_filter f = {0};
+    f.project = "DEMO_1";
+    pyti_error err;
+    json_t *arr = store_jobs_list(s, &f, &err);
+    assert_int_equal(json_array_size(arr), 1);
+    json_decref(arr);
+    f.project = NULL;
+    f.state = "bogus";
+    assert_null(store_jobs_list(s, &f, &err));
+    assert_int_equal(err.code, PYTI_ERR_USAGE);
+    assert_null(store_job_get(s, id + 100, &err));
+    assert_int_equal(err.code, PYTI_ERR_NOTFOUND);
+
+    /* The catalogue knows the file. */
+    json_t *files = store_release_files(s, "demo-1", "1.0", &err);
+    assert_int_equal(json_array_size(files), 1);
+    assert_string_equal(json_get_str(json_array_get(files, 0), "kind"), "sdist");
+    assert_string_equal(json_get_str(json_array_get(files, 0), "url"), sp.url);
+    json_decref(files);
+    strv_free(&tags);
+    strv_free(&py);
+    store_close(s);
+    free(loc);
+}
+
+static void test_submit_is_idempotent(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w1", NULL, NULL, 0, "3.12", NULL);
+    store_job_spec sp;
+    t_spec(&sp, 7);
+    sp.python = "3.12";
+    bool created;
+    long long a = submit_spec(s, &sp, &created);
+    assert_true(created);
+    /* Same sha256 + recipe + python (spelled differently) -> same job,
+     * and a higher priority raises the queued job's. */
+    sp.python = "==3.12.*";
+    sp.priority = 9;
+    sp.created_by = "upload";
+    assert_int_equal(submit_spec(s, &sp, &created), a);
+    assert_false(created);
+    json_t *j = job(s, a);
+    assert_int_equal(json_integer_value(json_object_get(j, "priority")), 9);
+    json_decref(j);
+    /* Another recipe or python is another job. */
+    sp.recipe = "static";
+    long long b = submit_spec(s, &sp, &created);
+    assert_true(created);
+    assert_true(b != a);
+    sp.recipe = NULL;
+    sp.python = "3.11";
+    long long c = submit_spec(s, &sp, &created);
+    assert_true(created);
+    /* While leased and running, still the same job. */
+    sp.python = "3.12";
+    int attempt;
+    assert_int_equal(claim(s, "w1", &attempt), a);
+    assert_int_equal(submit_spec(s, &sp, &created), a);
+    assert_false(created);
+    /* Done: absorbed too, unless retest. */
+    assert_int_equal(complete(s, a, attempt, 7, "passed", NULL), STORE_RESULT_STORED);
+    assert_int_equal(submit_spec(s, &sp, &created), a);
+    assert_false(created);
+    sp.retest = true;
+    long long d = submit_spec(s, &sp, &created);
+    assert_true(created);
+    assert_true(d != a && d != b && d != c);
+    /* retest with a retest already queued: that one. */
+    assert_int_equal(submit_spec(s, &sp, &created), d);
+    assert_false(created);
+    /* A cancelled job does not absorb a submit. */
+    pyti_error err;
+    assert_int_equal(store_job_cancel(s, d, NULL, &err), PYTI_OK);
+    sp.retest = false;
+    assert_int_equal(submit_spec(s, &sp, &created), a); /* the done one */
+    sp.retest = true;
+    long long e = submit_spec(s, &sp, &created);
+    assert_true(created);
+    assert_true(e != d);
+    store_close(s);
+}
+
+typedef struct submit_arg {
+    const char *loc;
+    const store_job_spec *spec;
+    long long id;
+    int created;
+} submit_arg;
+
+static void *submit_thread(void *p)
+{
+    submit_arg *a = p;
+    pyti_error err;
+    pyti_store *s = store_open(a->loc, &err);
+    if (!s)
+        return NULL;
+    bool created = false;
+    if (store_job_submit(s, a->spec, &a->id, &created, &err) == PYTI_OK)
+        a->created = created;
+    else
+        a->id = -1;
+    store_close(s);
+    return NULL;
+}
+
+static void test_concurrent_submits_make_one_job(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    store_job_spec sp;
+    t_spec(&sp, 42);
+    enum { N = 6 };
+    pthread_t th[N];
+    submit_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (submit_arg){loc, &sp, 0, 0};
+        pthread_create(&th[i], NULL, submit_thread, &args[i]);
+    }
+    int made = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(args[i].id > 0);
+        assert_int_equal(args[i].id, args[0].id);
+        made += args[i].created;
+    }
+    assert_int_equal(made, 1);
+    assert_int_equal(count_jobs(s, NULL), 1);
+    store_close(s);
+    free(loc);
+}
+
+static void test_submit_refuses_bad_specs(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    pyti_error err;
+    long long id;
+    store_job_spec sp;
+    struct {
+        const char *field;
+        const char *value;
+        const char *expect;
+    } cases[] = {
+        {"sha256", "ABC", "sha256"},
+        {"name", "-bad-", "name"},
+        {"python", ">=4.0", "matches no Python"},
+        {"python", "~=bogus", "python requirement"},
+        {"created_by", "robot", "created_by"},
+        {"arch", "x86 64", "arch"},
+        {"url", NULL, "url or a path"},
+        {"filename", "a/b.tar.gz", "filename"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        t_spec(&sp, 3);
+        if (strcmp(cases[i].field, "sha256") == 0)
+            sp.sha256 = cases[i].value;
+        else if (strcmp(cases[i].field, "name") == 0)
+            sp.name = cases[i].value;
+        else if (strcmp(cases[i].field, "python") == 0)
+            sp.python = cases[i].value;
+        else if (strcmp(cases[i].field, "created_by") == 0)
+            sp.created_by = cases[i].value;
+        else if (strcmp(cases[i].field, "arch") == 0)
+            sp.arch = cases[i].value;
+        else if (strcmp(cases[i].field, "url") == 0)
+            sp.url = cases[i].value;
+        else if (strcmp(cases[i].field, "filename") == 0)
+            sp.filename = cases[i].value;
+        assert_int_equal(store_job_submit(s, &sp, &id, NULL, &err), PYTI_ERR_USAGE);
+        if (!strstr(err.msg, cases[i].expect))
+            fail_msg("case %zu: '%s' does not mention '%s'", i, err.msg, cases[i].expect);
+    }
+    pyti_strv tags = PYTI_STRV_INIT;
+    strv_push(&tags, "bad tag");
+    t_spec(&sp, 3);
+    sp.tags = &tags;
+    assert_int_equal(store_job_submit(s, &sp, &id, NULL, &err), PYTI_ERR_USAGE);
+    strv_free(&tags);
+    assert_int_equal(count_jobs(s, NULL), 0);
+    store_close(s);
+}
+
+static void test_spec_from_json(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:b,"
+                          " s:{s:s, s:i, s:[s], s:[s]}}",
+                          "name", "Foo", "version", "2.0", "filename", "foo-2.0.tar.gz", "path",
+                          "/srv/drop/foo-2.0.tar.gz", "sha256",
+                          "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                          "size", 10, "recipe", "static", "created_by", "upload", "priority", 3,
+                          "retest", 0, "requirements", "os", "linux", "memory_mb", 512, "pythons",
+                          "3.12", "tags", "net");
+    store_job_spec sp;
+    pyti_strv py = PYTI_STRV_INIT, tg = PYTI_STRV_INIT;
+    pyti_error err;
+    assert_int_equal(store_job_spec_from_json(j, &sp, &py, &tg, &err), PYTI_OK);
+    assert_string_equal(sp.os, "linux");
+    assert_int_equal(sp.memory_mb, 512);
+    long long id;
+    assert_int_equal(store_job_submit(s, &sp, &id, NULL, &err), PYTI_OK);
+    json_t *got = job(s, id);
+    assert_string_equal(json_get_str(got, "path"), "/srv/drop/foo-2.0.tar.gz");
+    assert_string_equal(json_get_str(got, "created_by"), "upload");
+    json_decref(got);
+    json_object_set_new(j, "size", json_string("ten"));
+    strv_free(&py);
+    strv_free(&tg);
+    assert_int_equal(store_job_spec_from_json(j, &sp, &py, &tg, &err), PYTI_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "size"));
+    strv_free(&py);
+    strv_free(&tg);
+    json_decref(j);
+    store_close(s);
+}
+
+/* ---- claim ---- */
+
+static void test_claim_order_and_attempts(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    pyti_error err;
+    store_lease lease;
+    bool claimed;
+    /* An unregistered worker is told so. */
+    assert_int_equal(store_job_claim(s, "nobody", 0, &lease, &claimed, &err), PYTI_ERR_NOTFOUND);
+    t_worker(s, "w1", NULL, NULL, 0, NULL, NULL);
+    assert_int_equal(claim(s, "w1", NULL), 0);
+    long long ids[4];
+    int prio[4] = {0, 10, 0, 10};
+    for (int i = 0; i < 4; i++) {
+        store_job_spec sp;
+        t_spec(&sp, 100 + (unsigned)i);
+        sp.priority = prio[i];
+        ids[i] = submit_spec(s, &sp, NULL);
+    }
+    /* Highest priority first, then oldest. */
+    long long want[4] = {ids[1], ids[3], ids[0], ids[2]};
+    for (int i = 0; i < 4; i++) {
+        int attempt = 0;
+        assert_int_equal(claim(s, "w1", &attempt), want[i]);
+        assert_int_equal(attempt, 1);
+        assert_state(s, want[i], "leased");
+    }
+    assert_int_equal(claim(s, "w1", NULL), 0);
+    json_t *j = job(s, ids[1]);
+    assert_string_equal(json_get_str(j, "worker"), "w1");
+    assert_int_equal(json_integer_value(json_object_get(j, "attempts")), 1);
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_int_equal(json_array_size(hist), 1);
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "worker"), "w1");
+    assert_true(json_is_null(json_object_get(json_array_get(hist, 0), "ended")));
+    json_decref(j);
+    /* start marks it running; a draining worker gets nothing. */
+    store_lease_state ls;
+    assert_int_equal(store_job_start(s, ids[1], 1, 0, &ls, &err), PYTI_OK);
+    assert_int_equal(ls, STORE_LEASE_OK);
+    assert_state(s, ids[1], "running");
+    assert_int_equal(store_job_start(s, ids[1], 2, 0, &ls, &err), PYTI_ERR_NOTFOUND);
+    submit(s, 200);
+    assert_int_equal(store_worker_heartbeat(s, "w1", "draining", &err), PYTI_OK);
+    assert_int_equal(claim(s, "w1", NULL), 0);
+    assert_int_equal(store_worker_heartbeat(s, "w1", "busy", &err), PYTI_OK);
+    assert_true(claim(s, "w1", NULL) > 0);
+    store_close(s);
+}
+
+static void test_claim_many(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    store_lease leases[STORE_CLAIM_MAX];
+    size_t n = 99;
+    pyti_error err;
+    /* Planned on an empty queue first (a plan PostgreSQL keeps). */
+    assert_int_equal(store_job_claim_many(s, "w", 0, 4, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 0);
+    long long ids[5];
+    int prio[5] = {1, 5, 1, 5, 0};
+    for (int i = 0; i < 5; i++) {
+        store_job_spec sp;
+        t_spec(&sp, 300 + (unsigned)i);
+        sp.priority = prio[i];
+        ids[i] = submit_spec(s, &sp, NULL);
+    }
+    assert_int_equal(store_job_claim_many(s, "w", 0, 3, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 3);
+    /* Best first: priority 5 (oldest first), then 1. */
+    assert_int_equal(leases[0].job_id, ids[1]);
+    assert_int_equal(leases[1].job_id, ids[3]);
+    assert_int_equal(leases[2].job_id, ids[0]);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(leases[i].attempt, 1);
+        assert_int_equal(json_integer_value(json_object_get(leases[i].job, "id")), leases[i].job_id);
+        assert_string_equal(json_get_str(leases[i].job, "state"), "leased");
+        json_t *j = job(s, leases[i].job_id);
+        assert_int_equal(json_array_size(json_object_get(j, "attempt_history")), 1);
+        json_decref(j);
+        store_lease_clear(&leases[i]);
+    }
+    assert_int_equal(store_job_claim_many(s, "w", 0, STORE_CLAIM_MAX, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(leases[0].job_id, ids[2]);
+    assert_int_equal(leases[1].job_id, ids[4]);
+    store_lease_clear(&leases[0]);
+    store_lease_clear(&leases[1]);
+    assert_int_equal(store_job_claim_many(s, "w", 0, 2, leases, &n, &err), PYTI_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_job_claim_many(s, "w", 0, 0, leases, &n, &err), PYTI_ERR_USAGE);
+    assert_int_equal(store_job_claim_many(s, "w", 0, STORE_CLAIM_MAX + 1, leases, &n, &err),
+                     PYTI_ERR_USAGE);
+    assert_int_equal(store_job_claim_many(s, "nobody", 0, 2, leases, &n, &err), PYTI_ERR_NOTFOUND);
+    store_close(s);
+}
+
+typedef struct claimer {
+    const char *loc;
+    int index;
+    size_t batch;
+    long long got[512];
+    int ngot;
+    int failed;
+} claimer;
+
+static void *claimer_thread(void *p)
+{
+    claimer *c = p;
+    pyti_error err;
+    pyti_store *s = store_open(c->loc, &err);
+    if (!s) {
+        c->failed = 1;
+        return NULL;
+    }
+    char id[32];
+    snprintf(id, sizeof id, "thread-%d", c->index);
+    store_worker_info w = {0};
+    w.id = id;
+    if (store_worker_register(s, &w, &err) != PYTI_OK) {
+        c->failed = 1;
+        store_close(s);
+        return NULL;
+    }
+    for (;;) {
+        store_lease leases[8];
+        size_t n = 0;
+        if (store_job_claim_many(s, id, 0, c->batch, leases, &n, &err) != PYTI_OK) {
+            fprintf(stderr, "claimer %d: %s\n", c->index, err.msg);
+            c->failed = 1;
+            break;
+        }
+        if (n == 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            if (c->ngot < 512)
+                c->got[c->ngot++] = leases[i].job_id;
+            store_lease_clear(&leases[i]);
+        }
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void concurrent_claimers(void **state, size_t batch)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    enum { JOBS = 300, THREADS = 6 };
+    long long ids[JOBS];
+    for (int i = 0; i < JOBS; i++)
+        ids[i] = submit(s, 1000 + (unsigned)i);
+    pthread_t th[THREADS];
+    claimer *cs = xcalloc(THREADS, sizeof *cs);
+    for (int i = 0; i < THREADS; i++) {
+        cs[i].loc = loc;
+        cs[i].index = i;
+        cs[i].batch = batch;
+        pthread_create(&th[i], NULL, claimer_thread, &cs[i]);
+    }
+    char *seen = xcalloc(JOBS, 1);
+    int total = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_false(cs[i].failed);
+        for (int k = 0; k < cs[i].ngot; k++) {
+            long long id = cs[i].got[k];
+            int idx = (int)(id - ids[0]);
+            assert_true(idx >= 0 && idx < JOBS);
+            if (seen[idx])
+                fail_msg("job %lld claimed twice", id);
+            seen[idx] = 1;
+            total++;
+        }
+    }
+    assert_int_equal(total, JOBS);
+    assert_int_equal(count_jobs(s, "leased"), JOBS);
+    free(seen);
+    free(cs);
+    store_close(s);
+    free(loc);
+}
+
+static void test_concurrent_claimers_never_share(void **state)
+{
+    concurrent_claimers(state, 1);
+}
+
+/* The same with several jobs per claim. */
+static void test_concurrent_batch_claimers_never_share(void **state)
+{
+    concurrent_claimers(state, 5);
+}
+
+/* ---- matching ---- */
+
+static void test_matching_requirements(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    /* Workers with different capabilities. */
+    t_worker(s, "arm", "aarch64", "linux", 4096, "3.11", NULL);
+    t_worker(s, "small", "x86_64", "linux", 512, "3.11,3.12.1", NULL);
+    t_worker(s, "big", "x86_64", "linux", 65536, "3.12", "gpu,net");
+    t_worker(s, "bare", NULL, NULL, 0, NULL, NULL);
+    store_job_spec sp;
+    pyti_strv gpu = PYTI_STRV_INIT, py311 = PYTI_STRV_INIT;
+    strv_push(&gpu, "gpu");
+    strv_push(&py311, "3.11");
+
+    t_spec(&sp, 1);
+    sp.arch = "x86_64";
+    sp.memory_mb = 2048;
+    long long needs_mem = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 2);
+    sp.tags = &gpu;
+    long long needs_gpu = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 3);
+    sp.pythons = &py311;
+    sp.os = "linux";
+    long long needs_311 = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 4);
+    sp.python = ">=3.12";
+    long long wants_312 = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 5);
+    sp.arch = "aarch64";
+    long long needs_arm = submit_spec(s, &sp, NULL);
+
+    /* "bare" knows nothing about itself: only jobs with no requirement
+     * — there are none. */
+    assert_int_equal(claim(s, "bare", NULL), 0);
+    /* "arm": aarch64 with 3.11 -> needs_311 (oldest it can run), then
+     * needs_arm; never the x86_64, gpu or >=3.12 ones. */
+    assert_int_equal(claim(s, "arm", NULL), needs_311);
+    assert_int_equal(claim(s, "arm", NULL), needs_arm);
+    assert_int_equal(claim(s, "arm", NULL), 0);
+    /* "small": x86_64 but 512 MB, 3.11 and 3.12 -> only wants_312. */
+    assert_int_equal(claim(s, "small", NULL), wants_312);
+    assert_int_equal(claim(s, "small", NULL), 0);
+    /* "big": the rest. */
+    assert_int_equal(claim(s, "big", NULL), needs_mem);
+    assert_int_equal(claim(s, "big", NULL), needs_gpu);
+    assert_int_equal(claim(s, "big", NULL), 0);
+    strv_free(&gpu);
+    strv_free(&py311);
+    store_close(s);
+}
+
+static void register_policy(pyti_store *s, const char *id, long long max_size, const char *recipe,
+                            const char *project)
+{
+    pyti_strv recipes = PYTI_STRV_INIT, projects = PYTI_STRV_INIT;
+    if (recipe)
+        strv_push(&recipes, recipe);
+    if (project)
+        strv_push(&projects, project);
+    store_worker_info w = {0};
+    w.id = id;
+    w.max_dist_size = max_size;
+    w.recipes = &recipes;
+    w.projects = &projects;
+    pyti_error err;
+    if (store_worker_register(s, &w, &err) != PYTI_OK)
+        fail_msg("register %s: %s", id, err.msg);
+    strv_free(&recipes);
+    strv_free(&projects);
+}
+
+static void test_matching_worker_policy(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    store_job_spec sp;
+    t_spec(&sp, 1);
+    sp.size = 5000;
+    long long big = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 2);
+    sp.size = -1;
+    long long unknown_size = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 3);
+    sp.size = 10;
+    sp.recipe = "full";
+    long long full = submit_spec(s, &sp, NULL);
+    t_spec(&sp, 4);
+    sp.size = 10;
+    long long demo4 = submit_spec(s, &sp, NULL);
+
+    register_policy(s, "small-only", 1000, NULL, NULL);
+    register_policy(s, "static-only", 0, "static", NULL);
+    register_policy(s, "demo4-only", 0, NULL, "Demo_4");
+    register_policy(s, "full-only", 0, "full", NULL);
+    /* Size: a limit refuses big files and files of unknown size. */
+    assert_int_equal(claim(s, "small-only", NULL), full);
+    assert_int_equal(claim(s, "small-only", NULL), demo4);
+    assert_int_equal(claim(s, "small-only", NULL), 0);
+    store_job_cancel(s, full, NULL, NULL);
+    store_job_retry(s, full, NULL);
+    store_job_cancel(s, demo4, NULL, NULL);
+    store_job_retry(s, demo4, NULL);
+    /* Recipes: only the listed ones. */
+    assert_int_equal(claim(s, "static-only", NULL), 0);
+    assert_int_equal(claim(s, "full-only", NULL), full);
+    /* Projects: only the listed ones (names normalised). */
+    assert_int_equal(claim(s, "demo4-only", NULL), demo4);
+    assert_int_equal(claim(s, "demo4-only", NULL), 0);
+    /* Re-registering replaces the policy. */
+    register_policy(s, "small-only", 0, NULL, NULL);
+    assert_int_equal(claim(s, "small-only", NULL), big);
+    assert_int_equal(claim(s, "small-only", NULL), unknown_size);
+    store_close(s);
+}
+
+/* ---- leases ---- */
+
+static void test_heartbeat_expiry_requeue(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s); /* lease 1 s, backoff 1 s doubling */
+    t_worker(s, "a", NULL, NULL, 0, NULL, NULL);
+    t_worker(s, "b", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 1);
+    int attempt;
+    assert_int_equal(claim(s, "a", &attempt), id);
+    json_t *j = job(s, id);
+    char *exp1 = xstrdup(json_get_str(j, "lease_expires"));
+    json_decref(j);
+    /* A heartbeat 800 ms later extends the lease from then. */
+    set_clock(s, 800);
+    assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_OK);
+    j = job(s, id);
+    assert_true(strcmp(json_get_str(j, "lease_expires"), exp1) > 0);
+    json_decref(j);
+    free(exp1);
+    set_clock(s, 1500); /* 0.7 s after the heartbeat: still held */
+    reap(s, 0, 0);
+    assert_state(s, id, "leased");
+    /* No heartbeat for longer than the lease: requeued after reaping,
+     * with the first backoff (1 s). */
+    set_clock(s, 2000);
+    reap(s, 1, 0);
+    assert_state(s, id, "queued");
+    j = job(s, id);
+    assert_int_equal(json_integer_value(json_object_get(j, "failures")), 1);
+    assert_non_null(strstr(json_get_str(j, "error"), "lease expired"));
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "expired");
+    json_decref(j);
+    assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_LOST);
+    /* Not before the backoff has passed. */
+    set_clock(s, 2700);
+    assert_int_equal(claim(s, "b", NULL), 0);
+    set_clock(s, 3300);
+    int attempt2;
+    assert_int_equal(claim(s, "b", &attempt2), id);
+    assert_int_equal(attempt2, 2);
+    assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_LOST);
+    assert_int_equal(heartbeat(s, id, attempt2), STORE_LEASE_OK);
+    pyti_error err;
+    store_lease_state ls;
+    assert_int_equal(store_job_heartbeat(s, id, 3, 0, &ls, &err), PYTI_ERR_NOTFOUND);
+    assert_int_equal(store_job_heartbeat(s, id + 1, 1, 0, &ls, &err), PYTI_ERR_NOTFOUND);
+    /* Expiry counts against the attempts: a job whose leases keep
+     * expiring fails at the limit (3). */
+    set_clock(s, 5000);
+    reap(s, 1, 0); /* not before 7000 */
+    set_clock(s, 7300);
+    assert_int_equal(claim(s, "b", NULL), id);
+    set_clock(s, 9000);
+    reap(s, 0, 1);
+    assert_state(s, id, "failed");
+    store_close(s);
+}
+
+/* ---- results ---- */
+
+static void test_result_stored_exactly_once(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 9);
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), id);
+    /* A report of another file is refused. */
+    char rid[33], other_sha[65];
+    t_report_id(rid);
+    t_sha(10, other_sha);
+    json_t *wrong = t_report(rid, "demo-9", "1.0", other_sha, "passed",
+                             "2026-11-25T10:00:00.000Z", NULL);
+    store_result res;
+    pyti_error err;
+    assert_int_equal(store_job_complete(s, id, attempt, wrong, &res, &err), PYTI_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "sha256"));
+    assert_int_equal(store_job_complete(s, id, 7, wrong, &res, &err), PYTI_ERR_NOTFOUND);
+    json_decref(wrong);
+    /* The same report twice: stored once. */
+    char sha[65];
+    t_sha(9, sha);
+    t_report_id(rid);
+    json_t *r = t_report(rid, "demo-9", "1.0", sha, "passed", "2026-11-25T10:00:00.000Z", NULL);
+    assert_int_equal(store_job_complete(s, id, attempt, r, &res, &err), PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_STORED);
+    assert_int_equal(store_job_complete(s, id, attempt, r, &res, &err), PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_DUPLICATE);
+    json_decref(r);
+    /* A different report for the same job: acknowledged, dropped. */
+    char rid2[33];
+    assert_int_equal(complete(s, id, attempt, 9, "failed", rid2), STORE_RESULT_DUPLICATE);
+    assert_int_equal(store_count_reports(s, &err), 1);
+    json_t *none = store_get_report(s, rid2, &err);
+    assert_null(none);
+    assert_int_equal(err.code, PYTI_ERR_NOTFOUND);
+    json_t *j = job(s, id);
+    assert_string_equal(json_get_str(j, "state"), "done");
+    assert_string_equal(json_get_str(j, "report_id"), rid);
+    assert_true(json_is_real(json_object_get(j, "duration_s")));
+    assert_true(json_is_null(json_object_get(j, "worker")));
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "done");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "report_id"), rid);
+    json_decref(j);
+    assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_DONE);
+    /* The result is filed under its release. */
+    json_t *rel = store_list_releases(s, "demo-9", &err);
+    assert_int_equal(json_array_size(rel), 1);
+    assert_string_equal(json_get_str(json_object_get(json_array_get(rel, 0), "latest"), "id"), rid);
+    json_decref(rel);
+    /* A failure or a retryable error after the result changes nothing. */
+    assert_int_equal(store_job_fail(s, id, attempt, true, "late", &res, &err), PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_DUPLICATE);
+    assert_state(s, id, "done");
+    store_close(s);
+}
+
+static void test_late_result_first_complete_wins(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "slow", NULL, NULL, 0, NULL, NULL);
+    t_worker(s, "fast", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 11);
+    int a1, a2;
+    assert_int_equal(claim(s, "slow", &a1), id);
+    set_clock(s, 2000);
+    reap(s, 1, 0);
+    set_clock(s, 3300);
+    assert_int_equal(claim(s, "fast", &a2), id);
+    assert_int_equal(a2, 2);
+    /* The slow worker, whose lease expired, finishes first: its result is
+     * the job's; the current lease is superseded. */
+    char rid1[33], rid2[33];
+    assert_int_equal(complete(s, id, a1, 11, "passed", rid1), STORE_RESULT_STORED);
+    assert_int_equal(heartbeat(s, id, a2), STORE_LEASE_DONE);
+    assert_int_equal(complete(s, id, a2, 11, "passed", rid2), STORE_RESULT_DUPLICATE);
+    pyti_error err;
+    assert_int_equal(store_count_reports(s, &err), 1);
+    json_t *j = job(s, id);
+    assert_string_equal(json_get_str(j, "report_id"), rid1);
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_int_equal(json_array_size(hist), 2);
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "done");
+    assert_string_equal(json_get_str(json_array_get(hist, 1), "outcome"), "superseded");
+    json_decref(j);
+
+    /* A stale attempt's result also wins over a job left queued after its
+     * lease expired, and over a job that failed for lack of attempts. */
+    long long id2 = submit(s, 12);
+    int b1;
+    assert_int_equal(claim(s, "slow", &b1), id2);
+    set_clock(s, 5000);
+    reap(s, 1, 0);
+    assert_state(s, id2, "queued");
+    assert_int_equal(complete(s, id2, b1, 12, "failed", NULL), STORE_RESULT_STORED);
+    assert_state(s, id2, "done");
+    assert_int_equal(claim(s, "fast", NULL), 0);
+
+    store_job_spec sp;
+    t_spec(&sp, 13);
+    sp.max_attempts = 1;
+    long long id3 = submit_spec(s, &sp, NULL);
+    int c1;
+    assert_int_equal(claim(s, "slow", &c1), id3);
+    set_clock(s, 7000);
+    reap(s, 0, 1);
+    assert_state(s, id3, "failed");
+    assert_int_equal(complete(s, id3, c1, 13, "passed", NULL), STORE_RESULT_STORED);
+    assert_state(s, id3, "done");
+    store_close(s);
+}
+
+static void test_infra_errors_backoff_then_fail(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s); /* base 1 s, cap 8 s, 3 attempts */
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 21);
+    pyti_error err;
+    store_result res;
+    long long clock = 0;
+    long long want_delay[] = {1000, 2000};
+    for (int i = 0; i < 2; i++) {
+        int attempt;
+        assert_int_equal(claim(s, "w", &attempt), id);
+        assert_int_equal(attempt, i + 1);
+        assert_int_equal(store_job_fail(s, id, attempt, true, "download failed: 503", &res, &err),
+                         PYTI_OK);
+        assert_int_equal(res, STORE_RESULT_RETRY);
+        assert_state(s, id, "queued");
+        /* Just before the backoff ends: not yet; at its end: yes. */
+        set_clock(s, clock + want_delay[i] - 300);
+        assert_int_equal(claim(s, "w", NULL), 0);
+        clock += want_delay[i] + 300;
+        set_clock(s, clock);
+    }
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), id);
+    assert_int_equal(attempt, 3);
+    /* An "error" report is an infrastructure error too; the third one
+     * exhausts the attempts. */
+    char rid[33];
+    assert_int_equal(complete(s, id, attempt, 21, "error", rid), STORE_RESULT_FAILED);
+    json_t *j = job(s, id);
+    assert_string_equal(json_get_str(j, "state"), "failed");
+    assert_int_equal(json_integer_value(json_object_get(j, "failures")), 3);
+    assert_true(json_is_null(json_object_get(j, "report_id")));
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "error");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "error"), "download failed: 503");
+    assert_string_equal(json_get_str(json_array_get(hist, 2), "report_id"), rid);
+    json_decref(j);
+    /* The error report is kept as the attempt's record. */
+    json_t *rep = store_get_report(s, rid, &err);
+    assert_non_null(rep);
+    json_decref(rep);
+    assert_int_equal(claim(s, "w", NULL), 0);
+    /* Retry gives a fresh budget. */
+    assert_int_equal(store_job_retry(s, id, &err), PYTI_OK);
+    assert_int_equal(claim(s, "w", &attempt), id);
+    assert_int_equal(attempt, 4);
+    assert_int_equal(complete(s, id, attempt, 21, "passed", NULL), STORE_RESULT_STORED);
+    /* A permanent error fails at once. */
+    long long id2 = submit(s, 22);
+    assert_int_equal(claim(s, "w", &attempt), id2);
+    assert_int_equal(store_job_fail(s, id2, attempt, false, "sha256 mismatch", &res, &err),
+                     PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_FAILED);
+    assert_state(s, id2, "failed");
+    store_close(s);
+}
+
+static void test_backoff_is_capped(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    store_queue_options o;
+    store_queue_options_default(&o);
+    o.backoff_base_ms = 1000;
+    o.backoff_max_ms = 2500;
+    o.reap_interval_ms = 0;
+    store_set_queue_options(s, &o);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    store_job_spec sp;
+    t_spec(&sp, 23);
+    sp.max_attempts = 10;
+    long long id = submit_spec(s, &sp, NULL);
+    long long clock = 0;
+    long long want[] = {1000, 2000, 2500, 2500};
+    for (int i = 0; i < 4; i++) {
+        int attempt;
+        assert_int_equal(claim(s, "w", &attempt), id);
+        store_result res;
+        assert_int_equal(store_job_fail(s, id, attempt, true, "x", &res, NULL), PYTI_OK);
+        set_clock(s, clock + want[i] - 300);
+        assert_int_equal(claim(s, "w", NULL), 0);
+        clock += want[i] + 300;
+        set_clock(s, clock);
+    }
+    store_close(s);
+}
+
+static void test_package_failures_are_results(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    const char *outcomes[] = {"failed", "rejected"};
+    for (int i = 0; i < 2; i++) {
+        long long id = submit(s, 30 + (unsigned)i);
+        int attempt;
+        assert_int_equal(claim(s, "w", &attempt), id);
+        assert_int_equal(complete(s, id, attempt, 30 + (unsigned)i, outcomes[i], NULL),
+                         STORE_RESULT_STORED);
+        json_t *j = job(s, id);
+        assert_string_equal(json_get_str(j, "state"), "done");
+        assert_int_equal(json_integer_value(json_object_get(j, "failures")), 0);
+        json_decref(j);
+    }
+    assert_int_equal(claim(s, "w", NULL), 0);
+    pyti_error err;
+    json_t *failing = store_list_flagged_releases(s, "failing", 0, &err);
+    assert_int_equal(json_array_size(failing), 2);
+    json_decref(failing);
+    store_close(s);
+}
+
+/* ---- cancel and retry ---- */
+
+static void test_cancel_and_retry(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    pyti_error err;
+    bool changed;
+    long long id = submit(s, 40);
+    assert_int_equal(store_job_cancel(s, id, &changed, &err), PYTI_OK);
+    assert_true(changed);
+    assert_int_equal(store_job_cancel(s, id, &changed, &err), PYTI_OK);
+    assert_false(changed);
+    assert_int_equal(claim(s, "w", NULL), 0);
+    assert_int_equal(store_job_retry(s, id, &err), PYTI_OK);
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), id);
+    /* Cancelled while leased: the worker learns it, its result is dropped. */
+    assert_int_equal(store_job_cancel(s, id, &changed, &err), PYTI_OK);
+    assert_int_equal(heartbeat(s, id, attempt), STORE_LEASE_CANCELLED);
+    assert_int_equal(complete(s, id, attempt, 40, "passed", NULL), STORE_RESULT_CANCELLED);
+    assert_int_equal(store_count_reports(s, &err), 0);
+    json_t *j = job(s, id);
+    assert_string_equal(json_get_str(json_array_get(json_object_get(j, "attempt_history"), 0),
+                                     "outcome"),
+                        "cancelled");
+    json_decref(j);
+    /* Retry while an identical job is active is refused. */
+    long long twin = submit(s, 40);
+    assert_true(twin != id);
+    assert_int_equal(store_job_retry(s, id, &err), PYTI_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "identical"));
+    /* Done and failed jobs cannot be cancelled; done ones not retried. */
+    assert_int_equal(claim(s, "w", &attempt), twin);
+    assert_int_equal(complete(s, twin, attempt, 40, "passed", NULL), STORE_RESULT_STORED);
+    assert_int_equal(store_job_cancel(s, twin, &changed, &err), PYTI_ERR_USAGE);
+    assert_int_equal(store_job_retry(s, twin, &err), PYTI_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "retest"));
+    assert_int_equal(store_job_cancel(s, 999999, &changed, &err), PYTI_ERR_NOTFOUND);
+    store_close(s);
+}
+
+/* ---- workers, cursors, logs, metrics ---- */
+
+static void test_workers(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    pyti_error err;
+    store_worker_info w = {0};
+    w.id = "bad id";
+    assert_int_equal(store_worker_register(s, &w, &err), PYTI_ERR_USAGE);
+    t_worker(s, "w2", "x86_64", "linux", 1024, "3.11.4,3.12", "net");
+    t_worker(s, "w1", NULL, NULL, 0, "3.10", NULL);
+    pyti_strv bad = PYTI_STRV_INIT;
+    strv_push(&bad, "three");
+    w.id = "w3";
+    w.pythons = &bad;
+    assert_int_equal(store_worker_register(s, &w, &err), PYTI_ERR_USAGE);
+    strv_free(&bad);
+    assert_int_equal(store_worker_heartbeat(s, "w1", "busy", &err), PYTI_OK);
+    assert_int_equal(store_worker_heartbeat(s, "w1", "asleep", &err), PYTI_ERR_USAGE);
+    assert_int_equal(store_worker_heartbeat(s, "nope", "idle", &err), PYTI_ERR_NOTFOUND);
+    submit(s, 50);
+    assert_true(claim(s, "w2", NULL) > 0);
+    json_t *list = store_workers_list(s, &err);
+    assert_int_equal(json_array_size(list), 2);
+    json_t *w1 = json_array_get(list, 0), *w2 = json_array_get(list, 1);
+    assert_string_equal(json_get_str(w1, "id"), "w1");
+    assert_string_equal(json_get_str(w1, "state"), "busy");
+    assert_int_equal(json_integer_value(json_object_get(w2, "leases")), 1);
+    assert_int_equal(json_array_size(json_object_get(w2, "pythons")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(w2, "pythons"), 0)),
+                        "3.11");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(w2, "tags"), 0)), "net");
+    json_decref(list);
+    /* Silent workers become gone; a heartbeat brings them back. */
+    set_clock(s, 200000);
+    long long rq;
+    assert_int_equal(store_reap_expired(s, &rq, NULL, &err), PYTI_OK);
+    store_metrics m;
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    assert_int_equal(m.workers_gone, 2);
+    assert_int_equal(store_worker_heartbeat(s, "w1", "idle", &err), PYTI_OK);
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    assert_int_equal(m.workers_gone, 1);
+    assert_int_equal(m.workers_idle, 1);
+    store_close(s);
+}
+
+static void test_feed_cursor_cas(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    pyti_error err;
+    char *v = (char *)"x";
+    bool swapped;
+    assert_int_equal(store_cursor_get(s, "pypi-rss", &v, &err), PYTI_OK);
+    assert_null(v);
+    assert_int_equal(store_cursor_cas(s, "pypi-rss", "1", "2", &swapped, &err), PYTI_OK);
+    assert_false(swapped);
+    assert_int_equal(store_cursor_cas(s, "pypi-rss", NULL, "100", &swapped, &err), PYTI_OK);
+    assert_true(swapped);
+    assert_int_equal(store_cursor_cas(s, "pypi-rss", NULL, "999", &swapped, &err), PYTI_OK);
+    assert_false(swapped);
+    assert_int_equal(store_cursor_cas(s, "pypi-rss", "99", "200", &swapped, &err), PYTI_OK);
+    assert_false(swapped);
+    assert_int_equal(store_cursor_cas(s, "pypi-rss", "100", "200", &swapped, &err), PYTI_OK);
+    assert_true(swapped);
+    assert_int_equal(store_cursor_get(s, "pypi-rss", &v, &err), PYTI_OK);
+    assert_string_equal(v, "200");
+    free(v);
+    assert_int_equal(store_cursor_get(s, "other", &v, &err), PYTI_OK);
+    assert_null(v);
+    assert_int_equal(store_cursor_cas(s, "", NULL, "1", &swapped, &err), PYTI_ERR_USAGE);
+    store_close(s);
+}
+
+typedef struct cas_arg {
+    const char *loc;
+    int wins;
+} cas_arg;
+
+/* Each thread moves the cursor from n to n+1 as often as it can. */
+static void *cas_thread(void *p)
+{
+    cas_arg *a = p;
+    pyti_store *s = store_open(a->loc, NULL);
+    if (!s)
+        return NULL;
+    for (int i = 0; i < 60; i++) {
+        char *cur = NULL;
+        if (store_cursor_get(s, "serial", &cur, NULL) != PYTI_OK)
+            break;
+        char next[32];
+        snprintf(next, sizeof next, "%ld", strtol(cur, NULL, 10) + 1);
+        bool swapped = false;
+        if (store_cursor_cas(s, "serial", cur, next, &swapped, NULL) == PYTI_OK && swapped)
+            a->wins++;
+        free(cur);
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void test_feed_cursor_cas_concurrent(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    bool swapped;
+    assert_int_equal(store_cursor_cas(s, "serial", NULL, "0", &swapped, NULL), PYTI_OK);
+    enum { N = 4 };
+    pthread_t th[N];
+    cas_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (cas_arg){loc, 0};
+        pthread_create(&th[i], NULL, cas_thread, &args[i]);
+    }
+    int wins = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        wins += args[i].wins;
+    }
+    /* Every successful swap moved the cursor by exactly one: none lost,
+     * none repeated. */
+    char *v;
+    assert_int_equal(store_cursor_get(s, "serial", &v, NULL), PYTI_OK);
+    assert_int_equal(strtol(v, NULL, 10), wins);
+    assert_true(wins > 0);
+    free(v);
+    store_close(s);
+    free(loc);
+}
+
+static void test_logs(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 60);
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), id);
+    pyti_error err;
+    bool inserted;
+    const char raw[] = "line 1\n\xff bad byte\0 nul\n";
+    assert_int_equal(store_put_log(s, id, attempt, "install", raw, sizeof raw - 1, &inserted, &err),
+                     PYTI_OK);
+    assert_true(inserted);
+    assert_int_equal(store_put_log(s, id, attempt, "install", "other", 5, &inserted, &err),
+                     PYTI_OK);
+    assert_false(inserted);
+    assert_int_equal(store_put_log(s, id, 5, "install", "x", 1, &inserted, &err),
+                     PYTI_ERR_NOTFOUND);
+    size_t len;
+    char *text = store_get_log(s, id, attempt, "install", &len, &err);
+    assert_non_null(text);
+    assert_string_equal(text, "line 1\n\xef\xbf\xbd bad byte nul\n");
+    assert_int_equal(len, strlen(text));
+    free(text);
+    assert_null(store_get_log(s, id, attempt, "test", &len, &err));
+    assert_int_equal(err.code, PYTI_ERR_NOTFOUND);
+    json_t *list = store_list_logs(s, id, &err);
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(json_get_str(json_array_get(list, 0), "name"), "install");
+    json_decref(list);
+    store_close(s);
+}
+
+static void test_metrics(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long ids[5];
+    for (int i = 0; i < 5; i++)
+        ids[i] = submit(s, 70 + (unsigned)i);
+    int a0, a1, a2;
+    assert_int_equal(claim(s, "w", &a0), ids[0]);
+    assert_int_equal(claim(s, "w", &a1), ids[1]);
+    assert_int_equal(claim(s, "w", &a2), ids[2]);
+    set_clock(s, 300);
+    assert_int_equal(complete(s, ids[0], a0, 70, "passed", NULL), STORE_RESULT_STORED);
+    set_clock(s, 500);
+    assert_int_equal(complete(s, ids[1], a1, 71, "passed", NULL), STORE_RESULT_STORED);
+    store_result res;
+    assert_int_equal(store_job_fail(s, ids[2], a2, false, "gone", &res, NULL), PYTI_OK);
+    store_job_cancel(s, ids[3], NULL, NULL);
+    pyti_error err;
+    store_metrics m;
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    assert_int_equal(m.jobs[STORE_JOB_QUEUED], 1);
+    assert_int_equal(m.jobs[STORE_JOB_DONE], 2);
+    assert_int_equal(m.jobs[STORE_JOB_FAILED], 1);
+    assert_int_equal(m.jobs[STORE_JOB_CANCELLED], 1);
+    assert_int_equal(m.done_recent, 2);
+    assert_int_equal(m.failed_recent, 1);
+    assert_true(m.duration_sum_s >= 0.75 && m.duration_sum_s < 2.0);
+    assert_true(m.duration_p50_s >= 0.29 && m.duration_p50_s < 1.0);
+    assert_true(m.duration_p99_s >= m.duration_p50_s);
+    assert_true(m.oldest_queued_s >= 0.4);
+    assert_int_equal(m.workers_idle, 1);
+    /* Out of the window: nothing recent. */
+    set_clock(s, 120000);
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    assert_int_equal(m.done_recent, 0);
+    assert_int_equal(m.failed_recent, 0);
+    store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T_BOTH(test_submit_get_list),
+        T_BOTH(test_submit_is_idempotent),
+        T_BOTH(test_concurrent_submits_make_one_job),
+        T_BOTH(test_submit_refuses_bad_specs),
+        T_BOTH(test_spec_from_json),
+        T_BOTH(test_claim_order_and_attempts),
+        T_BOTH(test_claim_many),
+        T_BOTH(test_concurrent_claimers_never_share),
+        T_BOTH(test_concurrent_batch_claimers_never_share),
+        T_BOTH(test_matching_requirements),
+        T_BOTH(test_matching_worker_policy),
+        T_BOTH(test_heartbeat_expiry_requeue),
+        T_BOTH(test_result_stored_exactly_once),
+        T_BOTH(test_late_result_first_complete_wins),
+        T_BOTH(test_infra_errors_backoff_then_fail),
+        T_BOTH(test_backoff_is_capped),
+        T_BOTH(test_package_failures_are_results),
+        T_BOTH(test_cancel_and_retry),
+        T_BOTH(test_workers),
+        T_BOTH(test_feed_cursor_cas),
+        T_BOTH(test_feed_cursor_cas_concurrent),
+        T_BOTH(test_logs),
+        T_BOTH(test_metrics),
+    };
+    return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
+}
