@@ -31,7 +31,7 @@
 
 #define BINARY_SNIFF 8192  /* a NUL byte in this many first bytes: binary */
 #define EXCERPT_MAX 160    /* bytes of matched text kept in a finding */
-#define MIN_EXCERPT 12     /* shorter matches are shown with their line */
+#define EXCERPT_LEAD 40    /* bytes shown before a hit on a long line */
 
 struct pyti_scanner {
     const pyti_scan_rules *rules;
@@ -391,13 +391,17 @@ static void emit(pyti_scanner *s, size_t ri, const pyti_scan_rule *r, const char
         buf_printf(&msg, " [%u hits in this file%s]", h->count,
                    h->count >= s->lim.max_hits ? " or more" : "");
     findings_add(out, id, r->severity, where, "%s", buf_cstr(&msg));
+    /* A hit within one line is shown with the rest of its line (from a
+     * little before the hit), a hit across lines as matched. */
     char *ex;
-    if (h->len >= MIN_EXCERPT) {
-        ex = make_excerpt(data + h->off, h->len);
-    } else {
+    if (!memchr(data + h->off, '\n', h->len)) {
         size_t b, e;
         line_bounds(data, len, h->off, &b, &e);
+        if (h->off > b + EXCERPT_LEAD)
+            b = h->off - EXCERPT_LEAD;
         ex = make_excerpt(data + b, e - b);
+    } else {
+        ex = make_excerpt(data + h->off, h->len);
     }
     findings_set_last_excerpt(out, ex);
     free(ex);
