@@ -37,8 +37,9 @@ void pylex_strings(const char *buf, size_t len, pylex_literal_fn fn, void *arg)
             size_t start = i;
             while (i < len && is_ident((unsigned char)buf[i]))
                 i++;
-            /* A prefix followed by a quote starts a literal; any other
-             * word is skipped whole (so "x'" is not a quote in a name). */
+            /* A prefix followed by a quote starts a literal with that
+             * prefix; any other word is skipped whole (a quote after it
+             * opens a plain literal, as Python's tokenizer would). */
             if (!(i < len && (buf[i] == '\'' || buf[i] == '"') && is_prefix(buf + start, i - start)))
                 continue;
             c = (unsigned char)buf[i];
