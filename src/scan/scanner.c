@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -464,6 +465,7 @@ static void run_long_line(pyti_scanner *s, const pyti_scan_rule *r, const char *
 }
 
 typedef struct literal_walk {
+    const char *data; /* the whole file (literals point into it) */
     pyti_scanner *s;
     const pyti_scan_rule *r;
     hit_set *h;
@@ -513,10 +515,30 @@ static bool address_context(const char *s, size_t len, size_t pos, size_t n)
            s[pos + n + 1] >= '0' && s[pos + n + 1] <= '9';
 }
 
+/* True if the literal at offset is the value of something named like a
+ * version ("__version__ = '12.2.30.40'", "VERSION_INFO = ..."): looks back
+ * over at most 64 bytes of its line. */
+static bool version_context(const char *data, size_t offset)
+{
+    size_t b = offset > 64 ? offset - 64 : 0;
+    for (size_t i = offset; i > b; i--) {
+        if (data[i - 1] == '\n') {
+            b = i;
+            break;
+        }
+    }
+    for (size_t i = b; i + 7 <= offset; i++)
+        if (strncasecmp(data + i, "version", 7) == 0)
+            return true;
+    return false;
+}
+
 static bool on_literal_ipv4(const char *body, size_t len, size_t offset, void *arg)
 {
     literal_walk *w = arg;
     size_t pos = 0, n;
+    if (version_context(w->data, offset))
+        return true;
     while (pos < len && ipv4_find_public(body, len, &pos, &n)) {
         if (!address_context(body, len, pos, n)) {
             pos += n;
@@ -556,7 +578,7 @@ static void run_check(pyti_scanner *s, const pyti_scan_rule *r, file_ctx *fc, hi
 {
     const char *rel = fc->rel, *data = fc->data;
     size_t len = fc->len;
-    literal_walk w = {s, r, h, 0, 0};
+    literal_walk w = {data, s, r, h, 0, 0};
     switch (r->check) {
     case SCAN_CHECK_LONG_LINE:
         run_long_line(s, r, data, len, h);

@@ -244,6 +244,7 @@ static const sample samples[] = {
     {"public-ipv4", "m.py", "HOST = 'http://45.33.32.156:8080/x'\n", true},
     {"public-ipv4", "m.py", "HOSTS = ['192.168.1.1', '127.0.0.1', '10.0.0.1', '172.20.1.1', '203.0.113.9']\n", false},
     {"public-ipv4", "m.py", "__version__ = '1.2.3.4'\nreq = 'Django>=10.2.30.4'\nrel = 'v12.2.30.40'\n", false},
+    {"public-ipv4", "m.py", "__version__ = '12.20.30.40'\nVERSION_INFO = ('12.20.30.41')\n", false},
     {"public-ipv4", "m.py", "# the server at 45.33.32.156 answered\nx = 1\n", false},
     {"public-ipv4", "LICENSE", "Contact 45.33.32.156 for details\n", false},
     {"public-ipv4", "m.py", "OID = '1.3.101.112'\nSAN = '2.5.29.17'\n", false},
