@@ -37,7 +37,7 @@ static bool is_meta_finding(const char *id)
 {
     return strcmp(id, "scan.match-limit") == 0 || strcmp(id, "scan.file-too-large") == 0 ||
            strcmp(id, "scan.incomplete") == 0 || strcmp(id, "scan.unreadable") == 0 ||
-           strcmp(id, "scan.typosquat") == 0;
+           strcmp(id, "scan.findings-truncated") == 0 || strcmp(id, "scan.typosquat") == 0;
 }
 
 static pyti_scan_rules *load_rules(pyti_task_ctx *ctx, pyti_strv *files, pyti_error *err)
@@ -152,6 +152,7 @@ pyti_task_status task_builtin_scan(pyti_task_ctx *ctx)
 
     pyti_scanner *sc = scanner_new(rules, NULL);
     pyti_status rc = scanner_scan_tree(sc, root, &ctx->findings, &err);
+    scanner_finish(sc, &ctx->findings);
     double t_scanned = time_monotonic();
     pyti_task_status st = PYTI_TASK_PASSED;
     if (rc != PYTI_OK) {

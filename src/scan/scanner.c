@@ -208,6 +208,7 @@ void scan_limits_default(pyti_scan_limits *l)
     l->max_depth = 64;
     l->match_limit = 20000000;
     l->max_hits = 10000;
+    l->max_findings = 1000;
 }
 
 pyti_scanner *scanner_new(const pyti_scan_rules *rs, const pyti_scan_limits *limits)
@@ -382,6 +383,13 @@ static void emit(pyti_scanner *s, size_t ri, const pyti_scan_rule *r, const char
     if (!h->count)
         return;
     s->hits[ri]++;
+    /* A package made to drown the report (thousands of files hit) is
+     * judged on the first findings; the rest are counted. */
+    if (s->stats.findings >= s->lim.max_findings) {
+        s->stats.findings_dropped++;
+        return;
+    }
+    s->stats.findings++;
     char *id = xasprintf("scan.%s", r->id);
     char *where = xasprintf("%s:%u", rel, line_of(data, h->off));
     pyti_buf msg = PYTI_BUF_INIT;
@@ -785,6 +793,15 @@ pyti_status scanner_scan_tree(pyti_scanner *s, const char *root, pyti_findings *
     return PYTI_OK;
 }
 
+void scanner_finish(pyti_scanner *s, pyti_findings *out)
+{
+    if (s->stats.findings_dropped)
+        findings_add(out, "scan.findings-truncated", PYTI_SEV_INFO, NULL,
+                     "%llu more rule findings were not reported (limit %u); their counts are in "
+                     "the task's data (scan.hits)", (unsigned long long)s->stats.findings_dropped,
+                     s->lim.max_findings);
+}
+
 json_t *scanner_stats_json(const pyti_scanner *s)
 {
     const pyti_scan_stats *st = &s->stats;
@@ -798,6 +815,8 @@ json_t *scanner_stats_json(const pyti_scanner *s)
     json_object_set_new(o, "symlinks", json_integer((json_int_t)st->symlinks));
     json_object_set_new(o, "other", json_integer((json_int_t)st->other));
     json_object_set_new(o, "match_limit", json_integer((json_int_t)st->match_limit));
+    json_object_set_new(o, "findings", json_integer((json_int_t)st->findings));
+    json_object_set_new(o, "findings_dropped", json_integer((json_int_t)st->findings_dropped));
     json_object_set_new(o, "incomplete", json_boolean(st->incomplete));
     json_object_set_new(o, "rules", json_integer((json_int_t)scan_rules_count(s->rules)));
     json_object_set_new(o, "jit", json_boolean(scan_rules_jit(s->rules)));

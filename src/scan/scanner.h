@@ -26,6 +26,8 @@ typedef struct pyti_scan_limits {
     unsigned max_depth;      /* directory nesting (default 64) */
     uint32_t match_limit;    /* PCRE2 match limit per search (default 20,000,000) */
     unsigned max_hits;       /* hits counted per rule per file (default 10,000) */
+    unsigned max_findings;   /* rule findings reported per scanner (default 1,000);
+                                past it, files hit are only counted */
 } pyti_scan_limits;
 
 typedef struct pyti_scan_stats {
@@ -38,6 +40,8 @@ typedef struct pyti_scan_stats {
     uint64_t symlinks;       /* never followed */
     uint64_t other;          /* fifos, sockets, devices: never opened */
     uint64_t match_limit;    /* searches stopped by the match limit */
+    uint64_t findings;       /* rule findings reported */
+    uint64_t findings_dropped; /* rule findings past max_findings, not reported */
     bool incomplete;         /* max_files or max_depth was reached */
 } pyti_scan_stats;
 
@@ -65,10 +69,15 @@ void scanner_scan_buffer(pyti_scanner *s, const char *rel, const char *data, siz
 pyti_status scanner_scan_tree(pyti_scanner *s, const char *root, pyti_findings *out,
                               pyti_error *err);
 
+/* Adds scan.findings-truncated to out if findings were dropped past
+ * max_findings (call once, after the last scan). */
+void scanner_finish(pyti_scanner *s, pyti_findings *out);
+
 /* Counts so far. */
 const pyti_scan_stats *scanner_stats(const pyti_scanner *s);
 /* {files, scanned, bytes, binary, too_large, unreadable, symlinks, other,
- *  match_limit, incomplete, rules, jit, hits: {rule id: files hit}} as a
+ *  match_limit, findings, findings_dropped, incomplete, rules, jit,
+ *  hits: {rule id: files hit}} as a
  * new JSON object. */
 json_t *scanner_stats_json(const pyti_scanner *s);
 

@@ -153,6 +153,10 @@ static const sample samples[] = {
     {"build-hook-process", "hatch_build.py",
      "class CustomHook(BuildHookInterface):\n    def initialize(self, v, d):\n"
      "        subprocess.run(['npm', 'run', 'build'], check=True)\n", true},
+    {"build-hook-network", "hatch_build.py",
+     "class CustomHook(BuildHookInterface):\n    def initialize(self, v, d):\n"
+     "        urllib.request.urlopen('http://x.invalid/assets.tar')\n", true},
+    {"build-hook-network", "pkg/client.py", "def get(u):\n    return urllib.request.urlopen(u)\n", false},
     {"build-credentials", "setup.py", "key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n", true},
     {"build-credentials", "pkg/config.py", "key = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n", false},
     {"build-env-harvest", "setup.py", "payload = json.dumps(dict(os.environ))\n", true},
@@ -865,6 +869,35 @@ static void test_tree_limits(void **state)
     free(big);
 }
 
+static void test_findings_are_capped(void **state)
+{
+    (void)state;
+    char *dir = t_tmpdir();
+    for (int i = 0; i < 12; i++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "m%02d.py", i);
+        free(t_write(dir, rel, "__import__('os').system('id')\n"));
+    }
+    pyti_scan_limits lim;
+    scan_limits_default(&lim);
+    lim.max_findings = 5;
+    pyti_scanner *s = scanner_new(shipped, &lim);
+    pyti_findings f = PYTI_FINDINGS_INIT;
+    pyti_error err;
+    assert_int_equal(scanner_scan_tree(s, dir, &f, &err), PYTI_OK);
+    scanner_finish(s, &f);
+    assert_int_equal(f.len, 6);
+    const pyti_finding *t = find(&f, "scan.findings-truncated");
+    assert_non_null(t);
+    assert_non_null(strstr(t->message, "7 more"));
+    json_t *j = scanner_stats_json(s);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "hits"),
+                                                        "import-obfuscated")), 12);
+    json_decref(j);
+    findings_free(&f);
+    scanner_free(s);
+}
+
 /* ---- entropy, literals, IPv4 ------------------------------------------------ */
 
 static void test_entropy(void **state)
@@ -1250,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_shipped_rules_on_near_misses),
         cmocka_unit_test(test_tree_walk),
         cmocka_unit_test(test_tree_limits),
+        cmocka_unit_test(test_findings_are_capped),
         cmocka_unit_test(test_entropy),
         cmocka_unit_test(test_pylex),
         cmocka_unit_test(test_ipv4),
