@@ -55,8 +55,8 @@ bool ipv4_find_public(const char *s, size_t len, size_t *pos, size_t *n)
         uint32_t addr = 0;
         bool ok = true, all_single = true;
         for (int k = 0; k < 4 && ok; k++) {
-            unsigned v;
-            bool single;
+            unsigned v = 0;
+            bool single = false;
             if (k > 0) {
                 if (j >= len || s[j] != '.') {
                     ok = false;
