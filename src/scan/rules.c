@@ -512,6 +512,9 @@ static pyti_status compile_rule(const raw_rule *r, pyti_scan_rule *out, bool *en
     if ((v = one(r, K_FILES))) {
         if (add_globs(&out->files, v, r->id, err) != PYTI_OK)
             return PYTI_ERR_USAGE;
+        if (!out->files.len)
+            return pyti_error_set(err, PYTI_ERR_USAGE, "%s:%u: rule '%s': 'files' names no glob",
+                                  v->file, v->line, r->id);
     } else {
         strv_push(&out->files, "*.py");
         strv_push(&out->files, "*.pyw");

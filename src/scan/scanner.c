@@ -263,6 +263,15 @@ const pyti_scan_stats *scanner_stats(const pyti_scanner *s) { return &s->stats; 
 
 /* ---- helpers ------------------------------------------------------------- */
 
+/* A path for `where`: its last WHERE_PATH_MAX bytes, so that a deep tree
+ * cannot make a finding the report store refuses. */
+#define WHERE_PATH_MAX 1024
+static const char *shown(const char *rel)
+{
+    size_t n = strlen(rel);
+    return n > WHERE_PATH_MAX ? rel + n - WHERE_PATH_MAX : rel;
+}
+
 static unsigned line_of(const char *data, size_t off)
 {
     unsigned line = 1;
@@ -332,7 +341,7 @@ static void report_limit(pyti_scanner *s, const pyti_scan_rule *r, const char *r
                          pyti_findings *out)
 {
     s->stats.match_limit++;
-    findings_add(out, "scan.match-limit", PYTI_SEV_MEDIUM, rel,
+    findings_add(out, "scan.match-limit", PYTI_SEV_MEDIUM, shown(rel),
                  "rule '%s' could not finish on this file: the pattern hit PCRE2's match limit, "
                  "so the file was not fully checked", r->id);
 }
@@ -391,7 +400,7 @@ static void emit(pyti_scanner *s, size_t ri, const pyti_scan_rule *r, const char
     }
     s->stats.findings++;
     char *id = xasprintf("scan.%s", r->id);
-    char *where = xasprintf("%s:%u", rel, line_of(data, h->off));
+    char *where = xasprintf("%s:%u", shown(rel), line_of(data, h->off));
     pyti_buf msg = PYTI_BUF_INIT;
     buf_puts(&msg, r->description);
     if (h->detail)
@@ -659,7 +668,7 @@ static void scan_file(pyti_scanner *s, int dirfd, const char *name, const char *
         if (fd >= 0)
             close(fd);
         s->stats.unreadable++;
-        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, rel,
+        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, shown(rel),
                      "the file could not be opened for the scan, so it was not checked");
         return;
     }
@@ -667,7 +676,7 @@ static void scan_file(pyti_scanner *s, int dirfd, const char *name, const char *
         close(fd);
         s->stats.too_large++;
         bool code = is_code_name(name);
-        findings_add(out, "scan.file-too-large", code ? PYTI_SEV_MEDIUM : PYTI_SEV_INFO, rel,
+        findings_add(out, "scan.file-too-large", code ? PYTI_SEV_MEDIUM : PYTI_SEV_INFO, shown(rel),
                      "%s of %llu bytes is larger than the scan's limit of %llu bytes and was "
                      "not scanned", code ? "Python code" : "a file",
                      (unsigned long long)st.st_size, (unsigned long long)s->lim.max_file_size);
@@ -697,13 +706,13 @@ static void scan_file(pyti_scanner *s, int dirfd, const char *name, const char *
     close(fd);
     if (failed) {
         s->stats.unreadable++;
-        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, rel,
+        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, shown(rel),
                      "the file could not be read for the scan, so it was not checked");
         return;
     }
     if (b->len > s->lim.max_file_size) { /* grew while being read */
         s->stats.too_large++;
-        findings_add(out, "scan.file-too-large", PYTI_SEV_MEDIUM, rel,
+        findings_add(out, "scan.file-too-large", PYTI_SEV_MEDIUM, shown(rel),
                      "the file grew past the scan's limit of %llu bytes while being read",
                      (unsigned long long)s->lim.max_file_size);
         return;
@@ -729,7 +738,7 @@ static void walk(pyti_scanner *s, int dirfd, const char *rel, unsigned depth, py
     if (!d) {
         close(dirfd);
         s->stats.unreadable++;
-        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, *rel ? rel : ".",
+        findings_add(out, "scan.unreadable", PYTI_SEV_MEDIUM, *rel ? shown(rel) : ".",
                      "the directory could not be listed, so its files were not checked");
         return;
     }
@@ -750,7 +759,7 @@ static void walk(pyti_scanner *s, int dirfd, const char *rel, unsigned depth, py
         if (S_ISDIR(st.st_mode)) {
             if (depth + 1 > s->lim.max_depth) {
                 if (!s->stats.incomplete)
-                    findings_add(out, "scan.incomplete", PYTI_SEV_MEDIUM, child,
+                    findings_add(out, "scan.incomplete", PYTI_SEV_MEDIUM, shown(child),
                                  "directories nested deeper than %u were not scanned",
                                  s->lim.max_depth);
                 s->stats.incomplete = true;
@@ -764,7 +773,7 @@ static void walk(pyti_scanner *s, int dirfd, const char *rel, unsigned depth, py
         } else if (S_ISREG(st.st_mode)) {
             if (s->stats.files >= s->lim.max_files) {
                 if (!s->stats.incomplete)
-                    findings_add(out, "scan.incomplete", PYTI_SEV_MEDIUM, child,
+                    findings_add(out, "scan.incomplete", PYTI_SEV_MEDIUM, shown(child),
                                  "more than %llu files: the rest were not scanned",
                                  (unsigned long long)s->lim.max_files);
                 s->stats.incomplete = true;

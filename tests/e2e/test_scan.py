@@ -192,8 +192,8 @@ def test_red_flag_in_sdist(pyti, tmp_path, case, extra, fid, where, safety):
     assert scan_task(report)["status"] == "passed"
     assert report["verdict"]["safety"] == safety, report["verdict"]
     assert report["outcome"] == "failed"
-    assert any(e.get("id") == fid or e.get("severity") in ("high", "critical")
-               for e in report["verdict"]["safety_evidence"])
+    ev = [e for e in report["verdict"]["safety_evidence"] if e.get("id") == fid]
+    assert ev and ev[0]["where"] == where and ev[0]["excerpt"] == f["excerpt"]
     # the scan's findings are safety, not quality: the package is not "broken"
     assert report["verdict"]["quality"] in ("ok", "warnings")
     # the summary shows the finding, where, and the excerpt

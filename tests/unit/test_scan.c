@@ -577,6 +577,7 @@ static void test_rules_file_errors(void **state)
     expect_error("[rule Bad_Id]\n", "r.ini:1: invalid rule id 'Bad_Id'");
     expect_error(RULE_HEAD "files = @nowhere\npattern = x\n", "r.ini:5: rule 'a': unknown scope '@nowhere'");
     expect_error(RULE_HEAD "trigger = Exec\npattern = x\n", "trigger word 'Exec'");
+    expect_error(RULE_HEAD "files = , ,\npattern = x\n", "r.ini:5: rule 'a': 'files' names no glob");
     expect_error(RULE_HEAD "pattern =\n", "r.ini:5: rule 'a': empty value for 'pattern'");
     expect_error(RULE_HEAD "pattern x\n", "r.ini:5: expected 'key = value'");
     expect_error(RULE_HEAD "disabled = maybe\npattern = x\n", "expected yes or no");
