@@ -136,6 +136,14 @@ void render_report(FILE *out, const json_t *report, bool color)
                 fputs(color ? RESET : "", out);
             }
             fputc('\n', out);
+            const char *excerpt = json_get_str(f, "excerpt");
+            if (excerpt && *excerpt) {
+                fputs(color ? DIM : "", out);
+                fputs("           > ", out);
+                safe_text(out, excerpt, 160);
+                fputs(color ? RESET : "", out);
+                fputc('\n', out);
+            }
         }
     }
     render_verdict_line(out, report, color);

@@ -29,7 +29,16 @@ static void push(pyti_findings *f, char *id, pyti_severity sev, char *where, cha
         f->cap = f->cap ? f->cap * 2 : 8;
         f->items = xreallocarray(f->items, f->cap, sizeof *f->items);
     }
-    f->items[f->len++] = (pyti_finding){id, sev, msg, where};
+    f->items[f->len++] = (pyti_finding){id, sev, msg, where, NULL};
+}
+
+void findings_set_last_excerpt(pyti_findings *f, const char *excerpt)
+{
+    if (!f->len)
+        return;
+    pyti_finding *x = &f->items[f->len - 1];
+    free(x->excerpt);
+    x->excerpt = excerpt ? xstrdup(excerpt) : NULL;
 }
 
 void findings_add(pyti_findings *f, const char *id, pyti_severity sev, const char *where,
@@ -67,6 +76,7 @@ void findings_free(pyti_findings *f)
         free(f->items[i].id);
         free(f->items[i].message);
         free(f->items[i].where);
+        free(f->items[i].excerpt);
     }
     free(f->items);
     f->items = NULL;
@@ -83,6 +93,8 @@ json_t *findings_to_json(const pyti_findings *f)
         json_object_set_new(o, "severity", json_string(severity_name(x->severity)));
         json_set_text(o, "message", x->message);
         json_set_text(o, "where", x->where);
+        if (x->excerpt)
+            json_set_text(o, "excerpt", x->excerpt);
         json_array_append_new(arr, o);
     }
     return arr;
@@ -100,5 +112,8 @@ void findings_from_json(pyti_findings *f, const json_t *array)
             continue;
         const char *where = json_get_str(o, "where");
         push(f, xstrdup(id), (pyti_severity)sev, where ? xstrdup(where) : NULL, xstrdup(msg));
+        const char *excerpt = json_get_str(o, "excerpt");
+        if (excerpt)
+            findings_set_last_excerpt(f, excerpt);
     }
 }

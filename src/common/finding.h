@@ -25,6 +25,7 @@ typedef struct pyti_finding {
     pyti_severity severity;
     char *message;
     char *where; /* may be NULL */
+    char *excerpt; /* the offending text, bounded, for display; may be NULL */
 } pyti_finding;
 
 typedef struct pyti_findings {
@@ -38,6 +39,11 @@ typedef struct pyti_findings {
 /* Appends a finding; where may be NULL. Copies every string. */
 void findings_add(pyti_findings *f, const char *id, pyti_severity sev, const char *where,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Sets the excerpt of the last finding added to a copy of excerpt (NULL
+ * clears it). Callers bound the excerpt and replace control characters
+ * (str_excerpt); it is carried as "excerpt" in the JSON form. No-op on an
+ * empty list. */
+void findings_set_last_excerpt(pyti_findings *f, const char *excerpt);
 /* True if a finding with this id is present. */
 bool findings_has(const pyti_findings *f, const char *id);
 /* The highest severity present, or -1 if the list is empty. */
@@ -48,7 +54,8 @@ const char *severity_name(pyti_severity sev);
 /* Parses "info", "low", ... ; returns -1 for anything else. */
 int severity_from_name(const char *name);
 
-/* [{id, severity, message, where}] as a new JSON array. */
+/* [{id, severity, message, where}] as a new JSON array; a finding with an
+ * excerpt also has "excerpt". */
 json_t *findings_to_json(const pyti_findings *f);
 /* Appends the findings of a JSON array produced by findings_to_json;
  * malformed entries are skipped. */

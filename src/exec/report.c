@@ -116,6 +116,8 @@ static json_t *evidence_finding(json_t *f)
     json_object_set(e, "message", json_object_get(f, "message"));
     json_object_set(e, "where", json_object_get(f, "where"));
     json_object_set(e, "task", json_object_get(f, "task"));
+    if (json_object_get(f, "excerpt"))
+        json_object_set(e, "excerpt", json_object_get(f, "excerpt"));
     return e;
 }
 

@@ -13,6 +13,7 @@ static const pyti_builtin builtins[] = {
     {"metadata", "Read and validate the core metadata (PKG-INFO / METADATA)", task_builtin_metadata, false},
     {"record", "Check a wheel's WHEEL file and verify every RECORD hash and size", task_builtin_record, false},
     {"facts", "Count files, sizes, languages; find tests, docs, build files, native code", task_builtin_facts, false},
+    {"scan", "Static red flags: rules over the sources (PCRE2), obfuscation, typosquatting", task_builtin_scan, false},
     {"venv", "Create the job's virtual environment (sandboxed)", task_builtin_venv, true},
     {"build", "Build a wheel from an sdist with its PEP 517 backend, offline (sandboxed)", task_builtin_build, true},
     {"install", "Install the wheel and its dependencies offline into the venv (sandboxed)", task_builtin_install, true},

@@ -9,6 +9,7 @@ pyti_task_status task_builtin_extract(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_metadata(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_record(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_facts(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_scan(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_venv(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_build(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_install(pyti_task_ctx *ctx);

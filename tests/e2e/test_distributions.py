@@ -31,8 +31,8 @@ def test_debian_wheel_passes(pyti, tmp_path, wheel):
     assert dist["kind"] == "wheel"
     assert dist["size"] == Path(wheel).stat().st_size
     assert [t["name"] for t in report["tasks"]] == [
-        "extract", "metadata", "record", "facts", "venv", "build", "install", "import", "test",
-        "lint"]
+        "extract", "metadata", "record", "facts", "scan", "venv", "build", "install", "import",
+        "test", "lint"]
     statuses = {t["name"]: t["status"] for t in report["tasks"]}
     assert statuses["build"] == "neutral"  # a wheel needs no build
     assert statuses["test"] == "neutral"   # Debian's wheels ship no tests
@@ -42,8 +42,10 @@ def test_debian_wheel_passes(pyti, tmp_path, wheel):
     assert task(report, "facts")["data"]["languages"]["Python"]["files"] > 10
     assert not [f for f in report["findings"] if f["severity"] in ("high", "critical")]
     # the summary names every task and the verdict
-    for t in ("extract", "metadata", "record", "facts"):
+    for t in ("extract", "metadata", "record", "facts", "scan"):
         assert t in cp.stdout
+    # the scan looked and found nothing of concern in Debian's own wheels
+    assert report["verdict"]["safety"] == "clean", report["verdict"]
     assert "verdict: passed" in cp.stdout
     # and it was stored
     listed = json.loads(pyti("results", "--db", db, "--json", check=0).stdout)

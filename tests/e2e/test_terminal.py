@@ -37,7 +37,7 @@ def test_progress_and_colour_on_a_terminal(tmp_path, env):
     env["TERM"] = "xterm"
     rc, out = run_on_pty(["test", whl, "--recipe", "static", "--no-store"], env)
     assert rc == 0
-    assert "[1/4] extract ..." in out
+    assert "[1/5] extract ..." in out
     assert "\033[" in out
 
 
@@ -46,7 +46,7 @@ def test_no_color(tmp_path, env):
     env["NO_COLOR"] = "1"
     rc, out = run_on_pty(["test", whl, "--recipe", "static", "--no-store"], env)
     assert rc == 0
-    assert "[1/4] extract ..." in out
+    assert "[1/5] extract ..." in out
     assert "\033[" not in out
 
 
@@ -54,12 +54,12 @@ def test_quiet_on_a_terminal(tmp_path, env):
     whl = distbuild.write_wheel(tmp_path)
     rc, out = run_on_pty(["test", whl, "--recipe", "static", "--no-store", "--quiet"], env)
     assert rc == 0
-    assert "[1/4]" not in out
+    assert "[1/5]" not in out
     assert out.strip().splitlines()[-1].startswith("verdict:") or "verdict" in out
 
 
 def test_no_progress_when_not_a_tty(pyti, tmp_path):
     whl = distbuild.write_wheel(tmp_path)
     cp = pyti("test", whl, "--recipe", "static", "--no-store", check=0)
-    assert "[1/4]" not in cp.stderr
+    assert "[1/5]" not in cp.stderr
     assert "\033[" not in cp.stdout + cp.stderr
