@@ -35,6 +35,22 @@ typedef struct cli_command {
     const char *help;     /* the rest of `pyti help NAME` */
 } cli_command;
 
+/* What cli_parse_globals found before the command. */
+typedef enum cli_globals_result {
+    CLI_GLOBALS_COMMAND,    /* argv[*command_index] is the command's name */
+    CLI_GLOBALS_HELP,       /* --help */
+    CLI_GLOBALS_VERSION,    /* --version */
+    CLI_GLOBALS_NO_COMMAND, /* nothing after the options */
+    CLI_GLOBALS_BAD_OPTION, /* an unknown global option (getopt said so
+                             * on stderr unless print_errors is false) */
+} cli_globals_result;
+
+/* Parses pyti's global options (-q, -v, --config, --help, --version) into
+ * g. Leaves getopt's state for the caller to reset (optind = 0) before a
+ * subcommand parses its own options. */
+cli_globals_result cli_parse_globals(int argc, char **argv, cli_globals *g, int *command_index,
+                                     bool print_errors);
+
 /* The table, terminated by a NULL name. */
 const cli_command *cli_commands(void);
 const cli_command *cli_find_command(const char *name);

@@ -3,6 +3,7 @@
  * the same mounts and limits a task gets. Argument parsing and printing
  * only; the work is sandbox_run() in src/sandbox/. */
 #include "cli/cli.h"
+#include "cli/cmd_sandbox.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "common/strv.h"
@@ -49,9 +50,15 @@ static void set_env(pyti_strv *env, const char *key, const char *value)
     strv_push_owned(env, xasprintf("%s=%s", key, value));
 }
 
+/* Not looked up in the command table: the front binary (front.c) runs this
+ * command without linking the table and everything it names. */
+static const cli_command sandbox_command = {
+    "sandbox", cmd_sandbox, CMD_SANDBOX_SYNOPSIS, CMD_SANDBOX_SUMMARY, CMD_SANDBOX_HELP,
+};
+
 int cmd_sandbox(int argc, char **argv, cli_globals *g)
 {
-    const cli_command *self = cli_find_command("sandbox");
+    const cli_command *self = &sandbox_command;
     enum {
         O_RO_BIND = 256, O_BIND, O_TMPFS, O_DIR, O_CHDIR, O_SETENV, O_TIMEOUT, O_MEMORY, O_PIDS,
         O_CPU, O_DISK, O_OUTPUT, O_HOSTNAME, O_JSON, O_HOME, O_STDOUT, O_STDERR, O_TRACE,

@@ -1,6 +1,7 @@
 /* commands.c — the command table with every command's help text, and the
  * helpers the subcommands share (see cli.h). */
 #include "cli/cli.h"
+#include "cli/cmd_sandbox.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/xalloc.h"
@@ -110,52 +111,7 @@ static const cli_command commands[] = {
      "\n"
      "`pyti index tags [--python X.Y]` prints the wheel tags the target Python\n"
      "supports, most preferred first (as packaging.tags.sys_tags orders them).\n"},
-    {"sandbox", cmd_sandbox, "pyti sandbox [OPTIONS] -- CMD [ARGS]",
-     "run a command in pyti's sandbox (debugging)",
-     "Runs CMD inside the sandbox every package task gets: new user, mount, PID,\n"
-     "network, IPC, UTS and cgroup namespaces; a tmpfs root with the host's /usr\n"
-     "read-only; uid 1000 with no capabilities and no_new_privs; a seccomp filter\n"
-     "whose denied calls are reported; no network but loopback; and limits.\n"
-     "By default /work is an empty tmpfs and the working directory, HOME is an\n"
-     "empty /home/pyti, PATH is /usr/local/bin:/usr/bin:/bin, stdin is passed on,\n"
-     "and output is shown as it comes. There is no way to turn isolation off.\n"
-     "\n"
-     "mounts (repeatable, applied in order after the system ones):\n"
-     "      --ro-bind SRC DEST  host path SRC read-only at DEST\n"
-     "      --bind SRC DEST     host path SRC writable at DEST (counts as disk)\n"
-     "      --tmpfs DEST[:SIZE] a fresh tmpfs at DEST (SIZE default: --disk)\n"
-     "      --dir DEST          an empty directory at DEST\n"
-     "      --home DIR          host DIR as the (writable) home instead of a tmpfs\n"
-     "\n"
-     "environment:\n"
-     "      --chdir DIR         working directory inside (default /work)\n"
-     "      --setenv NAME VALUE set a variable (the environment is otherwise clean)\n"
-     "      --hostname NAME     host name inside (default pyti)\n"
-     "      --no-stdin          give the command /dev/null as stdin\n"
-     "\n"
-     "limits (0 means none, except --timeout):\n"
-     "      --timeout S         wall clock, whole process tree (default 600)\n"
-     "      --memory SIZE       memory (default 2G)\n"
-     "      --pids N            processes and threads (default 512)\n"
-     "      --cpu S             CPU seconds of the whole tree (default none)\n"
-     "      --disk SIZE         writable dirs and tmpfs together (default 1G)\n"
-     "      --output-limit SIZE stdout+stderr together (default 16M)\n"
-     "\n"
-     "results:\n"
-     "      --json FILE         write the result (exit, limit, usage, events) as JSON\n"
-     "                          ('-' for stdout)\n"
-     "      --stdout FILE       also capture stdout into FILE\n"
-     "      --stderr FILE       also capture stderr into FILE\n"
-     "      --trace SYSCALL     report SYSCALL as a 'traced' event and let it run\n"
-     "      --verbose           print the isolation probe and the usage\n"
-     "\n"
-     "SIZE is a number with an optional K, M, G or T suffix; S is seconds with an\n"
-     "optional s, m or h suffix.\n"
-     "\n"
-     "exit codes: CMD's own exit code; 128+N if it was killed by signal N;\n"
-     "124 when pyti killed it at the timeout; 125 when pyti killed it at a limit\n"
-     "(memory, pids, cpu, disk, output: named on stderr and in --json); 2 usage\n"
-     "error; 3 pyti's own failure (including a host without full isolation).\n"},
+    {"sandbox", cmd_sandbox, CMD_SANDBOX_SYNOPSIS, CMD_SANDBOX_SUMMARY, CMD_SANDBOX_HELP},
     {"wheelhouse", cmd_wheelhouse, "pyti wheelhouse [--dir DIR] [--site DIR] [--wheels DIR] [NAME...]",
      "build the local wheelhouse of build backends from Debian's packages",
      "Fills DIR (default $XDG_DATA_HOME/pyti/wheelhouse) with the wheels Debian\n"
@@ -245,13 +201,6 @@ const cli_command *cli_find_command(const char *name)
     return NULL;
 }
 
-void cli_print_command_help(const cli_command *c, FILE *out)
-{
-    fprintf(out, "usage: %s\n\n%s.\n", c->synopsis, c->summary);
-    if (*c->help)
-        fprintf(out, "\n%s", c->help);
-}
-
 int cmd_help(int argc, char **argv, cli_globals *g)
 {
     (void)g;
@@ -269,35 +218,6 @@ int cmd_help(int argc, char **argv, cli_globals *g)
     }
     cli_print_command_help(c, stdout);
     return EXIT_PASSED;
-}
-
-int cli_exit_for(pyti_status st)
-{
-    switch (st) {
-    case PYTI_OK: return EXIT_PASSED;
-    case PYTI_ERR_INPUT:
-    case PYTI_ERR_USAGE:
-    case PYTI_ERR_NOTFOUND:
-    case PYTI_ERR_LIMIT: return EXIT_USAGE;
-    default: return EXIT_INTERNAL;
-    }
-}
-
-int cli_fail(const pyti_error *err)
-{
-    log_error("%s", err->msg);
-    return cli_exit_for(err->code);
-}
-
-int cli_usage(const cli_command *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "pyti %s: ", c->name);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nusage: %s\nTry 'pyti help %s'.\n", c->synopsis, c->name);
-    return EXIT_USAGE;
 }
 
 pyti_config *cli_load_config(const cli_globals *g, pyti_error *err)

@@ -1,5 +1,8 @@
-/* main.c — pyti's entry point: global options, then dispatch to a
- * subcommand (see cli.h for the table, commands.c for the help texts). */
+/* main.c — the entry point of pyti-core, the full command line: global
+ * options, then dispatch to a subcommand (see cli.h for the table,
+ * commands.c for the help texts). `pyti` itself is the small front
+ * (front.c), which runs `pyti sandbox` and hands every other command to
+ * this program. */
 #include "cli/cli.h"
 #include "common/log.h"
 #include "pyti_config.h"
@@ -36,33 +39,17 @@ static void print_main_help(FILE *out)
 int main(int argc, char **argv)
 {
     cli_globals g = {0};
-    static const struct option opts[] = {
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    /* "+" stops at the first non-option: the command's own options follow. */
-    while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'q': g.quiet = true; break;
-        case 'v': g.verbose++; break;
-        case 'c': g.config_path = optarg; break;
-        case 'h': print_main_help(stdout); return EXIT_PASSED;
-        case 'V': printf("pyti %s\n", PYTI_VERSION); return EXIT_PASSED;
-        default:
-            fprintf(stderr, "Try 'pyti --help'.\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        print_main_help(stderr);
+    int at = 0;
+    switch (cli_parse_globals(argc, argv, &g, &at, true)) {
+    case CLI_GLOBALS_COMMAND: break;
+    case CLI_GLOBALS_HELP: print_main_help(stdout); return EXIT_PASSED;
+    case CLI_GLOBALS_VERSION: printf("pyti %s\n", PYTI_VERSION); return EXIT_PASSED;
+    case CLI_GLOBALS_NO_COMMAND: print_main_help(stderr); return EXIT_USAGE;
+    case CLI_GLOBALS_BAD_OPTION:
+        fprintf(stderr, "Try 'pyti --help'.\n");
         return EXIT_USAGE;
     }
-    const char *name = argv[optind];
+    const char *name = argv[at];
     const cli_command *cmd = cli_find_command(name);
     if (!cmd) {
         fprintf(stderr, "pyti: unknown command '%s'. Try 'pyti --help'.\n", name);
@@ -71,8 +58,6 @@ int main(int argc, char **argv)
     if (g.verbose > 1)
         log_set_level(PYTI_LOG_DEBUG);
     /* Subcommands parse argv from their own name, with getopt reset. */
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
     optind = 0;
-    return cmd->run(sub_argc, sub_argv, &g);
+    return cmd->run(argc - at, argv + at, &g);
 }
