@@ -155,7 +155,7 @@ static const cli_command commands[] = {
      "\n"
      "exit codes: 0 installed, 2 usage error, refused wheel or conflict (nothing\n"
      "installed), 3 the file system failed (nothing installed).\n"},
-    {"jobs", cmd_jobs, "pyti jobs [--state S] [--project NAME] [OPTIONS]",
+    {"jobs", cmd_jobs, "pyti jobs [--master URL | --db LOCATION] [--state S] [OPTIONS]",
      "list, submit, cancel and retry jobs of the queue",
      "Without an action, lists jobs newest first, one per line: id, state,\n"
      "attempts, project, version, file, recipe, Python requirement, the worker\n"
@@ -177,6 +177,11 @@ static const cli_command commands[] = {
      "options:\n"
      "      --db LOCATION   store: a SQLite path or postgresql://... (default\n"
      "                      $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -m, --master URL    work on a master's queue over its API instead of a\n"
+     "                      store (--submit FILE uploads the file; --metrics\n"
+     "                      prints its Prometheus text)\n"
+     "      --token-file F  with --master: the token (default [client] token_file,\n"
+     "                      else $XDG_CONFIG_HOME/pyti/admin.token)\n"
      "      --state S       list only jobs in state S (queued, leased, running,\n"
      "                      done, failed, cancelled)\n"
      "      --project NAME  list only the jobs of project NAME\n"
