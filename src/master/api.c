@@ -149,7 +149,7 @@ void master_dispatch(pyti_master *m, const master_request *req, master_response 
             return;
         }
         if (master_require(m, req, role, ROLE_READ, resp))
-            api_catalog(m, req, p + 7, resp);
+            api_catalog(m, req, p + 5, resp);
         return;
     }
     if (!is_read(req)) {

@@ -273,17 +273,17 @@ int worker_run(const worker_options *o, pyti_error *err)
     snprintf(path, sizeof path, "/api/v1/workers/%s/heartbeat", w.id);
     double next = 0;
     bool said_draining = false;
+    int drain_tries = 0;
     for (;;) {
         pthread_mutex_lock(&w.lock);
         int busy = w.busy_slots;
         pthread_mutex_unlock(&w.lock);
-        if (w.draining && busy == 0)
-            break;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double t = (double)now.tv_sec + now.tv_nsec / 1e9;
         if (t >= next || (w.draining && !said_draining)) {
             const char *state = w.draining ? "draining" : busy ? "busy" : "idle";
+            drain_tries += w.draining != 0;
             json_t *body = json_pack("{s:s}", "state", state);
             long status = 0;
             json_t *ans = NULL;
@@ -297,6 +297,9 @@ int worker_run(const worker_options *o, pyti_error *err)
             json_decref(body);
             next = t + (w.heartbeat_s < 10 ? w.heartbeat_s : 10);
         }
+        /* Out once the master knows we drain (or cannot be told). */
+        if (w.draining && busy == 0 && (said_draining || w.stop_now || drain_tries >= 3))
+            break;
         struct timespec nap = {0, 100 * 1000000L};
         nanosleep(&nap, NULL);
     }
