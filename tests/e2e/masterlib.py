@@ -90,6 +90,9 @@ class Master:
         self.start()
 
     def start(self, listen=None):
+        """Starts (again: on the same port, so workers find it)."""
+        if listen is None and self.url:
+            listen = "127.0.0.1:" + self.url.rsplit(":", 1)[1]
         listen = listen or self.listen
         self.stderr = open(self.dir / "serve.log", "ab")
         args = [pyti_bin(), "--config", self.config, "serve", "--listen", listen]
