@@ -115,6 +115,8 @@ pyti_store *master_store_get(pyti_master *m, pyti_error *err)
     store_queue_options qo;
     store_queue_options_default(&qo);
     qo.lease_ms = (long long)m->st.lease_s * 1000;
+    qo.max_attempts = (int)m->st.max_attempts;
+    qo.backoff_base_ms = (long long)m->st.retry_backoff_s * 1000;
     store_set_queue_options(s, &qo);
     return s;
 }

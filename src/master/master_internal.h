@@ -104,6 +104,9 @@ typedef struct master_settings {
     unsigned long long lease_s;         /* lease length given to workers [60] */
     unsigned long long reap_interval_s; /* reaper timer [5] */
     unsigned long long connection_limit; /* [512] */
+    unsigned long long max_attempts;     /* attempts of a job without its own [3] */
+    unsigned long long retry_backoff_s;  /* delay after a first infrastructure failure,
+                                          * doubled after each next one [10] */
     master_token *tokens;
     size_t ntokens;
     char *generated_token_file; /* the admin token file made at start, or NULL */

@@ -24,7 +24,7 @@ static const char *const master_keys[] = {
     "listen", "public_url", "public_read", "max_body", "max_result", "max_upload",
     "files_dir", "long_poll_max", "lease", "reap_interval", "connection_limit",
     "admin_token", "admin_token_file", "worker_tokens", "worker_token_file",
-    "submit_tokens", "submit_token_file", NULL,
+    "submit_tokens", "submit_token_file", "max_attempts", "retry_backoff", NULL,
 };
 
 #define TOKEN_FILE_MAX 65536
@@ -114,7 +114,7 @@ static pyti_status load_role(const pyti_config *cfg, master_settings *st, const 
     return PYTI_OK;
 }
 
-static pyti_status get_seconds(const pyti_config *cfg, const char *key, unsigned long long *out,
+static pyti_status get_bounded(const pyti_config *cfg, const char *key, unsigned long long *out,
                                unsigned long long min, unsigned long long max, pyti_error *err)
 {
     uint64_t v = *out;
@@ -140,6 +140,8 @@ pyti_status master_settings_load(const pyti_config *cfg, const char *extra_worke
     st->lease_s = 60;
     st->reap_interval_s = 5;
     st->connection_limit = 512;
+    st->max_attempts = 3;
+    st->retry_backoff_s = 10;
     if (config_check_keys(cfg, "master", master_keys, err) != PYTI_OK)
         goto fail;
     const char *v = config_get(cfg, "master", "listen");
@@ -160,10 +162,12 @@ pyti_status master_settings_load(const pyti_config *cfg, const char *extra_worke
         config_get_u64(cfg, "master", "max_body", &st->max_body, err) != PYTI_OK ||
         config_get_u64(cfg, "master", "max_result", &st->max_result, err) != PYTI_OK ||
         config_get_u64(cfg, "master", "max_upload", &st->max_upload, err) != PYTI_OK ||
-        get_seconds(cfg, "long_poll_max", &st->long_poll_max_s, 0, 600, err) != PYTI_OK ||
-        get_seconds(cfg, "lease", &st->lease_s, 5, 86400, err) != PYTI_OK ||
-        get_seconds(cfg, "reap_interval", &st->reap_interval_s, 1, 3600, err) != PYTI_OK ||
-        get_seconds(cfg, "connection_limit", &st->connection_limit, 8, 65536, err) != PYTI_OK)
+        get_bounded(cfg, "long_poll_max", &st->long_poll_max_s, 0, 600, err) != PYTI_OK ||
+        get_bounded(cfg, "lease", &st->lease_s, 5, 86400, err) != PYTI_OK ||
+        get_bounded(cfg, "reap_interval", &st->reap_interval_s, 1, 3600, err) != PYTI_OK ||
+        get_bounded(cfg, "connection_limit", &st->connection_limit, 8, 65536, err) != PYTI_OK ||
+        get_bounded(cfg, "max_attempts", &st->max_attempts, 1, 100, err) != PYTI_OK ||
+        get_bounded(cfg, "retry_backoff", &st->retry_backoff_s, 0, 86400, err) != PYTI_OK)
         goto fail;
     v = config_get(cfg, "master", "files_dir");
     if (v) {

@@ -297,3 +297,117 @@ def rss(items):
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
             f"<title>PyPI recent updates</title><link>https://pypi.org/</link>"
             f"<description>fake</description>{items}</channel></rss>").encode()
+
+
+def store_sql(db, query):
+    """Rows of a query on the store (SQLite file or PostgreSQL URI)."""
+    if db.startswith("postgres"):
+        cp = subprocess.run(["psql", "-q", "-At", "-F", "\t", db, "-c", query], check=True,
+                            capture_output=True, text=True)
+        return [tuple(line.split("\t")) for line in cp.stdout.splitlines() if line]
+    import sqlite3
+    con = sqlite3.connect(db)
+    try:
+        return [tuple(str(c) for c in row) for row in con.execute(query)]
+    finally:
+        con.close()
+
+
+def upload(url, path, token="submit", recipe="static"):
+    ctype, body = multipart({"recipe": recipe}, {"file": (Path(path).name,
+                                                          Path(path).read_bytes())})
+    st, ans = call(url, "POST", "/api/v1/jobs", raw=body, token=token,
+                   headers={"Content-Type": ctype})
+    assert st in (200, 201), ans
+    return ans["id"]
+
+
+def run_chaos(tmp_path, env, db, jobs=60, workers=4, kill_every=(0.3, 1.5), restarts=2,
+              seed=1, timeout=600, log=print):
+    """Submits `jobs` distinct distributions (the static recipe), runs them
+    on `workers` worker processes that are killed with SIGKILL at random
+    moments (every kill_every seconds, one at random, restarted at once
+    under the same id), and restarts the master `restarts` times along
+    the way (SIGKILL, then SIGTERM, alternately). Returns figures; raises
+    AssertionError if any job is lost or reported other than once."""
+    import random
+    import distbuild
+    rng = random.Random(seed)
+    m = Master(tmp_path, env, db,
+               extra="lease = 5\nreap_interval = 1\nlong_poll_max = 5\nmax_attempts = 20\n"
+               "retry_backoff = 1")
+    dist_dir = Path(tmp_path) / "dists"
+    dist_dir.mkdir()
+    t_submit = time.time()
+    ids = []
+    for i in range(jobs):
+        whl = distbuild.write_wheel(dist_dir, name=f"chaos{i:05d}", version="1.0")
+        ids.append(upload(m.url, whl))
+    t0 = time.time()
+    log(f"submitted {jobs} jobs in {t0 - t_submit:.1f}s")
+    procs = {f"c{k}": start_worker(env, m.url, m.tokens["worker"], f"c{k}", tmp_path)
+             for k in range(1, workers + 1)}
+    kills = master_restarts = 0
+    killed_workers = set()
+    restart_at = [jobs * (k + 1) // (restarts + 1) for k in range(restarts)]
+    next_kill = time.time() + rng.uniform(*kill_every)
+    done = 0
+    try:
+        while True:
+            try:
+                done = int(store_sql(db, "SELECT COUNT(*) FROM jobs WHERE state = 'done'")[0][0])
+                bad = store_sql(db, "SELECT id, error FROM jobs WHERE state = 'failed' OR "
+                                "state = 'cancelled'")
+            except Exception:  # the store is busy with a restart: ask again
+                time.sleep(0.1)
+                continue
+            assert not bad, f"jobs failed: {bad}"
+            if done == jobs:
+                break
+            assert time.time() - t0 < timeout, f"only {done}/{jobs} done after {timeout}s"
+            if restart_at and done >= restart_at[0]:
+                restart_at.pop(0)
+                how = signal.SIGKILL if master_restarts % 2 == 0 else signal.SIGTERM
+                m.stop(sig=how)
+                master_restarts += 1
+                log(f"master restarted ({how.name}) at {done}/{jobs} done")
+                time.sleep(0.5)
+                m.start()
+            if time.time() >= next_kill:
+                wid = rng.choice(sorted(procs))
+                p = procs[wid]
+                p.kill()
+                p.wait()
+                p.logfile.close()
+                kills += 1
+                killed_workers.add(wid)
+                procs[wid] = start_worker(env, m.url, m.tokens["worker"], wid, tmp_path)
+                next_kill = time.time() + rng.uniform(*kill_every)
+            time.sleep(0.05)
+        elapsed = time.time() - t0
+    finally:
+        for p in procs.values():
+            stop_worker(p, timeout=30)
+        m.stop()
+
+    # Every job done, with exactly one stored result, by one attempt.
+    rows = store_sql(db, "SELECT state, COUNT(*) FROM jobs GROUP BY state")
+    assert rows == [("done", str(jobs))], rows
+    per_job = store_sql(db, "SELECT job_id, COUNT(*) FROM reports WHERE outcome <> 'error' "
+                        "GROUP BY job_id HAVING COUNT(*) <> 1")
+    assert per_job == [], f"jobs with other than one result: {per_job}"
+    n_reports = int(store_sql(db, "SELECT COUNT(*) FROM reports WHERE job_id IS NOT NULL AND "
+                              "outcome <> 'error'")[0][0])
+    assert n_reports == jobs, (n_reports, jobs)
+    wins = store_sql(db, "SELECT job_id, COUNT(*) FROM attempts WHERE outcome = 'done' "
+                     "GROUP BY job_id HAVING COUNT(*) <> 1")
+    assert wins == [], wins
+    linked = store_sql(db, "SELECT COUNT(*) FROM jobs j JOIN reports r ON r.id = j.report_id "
+                       "WHERE r.job_id = j.id")
+    assert int(linked[0][0]) == jobs
+    outcomes = dict(store_sql(db, "SELECT COALESCE(outcome, 'open'), COUNT(*) FROM attempts "
+                              "GROUP BY COALESCE(outcome, 'open')"))
+    return {"jobs": jobs, "workers": workers, "kills": kills,
+            "workers_killed": len(killed_workers), "master_restarts": master_restarts,
+            "seconds": elapsed, "jobs_per_s": jobs / elapsed,
+            "attempts": {k: int(v) for k, v in outcomes.items()}}
