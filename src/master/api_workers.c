@@ -133,11 +133,12 @@ static void heartbeat_worker(pyti_master *m, const master_request *req, const ch
     pyti_store *s = master_store_get(m, &err);
     pyti_status rc = s ? store_worker_heartbeat(s, id, state, &err) : err.code;
     master_store_put(m, s);
-    json_decref(body);
     if (rc != PYTI_OK)
         master_response_pyti_error(resp, &err);
     else
-        master_response_json(resp, 200, json_pack("{s:s, s:s}", "id", id, "state", state));
+        master_response_json(resp, 200, json_pack("{s:o, s:s}", "id", json_text(id), "state",
+                                                  state));
+    json_decref(body); /* state points into it */
 }
 
 /* True once the client hung up (only where the transport can tell). */

@@ -49,8 +49,48 @@ static double now_s(void)
     return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* A copy of s[0..len) without its NUL bytes: the master refuses JSON
+ * with \u0000 (text from it must stay C strings), so NULs in logs and
+ * reports are dropped here, as the store drops them anyway. */
+static json_t *text_without_nul(const char *s, size_t len)
+{
+    char *b = xmalloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i])
+            b[n++] = s[i];
+    json_t *j = json_textn(b, n);
+    free(b);
+    return j;
+}
+
+/* Replaces every string of v holding a NUL byte by one without. */
+static void strip_nul(json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, x) {
+            if (json_is_string(x) && memchr(json_string_value(x), 0, json_string_length(x)))
+                json_object_set_new(v, k, text_without_nul(json_string_value(x),
+                                                           json_string_length(x)));
+            else
+                strip_nul(x);
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) {
+            if (json_is_string(x) && memchr(json_string_value(x), 0, json_string_length(x)))
+                json_array_set_new(v, i, text_without_nul(json_string_value(x),
+                                                          json_string_length(x)));
+            else
+                strip_nul(x);
+        }
+    }
+}
+
 /* The last max bytes of a file, as a JSON string (invalid UTF-8
- * repaired), or NULL if it cannot be read. */
+ * repaired, NUL bytes dropped), or NULL if it cannot be read. */
 static json_t *file_tail(const char *path, size_t max)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -66,7 +106,7 @@ static json_t *file_tail(const char *path, size_t max)
     char *b = xmalloc(len + 1);
     ssize_t got = pread(fd, b, len, off);
     close(fd);
-    json_t *j = got >= 0 ? json_textn(b, (size_t)got) : NULL;
+    json_t *j = got >= 0 ? text_without_nul(b, (size_t)got) : NULL;
     free(b);
     return j;
 }
@@ -404,7 +444,9 @@ void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease)
     json_t *report = NULL;
     struct stat rs;
     if (stat(report_path, &rs) == 0 && (unsigned long long)rs.st_size <= PYTI_REPORT_MAX_BYTES)
-        report = json_load_file(report_path, 0, NULL);
+        report = json_load_file(report_path, JSON_ALLOW_NUL, NULL);
+    if (report)
+        strip_nul(report);
     if (!report) {
         char *words = last_words(runlog);
         char *msg = xasprintf("pyti test exited with %s %d and wrote no report: %s",
