@@ -142,6 +142,7 @@ static bool parse_form(const master_request *req, mp_form *form, master_response
 {
     char boundary[80];
     pyti_error err;
+    memset(form, 0, sizeof *form); /* freed by the caller even when the type is wrong */
     if (multipart_boundary(req->content_type, boundary, sizeof boundary, &err) != PYTI_OK ||
         multipart_parse(req->body, req->body_len, boundary, form, &err) != PYTI_OK) {
         pyti_error_prefix(&err, "request body");
