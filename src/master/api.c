@@ -22,6 +22,18 @@ const char *master_request_arg(const master_request *r, const char *name)
     return NULL;
 }
 
+void master_split_query(char *qs, pyti_strv *q)
+{
+    char *save = NULL;
+    for (char *kv = strtok_r(qs, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq)
+            *eq = '\0';
+        strv_push(q, kv);
+        strv_push(q, eq ? eq + 1 : "");
+    }
+}
+
 json_t *master_parse_json_body(const master_request *req, pyti_error *err)
 {
     if (req->body_len == 0) {
@@ -33,6 +45,24 @@ json_t *master_parse_json_body(const master_request *req, pyti_error *err)
     if (!j)
         pyti_error_set(err, PYTI_ERR_INPUT, "request body: line %d, column %d: %s", je.line,
                        je.column, je.text);
+    return j;
+}
+
+json_t *master_json_object_body(const master_request *req, bool empty_ok, master_response *resp)
+{
+    if (empty_ok && req->body_len == 0)
+        return json_object();
+    pyti_error err;
+    json_t *j = master_parse_json_body(req, &err);
+    if (!j) {
+        master_response_pyti_error(resp, &err);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        master_response_error(resp, 400, "bad_request", "request body: expected a JSON object");
+        return NULL;
+    }
     return j;
 }
 

@@ -374,17 +374,8 @@ static void attempt_call(pyti_master *m, const master_request *req, long long id
                                   "log name '%.80s': expected 1-64 of [A-Za-z0-9._-]", verb + 5);
             return;
         }
-    } else if (req->body_len > 0) {
-        body = master_parse_json_body(req, &err);
-        if (!body) {
-            master_response_pyti_error(resp, &err);
-            return;
-        }
-        if (!json_is_object(body)) {
-            json_decref(body);
-            master_response_error(resp, 400, "bad_request", "request body: expected an object");
-            return;
-        }
+    } else if (req->body_len > 0 && !(body = master_json_object_body(req, false, resp))) {
+        return;
     }
     pyti_store *s = master_store_get(m, &err);
     if (!s) {

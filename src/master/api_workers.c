@@ -53,16 +53,9 @@ static void register_worker(pyti_master *m, const master_request *req, const cha
                             master_response *resp)
 {
     pyti_error err;
-    json_t *body = master_parse_json_body(req, &err);
-    if (!body) {
-        master_response_pyti_error(resp, &err);
+    json_t *body = master_json_object_body(req, false, resp);
+    if (!body)
         return;
-    }
-    if (!json_is_object(body)) {
-        json_decref(body);
-        master_response_error(resp, 400, "bad_request", "request body: expected an object");
-        return;
-    }
     const char *bid = json_get_str(body, "id");
     if (json_object_get(body, "id") && (!bid || strcmp(bid, id) != 0)) {
         json_decref(body);
@@ -106,23 +99,18 @@ static void heartbeat_worker(pyti_master *m, const master_request *req, const ch
 {
     pyti_error err;
     const char *state = "idle";
-    json_t *body = NULL;
-    if (req->body_len) {
-        body = master_parse_json_body(req, &err);
-        if (!body) {
-            master_response_pyti_error(resp, &err);
-            return;
-        }
-        json_t *st = json_object_get(body, "state");
-        if (!json_is_object(body) || (st && !json_is_string(st))) {
-            json_decref(body);
-            master_response_error(resp, 400, "bad_request",
-                                  "request body: expected {\"state\": \"idle|busy|draining\"}");
-            return;
-        }
-        if (st)
-            state = json_string_value(st);
+    json_t *body = master_json_object_body(req, true, resp);
+    if (!body)
+        return;
+    json_t *st = json_object_get(body, "state");
+    if (st && !json_is_string(st)) {
+        json_decref(body);
+        master_response_error(resp, 400, "bad_request",
+                              "request body: expected {\"state\": \"idle|busy|draining\"}");
+        return;
     }
+    if (st)
+        state = json_string_value(st);
     if (strcmp(state, "idle") != 0 && strcmp(state, "busy") != 0 &&
         strcmp(state, "draining") != 0) {
         master_response_error(resp, 400, "bad_request",
@@ -162,26 +150,21 @@ static void claim(pyti_master *m, const master_request *req, const char *id,
     pyti_error err;
     long long max = 1;
     double wait = 0;
-    if (req->body_len) {
-        json_t *body = master_parse_json_body(req, &err);
-        if (!body) {
-            master_response_pyti_error(resp, &err);
-            return;
-        }
-        json_t *jm = json_object_get(body, "max"), *jw = json_object_get(body, "wait");
-        bool ok = json_is_object(body) && (!jm || json_is_integer(jm)) &&
-                  (!jw || json_is_number(jw));
-        if (ok && jm)
-            max = json_integer_value(jm);
-        if (ok && jw)
-            wait = json_number_value(jw);
-        json_decref(body);
-        if (!ok || max < 1 || max > STORE_CLAIM_MAX || wait < 0 || wait != wait) {
-            master_response_error(resp, 400, "bad_request",
-                                  "request body: expected {\"max\": 1..%d, \"wait\": seconds}",
-                                  STORE_CLAIM_MAX);
-            return;
-        }
+    json_t *body = master_json_object_body(req, true, resp);
+    if (!body)
+        return;
+    json_t *jm = json_object_get(body, "max"), *jw = json_object_get(body, "wait");
+    bool ok = (!jm || json_is_integer(jm)) && (!jw || json_is_number(jw));
+    if (ok && jm)
+        max = json_integer_value(jm);
+    if (ok && jw)
+        wait = json_number_value(jw);
+    json_decref(body);
+    if (!ok || max < 1 || max > STORE_CLAIM_MAX || wait < 0 || wait != wait) {
+        master_response_error(resp, 400, "bad_request",
+                              "request body: expected {\"max\": 1..%d, \"wait\": seconds}",
+                              STORE_CLAIM_MAX);
+        return;
     }
     if (wait > (double)m->st.long_poll_max_s)
         wait = (double)m->st.long_poll_max_s;

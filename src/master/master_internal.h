@@ -41,6 +41,10 @@ typedef struct master_request {
                                 * that hung up), or <= 0 when unknown */
 } master_request;
 
+/* Splits a query string ("a=1&b") in place into name, value pairs
+ * appended to q (no percent-decoding: libmicrohttpd decodes real
+ * requests); for tests and tools that make requests by hand. */
+void master_split_query(char *qs, pyti_strv *q);
 /* The value of query parameter name, or NULL. */
 const char *master_request_arg(const master_request *r, const char *name);
 
@@ -244,6 +248,11 @@ pyti_status master_store_upload(pyti_master *m, pyti_store *s, const char *filen
 /* Parses a JSON body: NULL with err (PYTI_ERR_INPUT) naming line and
  * column, "request body: ..." (api.c). An empty body is an error. */
 json_t *master_parse_json_body(const master_request *req, pyti_error *err);
+
+/* The body as a JSON object, or NULL after answering 400 (naming line
+ * and column, or that it is not an object). With empty_ok an empty body
+ * is an empty object. New reference. */
+json_t *master_json_object_body(const master_request *req, bool empty_ok, master_response *resp);
 
 /* Parses a positive decimal id; false if s is not one. */
 bool master_parse_id(const char *s, long long *out);

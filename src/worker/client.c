@@ -169,6 +169,27 @@ static pyti_status perform(mclient *c, const char *url, long *status, pyti_error
     return PYTI_OK;
 }
 
+/* Performs the prepared transfer with the answer gathered in memory:
+ * parsed as JSON into *out (may be NULL), and kept in *body (a new
+ * string of *len bytes) when body is not NULL. */
+static pyti_status perform_collect(mclient *c, const char *url, long *status, json_t **out,
+                                   char **body, size_t *len, pyti_error *err)
+{
+    pyti_buf b = PYTI_BUF_INIT;
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+    pyti_status rc = perform(c, url, status, err);
+    if (rc == PYTI_OK && out && b.len)
+        *out = json_loadb(b.data, b.len, 0, NULL);
+    if (rc == PYTI_OK && body) {
+        if (len)
+            *len = b.len;
+        *body = buf_detach(&b);
+    }
+    buf_free(&b);
+    return rc;
+}
+
 pyti_status mclient_call(mclient *c, const char *method, const char *path, const json_t *body,
                          double timeout_s, long *status, json_t **out, pyti_error *err)
 {
@@ -194,13 +215,7 @@ pyti_status mclient_call(mclient *c, const char *method, const char *path, const
     if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
         curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-    pyti_buf b = PYTI_BUF_INIT;
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, to_buf);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-    pyti_status rc = perform(c, url, status, err);
-    if (rc == PYTI_OK && out && b.len)
-        *out = json_loadb(b.data, b.len, 0, NULL);
-    buf_free(&b);
+    pyti_status rc = perform_collect(c, url, status, out, NULL, NULL, err);
     curl_slist_free_all(h);
     free(text);
     free(url);
@@ -275,13 +290,7 @@ pyti_status mclient_upload(mclient *c, const char *path, const char *file_field,
         curl_mime_data(part, fields[i + 1], CURL_ZERO_TERMINATED);
     }
     curl_easy_setopt(c->curl, CURLOPT_MIMEPOST, mime);
-    pyti_buf b = PYTI_BUF_INIT;
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, to_buf);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-    pyti_status rc = perform(c, url, status, err);
-    if (rc == PYTI_OK && out && b.len)
-        *out = json_loadb(b.data, b.len, 0, NULL);
-    buf_free(&b);
+    pyti_status rc = perform_collect(c, url, status, out, NULL, NULL, err);
     curl_mime_free(mime);
     curl_slist_free_all(h);
     free(url);
@@ -298,16 +307,12 @@ pyti_status mclient_get_text(mclient *c, const char *path, long *status, char **
     if (c->auth)
         h = curl_slist_append(h, c->auth);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
-    pyti_buf b = PYTI_BUF_INIT;
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, to_buf);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-    pyti_status rc = perform(c, url, status, err);
-    if (rc == PYTI_OK && *status == 200) {
-        if (len)
-            *len = b.len;
-        *text = buf_detach(&b);
-    }
-    buf_free(&b);
+    char *body = NULL;
+    pyti_status rc = perform_collect(c, url, status, NULL, &body, len, err);
+    if (rc == PYTI_OK && *status == 200)
+        *text = body;
+    else
+        free(body);
     curl_slist_free_all(h);
     free(url);
     return rc;

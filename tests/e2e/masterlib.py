@@ -42,7 +42,7 @@ def store_location(kind, tmp_path):
             pytest.skip("PYTI_TEST_PG is not set")
         pytest.fail("PYTI_TEST_PG is not set: the PostgreSQL cases need a server "
                     "(scripts/test starts one; PYTI_ALLOW_NO_PG=1 skips them)")
-    schema = "master_" + uuid.uuid4().hex[:12]
+    schema = "e2e_" + uuid.uuid4().hex[:12]
     psql(base, f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     try:

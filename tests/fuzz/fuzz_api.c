@@ -69,14 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *qs = strchr(path, '?');
     if (qs) {
         *qs++ = '\0';
-        char *save = NULL;
-        for (char *kv = strtok_r(qs, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-            char *eq = strchr(kv, '=');
-            if (eq)
-                *eq = '\0';
-            strv_push(&q, kv);
-            strv_push(&q, eq ? eq + 1 : "");
-        }
+        master_split_query(qs, &q);
     }
     char *auth = *token ? xasprintf("Bearer %s", token) : NULL;
     size_t blen = (size_t)(end - p);

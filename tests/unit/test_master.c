@@ -422,14 +422,7 @@ static int req(tm_ctx *t, const char *method, const char *path, const char *toke
     char *qs = strchr(p, '?');
     if (qs) {
         *qs++ = '\0';
-        char *save = NULL;
-        for (char *kv = strtok_r(qs, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
-            char *eq = strchr(kv, '=');
-            if (eq)
-                *eq = '\0';
-            strv_push(&q, kv);
-            strv_push(&q, eq ? eq + 1 : "");
-        }
+        master_split_query(qs, &q);
     }
     char *auth = token ? xasprintf("Bearer %s", token) : NULL;
     master_request r = {0};
