@@ -18,7 +18,7 @@ import pytest
 import distbuild
 from conftest import pyti_bin
 from masterlib import (TOKENS, Master, call, multipart, start_worker, stop_worker,
-                       store_location)
+                       store_location, upload)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -311,10 +311,7 @@ def test_master_restart_and_drain(pyti, env, tmp_path, db, master_factory):
         assert "verdict: passed" in cp.stdout
         # A job of a slow recipe (a sandboxed `sleep 3`) is under way when
         # SIGTERM comes.
-        recipes = Path(env["XDG_CONFIG_HOME"]) / "pyti" / "recipes"
-        recipes.mkdir(parents=True, exist_ok=True)
-        (recipes / "slow.ini").write_text("[recipe]\ndescription = naps\n\n"
-                                          "[task nap]\nrun = sleep 3\ntimeout = 60\n")
+        slow_recipe(env, 3)
         c = distbuild.write_wheel(tmp_path, name="drained", version="1.0")
         cp = pyti("submit", c, "--master", m.url, "--token-file", m.tokens["submit"],
                   "--recipe", "slow", check=0)
@@ -354,3 +351,104 @@ def test_one_command_installation(pyti, env, tmp_path):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
+
+
+def slow_recipe(env, seconds):
+    recipes = Path(env["XDG_CONFIG_HOME"]) / "pyti" / "recipes"
+    recipes.mkdir(parents=True, exist_ok=True)
+    (recipes / "slow.ini").write_text("[recipe]\ndescription = naps\n\n"
+                                      f"[task nap]\nrun = sleep {seconds}\ntimeout = 120\n")
+
+
+def test_cancel_stops_a_running_job(pyti, env, tmp_path, master_factory):
+    """A worker learns of a cancel at its next heartbeat, stops the run
+    and goes on with the next job."""
+    m = master_factory(str(tmp_path / "pyti.db"), extra="lease = 6")
+    slow_recipe(env, 60)
+    w = start_worker(env, m.url, m.tokens["worker"], "canceller", tmp_path)
+    try:
+        a = distbuild.write_wheel(tmp_path, name="long_runner", version="1.0")
+        cp = pyti("submit", a, "--master", m.url, "--token-file", m.tokens["submit"],
+                  "--recipe", "slow", check=0)
+        jid = int(cp.stdout.split()[-1])
+        deadline = time.time() + 30
+        while m.api("GET", f"/api/v1/jobs/{jid}")[1]["state"] != "running":
+            assert time.time() < deadline
+            time.sleep(0.1)
+        st, c = m.api("POST", f"/api/v1/jobs/{jid}/cancel")
+        assert st == 200 and c["changed"]
+        t0 = time.time()
+        b = distbuild.write_wheel(tmp_path, name="next_one", version="1.0")
+        cp = pyti("submit", b, "--master", m.url, "--token-file", m.tokens["submit"],
+                  "--recipe", "static", "--wait", "--timeout", "60", check=0)
+        assert "verdict: passed" in cp.stdout
+        assert time.time() - t0 < 30  # not after the 60 s nap
+        assert m.api("GET", f"/api/v1/jobs/{jid}")[1]["state"] == "cancelled"
+    finally:
+        stop_worker(w)
+    assert "the lease is cancelled; stopping the run" in \
+        (tmp_path / "worker-canceller.log").read_text()
+
+
+def test_worker_policy_and_requirements(pyti, env, tmp_path, master_factory):
+    """Matching from both sides: a worker takes only the jobs whose
+    requirements it meets and that its own policy accepts."""
+    m = master_factory(str(tmp_path / "pyti.db"))
+    submitted = {}
+    for name, recipe, extra in (("plain", "static", {}),
+                                ("needs_gpu", "static", {"requirements": {"tags": ["gpu"]}}),
+                                ("other_recipe", "default", {}),
+                                ("needs_py2", "static", {"python": "2.7"})):
+        whl = distbuild.write_wheel(tmp_path, name=name, version="1.0")
+        jid = upload(m.url, whl, recipe=recipe)
+        if extra:
+            # The same file re-submitted as a URL job with requirements.
+            st, job = m.api("GET", f"/api/v1/jobs/{jid}")
+            st, _ = m.api("POST", f"/api/v1/jobs/{jid}/cancel")
+            spec = {"name": name, "version": "1.0", "filename": job["filename"],
+                    "url": job["url"], "sha256": job["sha256"], "size": job["size"],
+                    "recipe": recipe, **extra}
+            st, ans = m.api("POST", "/api/v1/jobs", spec, token="submit")
+            assert st == 201, ans
+            jid = ans["id"]
+        submitted[name] = jid
+    w = start_worker(env, m.url, m.tokens["worker"], "picky", tmp_path,
+                     extra=["--recipe", "static", "--python", "3.11", "--max-size", "1M"])
+    try:
+        assert m.wait_state(submitted["plain"])["state"] == "done"
+        time.sleep(3)  # long enough for the worker to have taken anything it would
+        for name in ("needs_gpu", "other_recipe", "needs_py2"):
+            assert m.api("GET", f"/api/v1/jobs/{submitted[name]}")[1]["state"] == "queued", name
+        st, wk = m.api("GET", "/api/v1/workers/picky")
+        assert wk["recipes"] == ["static"] and wk["max_dist_size"] == 1 << 20
+    finally:
+        stop_worker(w)
+    # A worker with the tag takes the gpu job.
+    w = start_worker(env, m.url, m.tokens["worker"], "gpu-box", tmp_path,
+                     extra=["--tag", "gpu", "--recipe", "static"])
+    try:
+        assert m.wait_state(submitted["needs_gpu"])["state"] == "done"
+    finally:
+        stop_worker(w)
+
+
+def test_two_masters_share_one_postgresql(pyti, env, tmp_path):
+    """Masters keep no state of their own: a worker of master A runs what
+    was submitted to master B, and both report the same queue."""
+    with store_location("postgresql", tmp_path) as db:
+        a = Master(tmp_path, env, db, name="a")
+        b = Master(tmp_path, env, db, name="b")
+        w = start_worker(env, a.url, a.tokens["worker"], "on-a", tmp_path)
+        try:
+            whl = distbuild.write_wheel(tmp_path, name="via_b", version="1.0")
+            cp = pyti("submit", whl, "--master", b.url, "--token-file", b.tokens["submit"],
+                      "--recipe", "static", "--wait", "--timeout", "60", check=0)
+            assert "verdict: passed" in cp.stdout
+            ja = a.api("GET", "/api/v1/jobs")[1]["jobs"]
+            jb = b.api("GET", "/api/v1/jobs")[1]["jobs"]
+            assert [j["id"] for j in ja] == [j["id"] for j in jb] and ja[0]["state"] == "done"
+            assert 'pyti_jobs{state="done"} 1' in b.api("GET", "/metrics")[1]
+        finally:
+            stop_worker(w)
+            a.stop()
+            b.stop()
