@@ -366,7 +366,7 @@ static int remote_get(mclient *c, const char *path, json_t **out)
     long status = 0;
     pyti_error err;
     *out = NULL;
-    if (mclient_call_retry(c, "GET", path, NULL, 60, 30, &status, out, &err) != PYTI_OK)
+    if (mclient_call_retry(c, "GET", path, NULL, 60, 10, &status, out, &err) != PYTI_OK)
         return cli_fail(&err);
     if (status != 200) {
         int rc = cli_master_error(c, status, *out);
@@ -382,7 +382,7 @@ static int remote_post(mclient *c, const char *path, const json_t *body, json_t 
     long status = 0;
     pyti_error err;
     *out = NULL;
-    if (mclient_call_retry(c, "POST", path, body, 60, 30, &status, out, &err) != PYTI_OK)
+    if (mclient_call_retry(c, "POST", path, body, 60, 10, &status, out, &err) != PYTI_OK)
         return cli_fail(&err);
     if (status != 200 && status != 201) {
         int rc = cli_master_error(c, status, *out);

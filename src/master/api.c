@@ -66,6 +66,18 @@ json_t *master_json_object_body(const master_request *req, bool empty_ok, master
     return j;
 }
 
+bool master_recipe_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64 || name[0] == '.' || str_endswith(name, ".ini"))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
 bool master_parse_id(const char *s, long long *out)
 {
     if (!s || *s < '1' || *s > '9' || strlen(s) > 18)

@@ -60,6 +60,9 @@ static pyti_status api_spec(const json_t *j, store_job_spec *sp, pyti_strv *py, 
         return PYTI_ERR_INPUT;
     if (!sp->url || !(str_startswith(sp->url, "http://") || str_startswith(sp->url, "https://")))
         return pyti_error_set(err, PYTI_ERR_INPUT, "url: required, an http:// or https:// URL");
+    if (sp->recipe && !master_recipe_name_ok(sp->recipe))
+        return pyti_error_set(err, PYTI_ERR_INPUT, "recipe: '%.80s' is not a recipe name (1-64 "
+                              "of [A-Za-z0-9._-]; paths are not accepted)", sp->recipe);
     if (!json_object_get(j, "created_by"))
         sp->created_by = "api";
     return PYTI_OK;

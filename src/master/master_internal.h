@@ -254,6 +254,11 @@ json_t *master_parse_json_body(const master_request *req, pyti_error *err);
  * is an empty object. New reference. */
 json_t *master_json_object_body(const master_request *req, bool empty_ok, master_response *resp);
 
+/* True if name is a recipe name (1-64 of [A-Za-z0-9._-], not ending in
+ * ".ini"): jobs name recipes, never paths, so nobody submitting a job can
+ * make a worker load a file of its host as a recipe. */
+bool master_recipe_name_ok(const char *name);
+
 /* Parses a positive decimal id; false if s is not one. */
 bool master_parse_id(const char *s, long long *out);
 

@@ -259,6 +259,9 @@ void upload_submit(pyti_master *m, const master_request *req, master_response *r
     if (!file || !file->filename) {
         master_response_error(resp, 400, "bad_request",
                               "request body: field 'file' (a file with a filename) is missing");
+    } else if (recipe && !master_recipe_name_ok(recipe)) {
+        master_response_error(resp, 400, "bad_request",
+                              "request body: field 'recipe': '%.80s' is not a recipe name", recipe);
     } else if (priority && (*end || !*priority || prio < -1000 || prio > 1000)) {
         master_response_error(resp, 400, "bad_request",
                               "request body: field 'priority': expected -1000..1000");

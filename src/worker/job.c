@@ -369,6 +369,13 @@ void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease)
         report_failure(&r, true, "the file is larger than this worker's --max-size", NULL);
         goto out;
     }
+    const char *recipe = json_get_str(job, "recipe");
+    if (recipe && (strchr(recipe, '/') || str_endswith(recipe, ".ini") || recipe[0] == '.')) {
+        /* The master refuses such jobs; a worker never loads a file of its
+         * host named by a job as a recipe. */
+        report_failure(&r, false, "the job's recipe is a path, not a recipe name", NULL);
+        goto out;
+    }
     if (fetch(&r, job, &dist, &retryable, &err) != PYTI_OK) {
         report_failure(&r, retryable, err.msg, NULL);
         goto out;

@@ -452,3 +452,43 @@ def test_two_masters_share_one_postgresql(pyti, env, tmp_path):
             stop_worker(w)
             a.stop()
             b.stop()
+
+
+def test_jobs_command_against_a_master(pyti, tmp_path, env, master_factory):
+    """pyti jobs --master: JSON specs, cancel, retry and the listing filters
+    over the API; the local mode still refuses --master with --db."""
+    m = master_factory(str(tmp_path / "pyti.db"))
+    admin = ["--master", m.url, "--token-file", m.tokens["admin"]]
+    spec = tmp_path / "specs.json"
+    spec.write_text(json.dumps([
+        {"name": "remote-a", "version": "1.0", "filename": "remote_a-1.0.tar.gz",
+         "url": "http://127.0.0.1:9/remote_a-1.0.tar.gz", "sha256": "ab" * 32, "size": 3},
+        {"name": "remote-b", "version": "2.0", "filename": "remote_b-2.0.tar.gz",
+         "url": "http://127.0.0.1:9/remote_b-2.0.tar.gz", "sha256": "cd" * 32, "size": 3,
+         "priority": 9}]))
+    cp = pyti("jobs", *admin, "--submit", spec, check=0)
+    assert "job 0: submitted as job 1" in cp.stdout and "job 1: submitted as job 2" in cp.stdout
+    cp = pyti("jobs", *admin, "--submit", spec, check=0)
+    assert "already job 1" in cp.stdout
+    cp = pyti("jobs", *admin, "--project", "Remote_B", "--json", check=0)
+    assert [j["id"] for j in json.loads(cp.stdout)] == [2]
+    cp = pyti("jobs", *admin, "--cancel", "2", check=0)
+    assert "job 2 cancelled" in cp.stdout
+    cp = pyti("jobs", *admin, "--state", "cancelled", check=0)
+    assert cp.stdout.startswith("2 ")
+    cp = pyti("jobs", *admin, "--retry", "2", check=0)
+    assert "job 2 queued again" in cp.stdout
+    cp = pyti("jobs", *admin, "--retry", "2", check=2)
+    assert "conflict" in cp.stderr or "queued" in cp.stderr
+    # A submit token may submit but not cancel; the answer says why.
+    cp = pyti("jobs", "--master", m.url, "--token-file", m.tokens["submit"], "--cancel", "1",
+              check=2)
+    assert "needs the admin token" in cp.stderr
+    # Paging: --limit 0 reads every page.
+    cp = pyti("jobs", *admin, "--limit", "0", "--json", check=0)
+    assert len(json.loads(cp.stdout)) == 2
+    cp = pyti("jobs", "--master", m.url, "--db", tmp_path / "x.db", check=2)
+    assert "not both" in cp.stderr
+    # An unreachable master is pyti's failure (3), not a usage error.
+    cp = pyti("jobs", "--master", "http://127.0.0.1:9", "--token-file", m.tokens["admin"],
+              check=3)

@@ -668,6 +668,11 @@ static void test_dispatch_bad_requests(void **state)
     spec = spec_json(3, NULL);
     char *bad = xasprintf("%.*s, \"url\": \"file:///etc/shadow\"}", (int)strlen(spec) - 1, spec);
     free(spec);
+    char *recipe_path = spec_json(5, ", \"recipe\": \"/tmp/evil.ini\"");
+    assert_int_equal(req(&t, "POST", "/api/v1/jobs", "sub", recipe_path, &j, NULL), 400);
+    assert_non_null(strstr(json_get_str(json_object_get(j, "error"), "message"), "recipe"));
+    json_decref(j);
+    free(recipe_path);
     /* Duplicate keys are refused too. */
     assert_int_equal(req(&t, "POST", "/api/v1/jobs", "sub", bad, &j, NULL), 400);
     json_decref(j);
