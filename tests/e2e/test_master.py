@@ -492,3 +492,50 @@ def test_jobs_command_against_a_master(pyti, tmp_path, env, master_factory):
     # An unreachable master is pyti's failure (3), not a usage error.
     cp = pyti("jobs", "--master", "http://127.0.0.1:9", "--token-file", m.tokens["admin"],
               check=3)
+
+
+def test_worker_slots_run_jobs_at_once(pyti, env, tmp_path, master_factory):
+    m = master_factory(str(tmp_path / "pyti.db"))
+    slow_recipe(env, 4)
+    w = start_worker(env, m.url, m.tokens["worker"], "wide", tmp_path, slots=2)
+    try:
+        ids = [upload(m.url, distbuild.write_wheel(tmp_path, name=f"slot{i}", version="1.0"),
+                      recipe="slow") for i in range(2)]
+        deadline = time.time() + 30
+        while True:
+            states = [m.api("GET", f"/api/v1/jobs/{i}")[1]["state"] for i in ids]
+            if states == ["running", "running"]:
+                break
+            assert time.time() < deadline, states
+            time.sleep(0.1)
+        st, wk = m.api("GET", "/api/v1/workers/wide")
+        assert wk["leases"] == 2 and wk["info"]["slots"] == 2
+        for i in ids:
+            assert m.wait_state(i)["state"] == "done"
+    finally:
+        stop_worker(w)
+
+
+def test_claim_of_a_dead_worker_takes_nothing(pyti, env, tmp_path, master_factory):
+    """A worker killed while its claim waits: the master notices the
+    closed connection, so the next job is not leased to the dead worker
+    (where it would wait for the lease to expire)."""
+    m = master_factory(str(tmp_path / "pyti.db"))
+    dead = start_worker(env, m.url, m.tokens["worker"], "doomed", tmp_path)
+    deadline = time.time() + 20
+    while m.api("GET", "/api/v1/workers/doomed")[0] != 200:
+        assert time.time() < deadline
+        time.sleep(0.1)
+    time.sleep(1)  # its claim is waiting now
+    dead.kill()
+    dead.wait()
+    dead.logfile.close()
+    jid = upload(m.url, distbuild.write_wheel(tmp_path, name="orphan_job", version="1.0"))
+    time.sleep(1)
+    live = start_worker(env, m.url, m.tokens["worker"], "alive", tmp_path)
+    try:
+        job = m.wait_state(jid, timeout=30)  # far below the 60 s lease
+        assert job["state"] == "done"
+        assert [a["worker"] for a in job["attempt_history"]] == ["alive"]
+    finally:
+        stop_worker(live)
