@@ -26,6 +26,8 @@
 #define SPILL_AT (4u << 20)
 
 typedef struct conn_state {
+    bool started;    /* the first call of the handler has been made */
+    char *raw_uri;   /* the request target as sent (still percent-encoded) */
     uint64_t limit;
     bool too_large;
     bool early_done; /* a response was queued before the body was read */
@@ -59,7 +61,21 @@ static void conn_free(conn_state *cs)
     if (cs->spill_fd >= 0)
         close(cs->spill_fd);
     strv_free(&cs->query);
+    free(cs->raw_uri);
     free(cs);
+}
+
+/* Called by libmicrohttpd with the request target as sent, before it
+ * decodes it; what it returns is the request's state (con_cls), so the
+ * raw path and query reach the pages, which decode them themselves. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    conn_state *cs = xcalloc(1, sizeof *cs);
+    cs->spill_fd = -1;
+    cs->raw_uri = xstrndup(uri ? uri : "/", 8192);
+    return cs;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -209,11 +225,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     conn_state *cs = *con_cls;
     const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (!cs) {
-        cs = xcalloc(1, sizeof *cs);
-        cs->spill_fd = -1;
-        cs->limit = body_limit(m, method, url, ctype);
+    if (!cs) { /* on_uri always runs first; this is only a safety net */
+        cs = on_uri(NULL, url, c);
         *con_cls = cs;
+    }
+    if (!cs->started) {
+        cs->started = true;
+        cs->limit = body_limit(m, method, url, ctype);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
             char *end;
@@ -250,6 +268,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     master_request req = {0};
     req.method = method;
     req.path = url;
+    char *qmark = strchr(cs->raw_uri, '?');
+    if (qmark) {
+        *qmark = '\0';
+        req.raw_query = qmark + 1;
+    }
+    req.raw_path = cs->raw_uri;
     req.query = &cs->query;
     req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     req.content_type = ctype;
@@ -303,7 +327,8 @@ pyti_status master_http_start(pyti_master *m, pyti_error *err)
                      MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, m, MHD_OPTION_URI_LOG_CALLBACK, on_uri, m,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(m->st.long_poll_max_s + 60), MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)m->st.connection_limit, MHD_OPTION_END);
     if (!d)

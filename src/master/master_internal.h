@@ -30,6 +30,8 @@
 typedef struct master_request {
     const char *method;        /* "GET", "POST", ... */
     const char *path;          /* decoded, without the query string */
+    const char *raw_path;      /* the path as sent (percent-encoded), or NULL */
+    const char *raw_query;     /* the query string as sent (after '?'), or NULL */
     const pyti_strv *query;    /* name, value, name, value, ... (decoded); may be NULL */
     const char *authorization; /* the Authorization header, or NULL */
     const char *content_type;  /* or NULL */

@@ -8,8 +8,9 @@
 #include "master/master_internal.h"
 
 /* Answers a GET or HEAD of a page: req->path is any path that is not
- * under /api/, /legacy or /metrics; the caller has checked that the
- * request may read. Fills resp (status, content type, body, headers);
+ * under /api/, /legacy or /metrics (req->raw_path and req->raw_query
+ * have it as sent, still percent-encoded); the caller has checked that
+ * the request may read. Fills resp (status, content type, body, headers);
  * every text/html response gets the Content-Security-Policy
  * MASTER_HTML_CSP from http.c. Store handles come from master_store_get
  * and go back with master_store_put. Cannot fail: errors are pages. */
