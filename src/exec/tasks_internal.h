@@ -4,6 +4,12 @@
 #define PYTI_TASKS_INTERNAL_H
 
 #include "exec/task.h"
+#include "index/resolver.h"
+
+/* Reads the core metadata of the `wheel` item's file (which must lie in
+ * the job's input, where package code cannot change it) into out. */
+pyti_status deps_read_wheel_metadata(const pyti_job *job, const json_t *wheel,
+                                     pyti_dist_metadata *out, pyti_error *err);
 
 pyti_task_status task_builtin_extract(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_metadata(pyti_task_ctx *ctx);
@@ -12,6 +18,7 @@ pyti_task_status task_builtin_facts(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_scan(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_venv(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_build(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_deps(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_install(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_import(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_test(pyti_task_ctx *ctx);

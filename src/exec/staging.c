@@ -1,0 +1,371 @@
+/* staging.c — resolving a job's requirements on the host and staging the
+ * chosen wheels into its input (see staging.h). */
+#include "exec/staging.h"
+#include "common/hash.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
+#include "common/path.h"
+#include "common/str.h"
+#include "common/xalloc.h"
+#include "exec/pyfacts.h"
+#include "exec/sbtask.h"
+#include "index/http.h"
+#include "index/index.h"
+#include "index/localdir.h"
+#include "pkg/name.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define UNREACHABLE_FILE "index-unreachable"
+
+static json_t *strv_to_json(const pyti_strv *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->len; i++)
+        json_array_append_new(a, json_text(v->items[i]));
+    return a;
+}
+
+/* Copies src into dst (created exclusively). */
+static pyti_status copy_into(const char *src, const char *dst, pyti_error *err)
+{
+    if (link(src, dst) == 0)
+        return PYTI_OK;
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return pyti_error_errno(err, PYTI_ERR_IO, errno, "opening %s", src);
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (out < 0) {
+        int e = errno;
+        close(in);
+        return pyti_error_errno(err, PYTI_ERR_IO, e, "creating %s", dst);
+    }
+    pyti_status st = PYTI_OK;
+    for (;;) {
+        ssize_t n = sendfile(out, in, NULL, 1 << 24);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            st = pyti_error_errno(err, PYTI_ERR_IO, errno, "copying %s to %s", src, dst);
+        if (n <= 0)
+            break;
+    }
+    close(in);
+    if (close(out) != 0 && st == PYTI_OK)
+        st = pyti_error_errno(err, PYTI_ERR_IO, errno, "writing %s", dst);
+    if (st != PYTI_OK)
+        unlink(dst);
+    return st;
+}
+
+/* Places the verified file at cached into <input>/deps/<filename>. A
+ * file of that name already staged must have the same SHA-256. */
+static pyti_status place(const pyti_job *job, const char *cached, const char *filename,
+                         const char *sha256, pyti_error *err)
+{
+    if (strchr(filename, '/') || filename[0] == '.')
+        return pyti_error_set(err, PYTI_ERR_INPUT, "refusing to stage a file named '%s'",
+                              filename);
+    char *dir = path_join(job->input_dir, STAGING_DIR);
+    char *dst = path_join(dir, filename);
+    pyti_status st = path_mkdirs(dir, 0755, err);
+    if (st == PYTI_OK && path_exists(dst)) {
+        char have[PYTI_SHA256_HEX_LEN + 1];
+        st = hash_sha256_file(dst, have, NULL, err);
+        if (st == PYTI_OK && strcmp(have, sha256) != 0)
+            st = pyti_error_set(err, PYTI_ERR_INPUT,
+                                "two different files named %s were chosen (sha256 %s and %s)",
+                                filename, have, sha256);
+    } else if (st == PYTI_OK) {
+        st = copy_into(cached, dst, err);
+    }
+    free(dst);
+    free(dir);
+    return st;
+}
+
+/* Requires-Dist and Provides-Extra of a staged wheel, for later rounds. */
+static void add_wheel_metadata(json_t *entry, const char *path, const char *filename)
+{
+    char *text = NULL;
+    size_t len = 0;
+    pyti_dist_metadata m = {0};
+    if (index_read_dist_metadata(path, filename, &text, &len, NULL) == PYTI_OK &&
+        index_metadata_from_text(text, len, filename, false, &m, NULL, NULL) == PYTI_OK) {
+        json_object_set_new(entry, "requires_dist", strv_to_json(&m.requires_dist));
+        json_object_set_new(entry, "provides_extra", strv_to_json(&m.provides_extra));
+    }
+    dist_metadata_free(&m);
+    free(text);
+}
+
+static const pyti_dist_metadata *find_installed(const pyti_stage_spec *spec, const char *name)
+{
+    for (size_t i = 0; i < spec->ninstalled; i++) {
+        if (!spec->installed[i].name)
+            continue;
+        char *n = name_normalize(spec->installed[i].name);
+        bool same = strcmp(n, name) == 0;
+        free(n);
+        if (same)
+            return &spec->installed[i];
+    }
+    return NULL;
+}
+
+/* Stages every pin of a resolution; *ok false with rec.reason when one
+ * cannot be. */
+static void stage_pins(const pyti_job *job, const pyti_stage_spec *spec, pyti_index *ix,
+                       pyti_localdir *wh, const pyti_resolution *res, json_t *rec, bool *ok)
+{
+    json_t *staged = json_array(), *installed = json_array();
+    json_object_set_new(rec, "staged", staged);
+    json_object_set_new(rec, "installed", installed);
+    for (size_t i = 0; i < res->npins && *ok; i++) {
+        const pyti_pin *p = &res->pins[i];
+        json_t *e = json_object();
+        json_set_text(e, "name", p->display_name);
+        json_set_text(e, "version", p->version);
+        json_object_set_new(e, "required_by", strv_to_json(&p->required_by));
+        if (p->extras.len)
+            json_object_set_new(e, "extras", strv_to_json(&p->extras));
+        if (p->installed) {
+            const pyti_dist_metadata *m = find_installed(spec, p->name);
+            if (m) {
+                json_object_set_new(e, "requires_dist", strv_to_json(&m->requires_dist));
+                json_object_set_new(e, "provides_extra", strv_to_json(&m->provides_extra));
+            }
+            json_array_append_new(installed, e);
+            continue;
+        }
+        const pyti_dist_file *f = &p->file;
+        if (!str_endswith(f->filename, ".whl")) {
+            char *why = xasprintf("%s %s is only available as %s, an sdist: pyti does not build "
+                                  "dependencies (only the distribution under test)",
+                                  p->display_name, p->version, f->filename);
+            json_object_set_new(rec, "reason", json_text(why));
+            free(why);
+            json_decref(e);
+            *ok = false;
+            break;
+        }
+        pyti_error err;
+        const char *local = wh ? localdir_file_path(wh, f) : NULL;
+        char sha[PYTI_SHA256_HEX_LEN + 1] = "";
+        char *inside = NULL;
+        char *host = NULL;
+        pyti_status st = PYTI_OK;
+        if (local) {
+            /* The wheelhouse is mounted read-only in the sandbox. */
+            st = hash_sha256_file(local, sha, NULL, &err);
+            inside = xasprintf(SB_WHEELHOUSE "/%s", f->filename);
+            host = xstrdup(local);
+        } else {
+            char *cached = NULL;
+            st = index_download(ix, f, &cached, sha, &err);
+            if (st == PYTI_OK)
+                st = place(job, cached, f->filename, sha, &err);
+            free(cached);
+            inside = xasprintf(SB_INPUT "/" STAGING_DIR "/%s", f->filename);
+            host = xasprintf("%s/" STAGING_DIR "/%s", job->input_dir, f->filename);
+        }
+        if (st != PYTI_OK) {
+            char *why = xasprintf("cannot stage %s %s: %s", p->display_name, p->version, err.msg);
+            json_object_set_new(rec, "reason", json_text(why));
+            free(why);
+            json_decref(e);
+            free(inside);
+            free(host);
+            *ok = false;
+            break;
+        }
+        json_set_text(e, "filename", f->filename);
+        json_set_text(e, "sha256", sha);
+        json_set_text(e, "index", f->index_url);
+        json_set_text(e, "url", f->url);
+        json_set_text(e, "path", inside);
+        add_wheel_metadata(e, host, f->filename);
+        json_array_append_new(staged, e);
+        free(inside);
+        free(host);
+    }
+}
+
+/* One resolution over provider; the record gets outcome and the rest. */
+static pyti_status resolve_with(const pyti_provider *prov, const pyti_target *t,
+                                const pyti_stage_spec *spec, pyti_resolution *res,
+                                pyti_error *err)
+{
+    pyti_resolve_options ro = {.installed = spec->installed, .ninstalled = spec->ninstalled};
+    return resolve_requirements(prov, t, (const char *const *)spec->reqs->items,
+                                spec->reqs->len, &ro, res, err);
+}
+
+json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
+{
+    json_t *rec = json_object();
+    *ok = false;
+    json_object_set_new(rec, "requirements", strv_to_json(spec->reqs));
+    json_object_set_new(rec, "indexes", strv_to_json(&job->index_urls));
+    json_object_set_new(rec, "staged", json_array());
+    json_object_set_new(rec, "installed", json_array());
+    if (!spec->reqs->len) {
+        json_set_text(rec, "outcome", "resolved");
+        *ok = true;
+        return rec;
+    }
+    pyti_error err;
+    pyti_target t;
+    if (pyfacts_target(spec->venv, &t, &err) != PYTI_OK) {
+        json_object_set_new(rec, "reason", json_text(err.msg));
+        return rec;
+    }
+    pyti_http_options ho;
+    http_options_default(&ho);
+    char *marker = path_join(job->job_dir, UNREACHABLE_FILE);
+    pyti_buf unreachable = PYTI_BUF_INIT;
+    bool was_unreachable = path_read_file(marker, 4096, &unreachable, NULL) == PYTI_OK;
+    pyti_http *http = NULL;
+    pyti_index *ix = NULL;
+    pyti_localdir *wh = NULL;
+    pyti_provider_pool *pool = NULL;
+    pyti_resolution res = {0};
+    if (index_http_options_from_config(job->config, &ho, &err) != PYTI_OK) {
+        json_object_set_new(rec, "reason", json_text(err.msg));
+        goto out;
+    }
+    ho.offline = job->index_offline || was_unreachable;
+    if (!(http = http_new(&ho, &err))) {
+        json_object_set_new(rec, "reason", json_text(err.msg));
+        goto out;
+    }
+    ix = index_new(http, &job->index_urls);
+    pyti_provider subs[2];
+    index_provider(ix, &subs[0]);
+    pyti_provider prov = subs[0];
+    const char *source = "indexes";
+    if (spec->wheelhouse && job->wheelhouse) {
+        wh = localdir_new(job->wheelhouse, "wheelhouse");
+        localdir_provider(wh, &subs[1]);
+        pool = provider_pool_new(subs, 2);
+        provider_pool_provider(pool, &prov);
+        source = "indexes+wheelhouse";
+    }
+    pyti_status st = resolve_with(&prov, &t, spec, &res, &err);
+    if (st != PYTI_OK || res.outcome == PYTI_RESOLVE_ERROR) {
+        const char *why = res.explanation ? res.explanation : err.msg;
+        char *reason = was_unreachable
+                           ? xasprintf("%s (an index was unreachable earlier in this job: %.*s)",
+                                       why, (int)unreachable.len, unreachable.data)
+                           : xstrdup(why);
+        if (!was_unreachable && err.code == PYTI_ERR_IO)
+            path_write_file_atomic(marker, err.msg, strlen(err.msg), NULL);
+        if (wh) {
+            /* The offline fallback: the wheelhouse alone. */
+            json_object_set_new(rec, "fallback", json_text(reason));
+            log_info("%s: the indexes failed (%s); resolving from the wheelhouse alone",
+                     spec->what, reason);
+            resolution_free(&res);
+            source = "wheelhouse";
+            pyti_provider lp;
+            localdir_provider(wh, &lp);
+            st = resolve_with(&lp, &t, spec, &res, &err);
+            if (st != PYTI_OK || res.outcome != PYTI_RESOLVED) {
+                char *r2 = xasprintf("the indexes failed (%s), and the local wheelhouse cannot "
+                                     "satisfy the %s either: %s",
+                                     reason, spec->what,
+                                     res.explanation ? res.explanation : err.msg);
+                free(reason);
+                reason = r2;
+            } else {
+                free(reason);
+                reason = NULL;
+            }
+        }
+        if (reason) {
+            json_set_text(rec, "outcome", resolve_outcome_name(res.outcome));
+            json_object_set_new(rec, "reason", json_text(reason));
+            free(reason);
+            goto out;
+        }
+    }
+    json_set_text(rec, "source", source);
+    json_set_text(rec, "outcome", resolve_outcome_name(res.outcome));
+    json_object_set_new(rec, "algorithm", json_string(res.fallback ? "pubgrub" : "pip"));
+    if (res.outcome != PYTI_RESOLVED) {
+        json_set_text(rec, "explanation", res.explanation);
+        json_object_set_new(rec, "conflicts", strv_to_json(&res.conflicts));
+        char *reason = xasprintf("the %s cannot be satisfied from %s: %s", spec->what,
+                                 strcmp(source, "wheelhouse") == 0 ? "the local wheelhouse"
+                                                                    : "the configured indexes",
+                                 res.explanation ? res.explanation : "no explanation");
+        if (was_unreachable) {
+            char *r2 = xasprintf("%s (an index was unreachable earlier in this job, so only the "
+                                 "download cache was read: %.*s)",
+                                 reason, (int)unreachable.len, unreachable.data);
+            free(reason);
+            reason = r2;
+        }
+        json_object_set_new(rec, "reason", json_text(reason));
+        free(reason);
+        goto out;
+    }
+    *ok = true;
+    stage_pins(job, spec, ix, wh, &res, rec, ok);
+out:
+    resolution_free(&res);
+    provider_pool_free(pool);
+    localdir_free(wh);
+    index_free(ix);
+    http_free(http);
+    buf_free(&unreachable);
+    free(marker);
+    target_free(&t);
+    return rec;
+}
+
+void staging_paths(const json_t *record, pyti_strv *out)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(record, "staged"), i, e) {
+        const char *p = json_get_str(e, "path");
+        if (p)
+            strv_push(out, p);
+    }
+}
+
+static void json_strv(const json_t *a, pyti_strv *out)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (json_is_string(v)) strv_push(out, json_string_value(v));
+}
+
+void staging_as_installed(const json_t *record, pyti_dist_metadata **v, size_t *n)
+{
+    static const char *const lists[] = {"staged", "installed"};
+    for (size_t l = 0; l < 2; l++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(record, lists[l]), i, e) {
+            const char *name = json_get_str(e, "name"), *version = json_get_str(e, "version");
+            if (!name || !version)
+                continue;
+            *v = xreallocarray(*v, *n + 1, sizeof **v);
+            pyti_dist_metadata *m = &(*v)[(*n)++];
+            memset(m, 0, sizeof *m);
+            m->name = xstrdup(name);
+            m->version = xstrdup(version);
+            m->source = xstrdup("installed");
+            json_strv(json_object_get(e, "requires_dist"), &m->requires_dist);
+            json_strv(json_object_get(e, "provides_extra"), &m->provides_extra);
+        }
+    }
+}
