@@ -32,11 +32,10 @@ static json_t *strv_to_json(const pyti_strv *v)
     return a;
 }
 
-/* Copies src into dst (created exclusively). */
+/* Copies src into dst (created exclusively, 0644: the sandbox's user
+ * reads it). Not a hard link: the cache's files are private. */
 static pyti_status copy_into(const char *src, const char *dst, pyti_error *err)
 {
-    if (link(src, dst) == 0)
-        return PYTI_OK;
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return pyti_error_errno(err, PYTI_ERR_IO, errno, "opening %s", src);
