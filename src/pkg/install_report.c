@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RECORD_MAX (64u << 20)
 #define TOP_LEVEL_MAX (1u << 20)
@@ -62,6 +63,30 @@ static void top_of(const char *path, pyti_strv *tops)
     }
 }
 
+/* The Name header of the METADATA at path (the project's spelling, which
+ * the dist-info directory's name has escaped), or NULL. */
+static char *metadata_name(const char *path)
+{
+    pyti_buf b = PYTI_BUF_INIT;
+    char *name = NULL;
+    if (path_read_file(path, 1u << 20, &b, NULL) == PYTI_OK && b.data) {
+        for (char *line = b.data; line && *line && *line != '\n' && *line != '\r';) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            if (strncasecmp(line, "Name:", 5) == 0) {
+                char *v = str_trim(line + 5);
+                if (*v)
+                    name = xstrdup(v);
+                break;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    buf_free(&b);
+    return name;
+}
+
 json_t *install_report_dist(const pyti_install_scheme *scheme, const pyti_installed_dist *d)
 {
     json_t *j = json_object();
@@ -86,6 +111,12 @@ json_t *install_report_dist(const pyti_install_scheme *scheme, const pyti_instal
     if (!lib) {
         json_set_text(j, "record_error", err.msg);
     } else {
+        char *mp = xasprintf("%s/%s/METADATA", lib, d->dist_info);
+        char *name = metadata_name(mp);
+        if (name)
+            json_set_text(j, "name", name);
+        free(name);
+        free(mp);
         pyti_record_rows rows = {0};
         record_parse(b.data ? b.data : "", b.len, 0, &rows);
         for (size_t i = 0; i < rows.len; i++) {
@@ -106,12 +137,12 @@ json_t *install_report_dist(const pyti_install_scheme *scheme, const pyti_instal
         if (path_read_file(tl, TOP_LEVEL_MAX, &t, NULL) == PYTI_OK && t.data) {
             pyti_strv listed = PYTI_STRV_INIT;
             for (char *line = strtok(t.data, "\r\n"); line; line = strtok(NULL, "\r\n")) {
-                char *name = str_trim(line);
-                char *sl = strchr(name, '/');
+                char *tl_name = str_trim(line);
+                char *sl = strchr(tl_name, '/');
                 if (sl)
                     *sl = '\0';
-                if (*name && !strv_contains(&tops, name))
-                    strv_push_unique(&listed, name);
+                if (*tl_name && !strv_contains(&tops, tl_name))
+                    strv_push_unique(&listed, tl_name);
             }
             strv_sort(&listed);
             for (size_t i = 0; i < listed.len; i++)
