@@ -19,6 +19,7 @@ static const pyti_builtin builtins[] = {
     {"deps", "Resolve the wheel's dependencies and stage them from the indexes (host, no package code)", task_builtin_deps, false},
     {"install", "Install the wheel and its staged dependencies with the native installer (sandboxed)", task_builtin_install, true},
     {"import", "Import every top-level module, each in a fresh interpreter (sandboxed)", task_builtin_import, true},
+    {"testdeps", "Find the test requirements, stage them from the indexes and install them (sandboxed)", task_builtin_testdeps, true},
     {"test", "Run the package's own tests against the installed package (sandboxed)", task_builtin_test, true},
     {"lint", "Count pycodestyle issues and pyflakes warnings per KLOC (sandboxed)", task_builtin_lint, true},
     {NULL, NULL, NULL, false},

@@ -21,6 +21,7 @@ pyti_task_status task_builtin_build(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_deps(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_install(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_import(pyti_task_ctx *ctx);
+pyti_task_status task_builtin_testdeps(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_test(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_lint(pyti_task_ctx *ctx);
 /* Runs a recipe's command task (`run =`) in the sandbox. */
