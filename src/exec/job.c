@@ -34,12 +34,12 @@ static void new_id(char out[33])
     free(hex);
 }
 
-static pyti_status copy_file(const char *from, const char *to, pyti_error *err)
+pyti_status job_copy_file(const char *from, const char *to, pyti_error *err)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return pyti_error_errno(err, PYTI_ERR_IO, errno, "opening %s", from);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out < 0) {
         int e = errno;
         close(in);
@@ -120,7 +120,7 @@ pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
     if ((rc = path_mkdirs(job->input_dir, 0755, err)) != PYTI_OK ||
         (rc = path_mkdirs(job->work_dir, 0755, err)) != PYTI_OK ||
         (rc = path_mkdirs(job->out_dir, 0755, err)) != PYTI_OK ||
-        (rc = copy_file(target, job->dist_path, err)) != PYTI_OK) {
+        (rc = job_copy_file(target, job->dist_path, err)) != PYTI_OK) {
         job_cleanup(job, false);
         return rc;
     }

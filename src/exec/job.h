@@ -56,6 +56,10 @@ pyti_status job_set_indexes(pyti_job *job, const char *url, const pyti_strv *ext
 /* Removes the job directory (unless keep) and frees the job's strings. */
 void job_cleanup(pyti_job *job, bool keep);
 
+/* Copies the file from into a new file to (created exclusively, never
+ * through a link, mode 0644). On failure err names the file. */
+pyti_status job_copy_file(const char *from, const char *to, pyti_error *err);
+
 /* Reads the [limits] section of config into limits (defaults for what is
  * not set). */
 pyti_status job_limits_from_config(const pyti_config *config, pyti_extract_limits *limits,

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,37 +29,6 @@ static json_t *strv_to_json(const pyti_strv *v)
     for (size_t i = 0; i < v->len; i++)
         json_array_append_new(a, json_text(v->items[i]));
     return a;
-}
-
-/* Copies src into dst (created exclusively, 0644: the sandbox's user
- * reads it). Not a hard link: the cache's files are private. */
-static pyti_status copy_into(const char *src, const char *dst, pyti_error *err)
-{
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return pyti_error_errno(err, PYTI_ERR_IO, errno, "opening %s", src);
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (out < 0) {
-        int e = errno;
-        close(in);
-        return pyti_error_errno(err, PYTI_ERR_IO, e, "creating %s", dst);
-    }
-    pyti_status st = PYTI_OK;
-    for (;;) {
-        ssize_t n = sendfile(out, in, NULL, 1 << 24);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            st = pyti_error_errno(err, PYTI_ERR_IO, errno, "copying %s to %s", src, dst);
-        if (n <= 0)
-            break;
-    }
-    close(in);
-    if (close(out) != 0 && st == PYTI_OK)
-        st = pyti_error_errno(err, PYTI_ERR_IO, errno, "writing %s", dst);
-    if (st != PYTI_OK)
-        unlink(dst);
-    return st;
 }
 
 /* Places the verified file at cached into <input>/deps/<filename>. A
@@ -82,7 +50,10 @@ static pyti_status place(const pyti_job *job, const char *cached, const char *fi
                                 "two different files named %s were chosen (sha256 %s and %s)",
                                 filename, have, sha256);
     } else if (st == PYTI_OK) {
-        st = copy_into(cached, dst, err);
+        /* A copy, not a hard link: the cache's files are private (0600). */
+        st = job_copy_file(cached, dst, err);
+        if (st != PYTI_OK)
+            unlink(dst);
     }
     free(dst);
     free(dir);

@@ -23,14 +23,10 @@
 
 #include <string.h>
 
-pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
+pyti_task_status install_run_core(pyti_task_ctx *ctx, const pyti_strv *deps,
+                                  const pyti_strv *wheels, bool direct_url, json_t **report)
 {
-    const json_t *wheel = task_input(ctx, "wheel");
-    const json_t *deps = task_input(ctx, "deps");
-    const char *path = json_get_str(wheel, "path");
-    const char *filename = json_get_str(wheel, "filename");
-    if (!path || !filename)
-        return task_error(ctx, "no 'wheel' item with a path");
+    *report = NULL;
     pyti_strv argv = PYTI_STRV_INIT;
     strv_push(&argv, SB_CORE);
     strv_push(&argv, "install");
@@ -42,19 +38,13 @@ pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
     strv_push(&argv, "/tmp");
     /* pip replaces files another distribution installed; so does pyti here */
     strv_push(&argv, "--overwrite");
-    size_t i;
-    json_t *d;
-    size_t ndeps = 0;
-    json_array_foreach(json_object_get(deps, "wheels"), i, d) {
-        const char *p = json_string_value(d);
-        if (!p || (strncmp(p, SB_INPUT "/", strlen(SB_INPUT) + 1) != 0 &&
-                   strncmp(p, SB_WHEELHOUSE "/", strlen(SB_WHEELHOUSE) + 1) != 0))
-            continue;
+    if (!direct_url)
+        strv_push(&argv, "--no-direct-url");
+    for (size_t i = 0; deps && i < deps->len; i++) {
         strv_push(&argv, "--dependency");
-        strv_push(&argv, p);
-        ndeps++;
+        strv_push(&argv, deps->items[i]);
     }
-    strv_push(&argv, path);
+    strv_extend(&argv, wheels);
     sbtask_opts o = {argv.items, NULL, NULL, 0};
     int code = -1;
     pyti_task_status st = sbtask_run(ctx, &o, &code);
@@ -62,11 +52,40 @@ pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
     if (st == PYTI_TASK_TIMEOUT || st == PYTI_TASK_ERROR)
         return st;
     pyti_error err;
-    json_t *res = sbtask_read_json(ctx, "install.json", &err);
-    if (!res) {
-        task_log(ctx, "no usable installer report: %s", err.msg);
-        return task_error(ctx, "the installer did not report (exit status %d)", code);
+    *report = sbtask_read_json(ctx, "install.json", &err);
+    if (!*report)
+        return task_error(ctx, "the installer did not report (exit status %d): %s", code,
+                          err.msg);
+    if (st != PYTI_TASK_PASSED && !json_object_get(*report, "error"))
+        return task_error(ctx, "the installer exited with status %d without an error", code);
+    return PYTI_TASK_PASSED;
+}
+
+pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
+{
+    const json_t *wheel = task_input(ctx, "wheel");
+    const json_t *deps = task_input(ctx, "deps");
+    const char *path = json_get_str(wheel, "path");
+    const char *filename = json_get_str(wheel, "filename");
+    if (!path || !filename)
+        return task_error(ctx, "no 'wheel' item with a path");
+    pyti_strv dpaths = PYTI_STRV_INIT, wheels = PYTI_STRV_INIT;
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(deps, "wheels"), i, d) {
+        const char *p = json_string_value(d);
+        if (p && (strncmp(p, SB_INPUT "/", strlen(SB_INPUT) + 1) == 0 ||
+                  strncmp(p, SB_WHEELHOUSE "/", strlen(SB_WHEELHOUSE) + 1) == 0))
+            strv_push(&dpaths, p);
     }
+    size_t ndeps = dpaths.len;
+    strv_push(&wheels, path);
+    json_t *res = NULL;
+    pyti_task_status st = install_run_core(ctx, &dpaths, &wheels, true, &res);
+    strv_free(&dpaths);
+    strv_free(&wheels);
+    if (!res)
+        return st;
     json_t *installed = json_object_get(res, "installed");
     json_t *summary = json_array();
     json_t *dist = NULL;
@@ -94,10 +113,10 @@ pyti_task_status task_builtin_install(pyti_task_ctx *ctx)
             st = task_error(ctx, "the installer failed: %s", msg ? msg : ecode);
         else
             st = task_fail(ctx, "does not install: %s", msg ? msg : "refused");
+    } else if (st != PYTI_TASK_PASSED) {
+        /* the reason is set */
     } else if (!json_is_object(dist) || !json_get_str(dist, "name")) {
         st = task_error(ctx, "the installer did not say what was installed");
-    } else if (st != PYTI_TASK_PASSED) {
-        st = task_error(ctx, "the installer exited with status %d without an error", code);
     } else {
         json_object_set_new(ctx->data, "outcome", json_string("installed"));
         json_t *item = json_object();

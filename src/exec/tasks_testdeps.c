@@ -108,35 +108,12 @@ static pyti_task_status find_in_tree(pyti_task_ctx *ctx, const json_t *source, j
  * inside the sandbox. */
 static pyti_task_status install_staged(pyti_task_ctx *ctx, const pyti_strv *paths)
 {
-    pyti_strv argv = PYTI_STRV_INIT;
-    strv_push(&argv, SB_CORE);
-    strv_push(&argv, "install");
-    strv_push(&argv, "--venv");
-    strv_push(&argv, SB_VENV);
-    strv_push(&argv, "--json");
-    strv_push(&argv, SB_OUT "/install.json");
-    strv_push(&argv, "--staging-dir");
-    strv_push(&argv, "/tmp");
-    strv_push(&argv, "--no-direct-url");
-    strv_push(&argv, "--overwrite");
-    strv_extend(&argv, paths);
-    sbtask_opts o = {argv.items, NULL, NULL, 0};
-    int code = -1;
-    pyti_task_status st = sbtask_run(ctx, &o, &code);
-    strv_free(&argv);
-    if (st == PYTI_TASK_TIMEOUT || st == PYTI_TASK_ERROR)
-        return st;
-    pyti_error err;
-    json_t *res = sbtask_read_json(ctx, "install.json", &err);
-    if (!res)
-        return task_error(ctx, "the installer did not report (exit status %d): %s", code,
-                          err.msg);
+    json_t *res = NULL;
+    pyti_task_status st = install_run_core(ctx, NULL, paths, false, &res);
     json_t *e = json_object_get(res, "error");
     if (e)
         st = task_error(ctx, "the test requirements do not install: %s",
                         json_get_str(e, "message") ? json_get_str(e, "message") : "refused");
-    else if (st != PYTI_TASK_PASSED)
-        st = task_error(ctx, "the installer exited with status %d", code);
     json_decref(res);
     return st;
 }
