@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import distbuild
-from indexlib import Server, pack_wheel, metadata_text, synthetic_wheel
+from indexlib import Server, metadata_text, pack_wheel
 
 BACKEND = textwrap.dedent('''
     """A PEP 517 backend served by the test index: it needs helper-extra
