@@ -115,7 +115,12 @@ def test_wheel_dependencies_staged_and_installed_offline(pyti, tmp_path, index):
     assert names == {"dep-one": True, "dep-two": True, "app": False}
     assert t["import"]["status"] == "passed", t["import"]["log"][-2000:]
     # The report carries the resolved set.
-    assert report["tasks"]
+    deps = report["dependencies"]
+    assert {(e["name"], e["version"], e["index"]) for e in deps["staged"]} == {
+        ("dep-one", "1.1", index.index), ("dep-two", "2.0", index.index)}
+    assert all(len(e["sha256"]) == 64 and e["filename"].endswith(".whl")
+               for e in deps["staged"])
+    assert [e["name"] for e in deps["installed"]] == ["six"]
 
 
 def test_extras_option_stages_the_extra(pyti, tmp_path, index, env):
