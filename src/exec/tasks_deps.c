@@ -121,7 +121,10 @@ pyti_task_status task_builtin_deps(pyti_task_ctx *ctx)
     ninst++;
 
     pyti_strv reqs = PYTI_STRV_INIT;
-    strv_push_owned(&reqs, self_requirement(&self, task_def_option(ctx->def, "extras")));
+    /* Without any Requires-Dist there is nothing to resolve (and no index
+     * to ask): the common case of small pure-Python wheels. */
+    if (self.requires_dist.len)
+        strv_push_owned(&reqs, self_requirement(&self, task_def_option(ctx->def, "extras")));
     pyti_stage_spec spec = {"dependencies", &reqs, venv, installed, ninst, false};
     bool ok = false;
     json_t *rec = staging_run(ctx->job, &spec, &ok);
