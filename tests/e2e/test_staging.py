@@ -346,3 +346,24 @@ def test_sandbox_cannot_reach_the_index(pyti, tmp_path, index):
     assert t["testdeps"]["status"] == "passed"
     assert t["test"]["status"] == "passed", t["test"]["log"][-2000:]
     assert t["test"]["data"]["counts"]["passed"] == 2
+
+
+def test_interpreter_facts_cached_and_offline_from_the_cache(pyti, tmp_path, index, env):
+    """The second job takes the interpreter's tags and installed
+    distributions from the host's cache, and with --offline stages from the
+    download cache only (the index's server is then not needed)."""
+    whl = app_wheel(tmp_path, ["dep-one", "six"])
+    first, _, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index)
+    assert first["venv"]["data"]["facts_cached"] is False
+    assert first["deps"]["status"] == "passed"
+    second, _, _ = run_job(pyti, tmp_path, whl, "--index-url", "http://127.0.0.1:1/simple",
+                           "--offline")
+    # pages are cached by URL: the same index URL is needed offline
+    assert second["venv"]["data"]["facts_cached"] is True
+    assert second["deps"]["status"] == "error"
+    assert "not in the cache" in second["deps"]["reason"]
+    third, _, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index, "--offline")
+    assert third["deps"]["status"] == "passed", third["deps"]["reason"]
+    assert {e["name"] for e in third["deps"]["data"]["staging"]["staged"]} == {
+        "dep-one", "dep-two"}
+    assert third["import"]["status"] == "passed"
