@@ -14,14 +14,18 @@ host, the sandbox installs offline:
 - an unreachable index, an unsatisfiable dependency and a hash mismatch,
   each an `error` with the reason;
 - the sandbox still has no network: the package's tests cannot reach the
-  index the host staged from."""
+  index the host staged from;
+- the staged set is what pip would install in a venv that sees the
+  system site-packages."""
 import json
+import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
 
 import distbuild
+import indexlib
 from indexlib import Server, metadata_text, pack_wheel
 
 BACKEND = textwrap.dedent('''
@@ -74,6 +78,7 @@ def index(tmp_path_factory):
     module_wheel(d, "testhelper", "1.0", "OK = True\n")
     module_wheel(d, "testhelper", "2.0", "OK = True\nTWO = True\n")
     with Server(d) as s:
+        s.directory = d
         yield s
 
 
@@ -367,3 +372,45 @@ def test_interpreter_facts_cached_and_offline_from_the_cache(pyti, tmp_path, ind
     assert {e["name"] for e in third["deps"]["data"]["staging"]["staged"]} == {
         "dep-one", "dep-two"}
     assert third["import"]["status"] == "passed"
+
+
+@pytest.mark.parametrize("requires", [
+    # installed ones satisfy; an upper bound below the installed version and
+    # a project only on the index are staged (itsdangerous 2.1.2 is Debian's)
+    ["Werkzeug>=2.2.2", "click>=8.0", "Jinja2>=3.0", "itsdangerous<2", "dep-one"],
+    # a dependency of a staged project satisfied by an installed one (six)
+    ["uses-six"],
+    # the index has newer versions than the installed ones: kept as installed
+    ["click", "six>=1.0"],
+], ids=["mixed", "transitive", "newer-on-index"])
+def test_staged_set_agrees_with_pip(pyti, tmp_path, index, requires):
+    """What pyti stages is what pip would install for `pip install x.whl` in
+    a venv that sees the system site-packages (pip 23.0.1 from Debian,
+    --dry-run --report, against the same index); what pyti says was
+    satisfied by installed distributions, pip leaves alone."""
+    d = tmp_path / "extra"
+    d.mkdir()
+    for name, version, reqs in (("itsdangerous", "1.1.0", []), ("click", "99.0", []),
+                                ("six", "99.0", []), ("uses-six", "1.0", ["six>=1.10"])):
+        module_wheel(d, name, version, "X = 1\n", reqs)
+    for f in Path(index.directory).iterdir():
+        (d / f.name).write_bytes(f.read_bytes())
+    whl = pack_wheel(tmp_path, "myapp", "1.0", metadata_text("myapp", "1.0", requires),
+                     {"myapp/__init__.py": b""})
+    with Server(d) as s:
+        t, report, _ = run_job(pyti, tmp_path, whl, "--index-url", s.index)
+        venv = tmp_path / "venv"
+        subprocess.run([indexlib.PY, "-m", "venv", "--system-site-packages", "--without-pip",
+                        str(venv)], check=True)
+        out = tmp_path / "pip.json"
+        cp = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--dry-run",
+                             "--quiet", "--report", str(out), "--index-url", s.url, str(whl)],
+                            env=indexlib.pip_env(), capture_output=True, text=True, timeout=600)
+    assert cp.returncode == 0, cp.stderr
+    pip = {(indexlib.canon(i["metadata"]["name"]), i["metadata"]["version"])
+           for i in json.loads(out.read_text())["install"]}
+    assert t["deps"]["status"] == "passed", t["deps"]["reason"]
+    staged = {(indexlib.canon(e["name"]), e["version"]) for e in report["dependencies"]["staged"]}
+    assert staged | {("myapp", "1.0")} == pip
+    installed = {indexlib.canon(e["name"]) for e in report["dependencies"]["installed"]}
+    assert not installed & {n for n, _ in pip}
