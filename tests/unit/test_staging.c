@@ -20,6 +20,7 @@
 #include "exec/job.h"
 #include "exec/pyfacts.h"
 #include "exec/staging.h"
+#include "exec/tasks_internal.h"
 #include "index/http.h"
 #include "index/index.h"
 #include "index/localdir.h"
@@ -549,6 +550,102 @@ static void test_staging_unreachable_index(void **state)
     fixture_free(&fx);
 }
 
+
+/* Runs the deps task in-process on the wheel file fn of the index (copied
+ * into the job's input) with the venv item of the fixture. */
+static pyti_task_status run_deps(fixture *fx, const char *src_dir, const char *fn,
+                                 json_t **produced, char **reason)
+{
+    char *src = path_join(src_dir, fn);
+    char *dst = path_join(fx->job.input_dir, fn);
+    unlink(dst);
+    pyti_error err;
+    assert_int_equal(job_copy_file(src, dst, &err), PYTI_OK);
+    char *out = path_join(fx->job.out_dir, "deps");
+    assert_int_equal(path_mkdirs(out, 0755, NULL), PYTI_OK);
+    json_t *inputs = json_object();
+    json_t *venv = json_deep_copy(fx->venv);
+    json_object_set_new(venv, "installed", json_array());
+    json_object_set_new(inputs, "venv", venv);
+    json_t *wheel = json_object();
+    char *inside = xasprintf("/job/input/%s", fn);
+    json_object_set_new(wheel, "path", json_string(inside));
+    json_object_set_new(wheel, "filename", json_string(fn));
+    json_object_set_new(inputs, "wheel", wheel);
+    pyti_task_def def = {0};
+    def.name = (char *)"deps";
+    def.builtin = (char *)"deps";
+    def.timeout_s = 60;
+    pyti_task_ctx ctx;
+    task_ctx_init(&ctx, &fx->job, &def, out, inputs);
+    pyti_task_status st = task_builtin_deps(&ctx);
+    *produced = json_incref(json_object_get(ctx.produced, "deps"));
+    *reason = ctx.reason ? xstrdup(ctx.reason) : NULL;
+    task_ctx_free(&ctx);
+    json_decref(inputs);
+    free(inside);
+    free(out);
+    free(src);
+    free(dst);
+    return st;
+}
+
+static void test_deps_task(void **state)
+{
+    (void)state;
+    fixture fx;
+    fixture_make(&fx, NULL);
+    char *files = path_join(fx.index_root, "files");
+    json_t *item = NULL;
+    char *reason = NULL;
+    /* a 1.0 requires b>=1: b 2.0 staged, a itself is not */
+    pyti_task_status st = run_deps(&fx, files, fx.a1, &item, &reason);
+    if (st != PYTI_TASK_PASSED)
+        fail_msg("deps: %s", reason ? reason : "?");
+    json_t *wheels = json_object_get(item, "wheels");
+    assert_int_equal(json_array_size(wheels), 1);
+    char *want = xasprintf("/job/input/deps/%s", fx.b2);
+    assert_string_equal(json_string_value(json_array_get(wheels, 0)), want);
+    free(want);
+    assert_int_equal(json_array_size(json_object_get(item, "installed")), 0);
+    json_decref(item);
+    free(reason);
+
+    /* A wheel whose Requires-Python excludes the interpreter fails. */
+    char *site = path_join(fx.tmp, "site3");
+    installed_dist(site, "newpy", "1.0", "b");
+    installed_dist(site, "b", "1.0", NULL); /* wheelpack keeps only installed requirements */
+    char *md = path_join(site, "newpy-1.0.dist-info/METADATA");
+    free(t_write(site, "newpy-1.0.dist-info/METADATA",
+                 "Metadata-Version: 2.1\nName: newpy\nVersion: 1.0\nRequires-Python: >=3.99\n"
+                 "Requires-Dist: b\n"));
+    char *fn = pack(site, "newpy", files);
+    st = run_deps(&fx, files, fn, &item, &reason);
+    assert_int_equal(st, PYTI_TASK_FAILED);
+    assert_non_null(strstr(reason, "requires Python >=3.99"));
+    json_decref(item);
+    free(reason);
+    free(fn);
+
+    /* An unsatisfiable dependency is pyti's error, with the reason. */
+    free(t_write(site, "newpy-1.0.dist-info/METADATA",
+                 "Metadata-Version: 2.1\nName: newpy\nVersion: 1.0\nRequires-Dist: b>=7\n"));
+    char *old = path_join(files, "newpy-1.0-py3-none-any.whl");
+    unlink(old);
+    free(old);
+    fn = pack(site, "newpy", files);
+    st = run_deps(&fx, files, fn, &item, &reason);
+    assert_int_equal(st, PYTI_TASK_ERROR);
+    assert_non_null(strstr(reason, "b>=7"));
+    assert_null(item);
+    free(reason);
+    free(fn);
+    free(md);
+    free(site);
+    free(files);
+    fixture_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_localdir_and_pool),
         cmocka_unit_test(test_staging_from_file_index),
         cmocka_unit_test(test_staging_unreachable_index),
+        cmocka_unit_test(test_deps_task),
     };
     return cmocka_run_group_tests_name("staging", tests, NULL, NULL);
 }
