@@ -12,6 +12,7 @@
 #include "index/http.h"
 #include "index/index.h"
 #include "index/localdir.h"
+#include "index/url.h"
 #include "pkg/name.h"
 
 #include <errno.h>
@@ -167,6 +168,28 @@ static void stage_pins(const pyti_job *job, const pyti_stage_spec *spec, pyti_in
     }
 }
 
+/* Replaces index passwords in every string of v (reports are shared;
+ * credentials in an index URL must not travel with them). */
+static void redact(json_t *v, const pyti_strv *urls)
+{
+    if (json_is_string(v)) {
+        for (size_t i = 0; i < urls->len; i++) {
+            char *r = url_redact_in(json_string_value(v), urls->items[i]);
+            if (strcmp(r, json_string_value(v)) != 0)
+                json_string_set(v, r);
+            free(r);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) redact(e, urls);
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach(v, k, e) redact(e, urls);
+    }
+}
+
 /* One resolution over provider; the record gets outcome and the rest. */
 static pyti_status resolve_with(const pyti_provider *prov, const pyti_target *t,
                                 const pyti_stage_spec *spec, pyti_resolution *res,
@@ -188,12 +211,14 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
     if (!spec->reqs->len) {
         json_set_text(rec, "outcome", "resolved");
         *ok = true;
+        redact(rec, &job->index_urls);
         return rec;
     }
     pyti_error err;
     pyti_target t;
     if (pyfacts_target(spec->venv, &t, &err) != PYTI_OK) {
         json_object_set_new(rec, "reason", json_text(err.msg));
+        redact(rec, &job->index_urls);
         return rec;
     }
     pyti_http_options ho;
@@ -297,6 +322,7 @@ out:
     buf_free(&unreachable);
     free(marker);
     target_free(&t);
+    redact(rec, &job->index_urls);
     return rec;
 }
 

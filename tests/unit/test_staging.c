@@ -24,6 +24,7 @@
 #include "index/http.h"
 #include "index/index.h"
 #include "index/localdir.h"
+#include "index/url.h"
 #include "pkg/wheelpack.h"
 
 #include <stdio.h>
@@ -646,6 +647,45 @@ static void test_deps_task(void **state)
     fixture_free(&fx);
 }
 
+
+/* Index credentials never reach the staging record (nor the report). */
+static void test_credentials_redacted(void **state)
+{
+    (void)state;
+    char *pw = url_password("https://alice:s3cr%40t@example.invalid:8443/simple?x=1");
+    assert_string_equal(pw, "s3cr%40t");
+    free(pw);
+    assert_null(url_password("https://alice@example.invalid/simple"));
+    assert_null(url_password("https://example.invalid/a:b@c"));
+    assert_null(url_password("not a url"));
+    char *r = url_redact_in("GET https://a:pw@h/x: refused; again https://a:pw@h/y",
+                            "https://a:pw@h/simple");
+    assert_string_equal(r, "GET https://a:****@h/x: refused; again https://a:****@h/y");
+    free(r);
+
+    fixture fx;
+    fixture_make(&fx, "http://alice:hunter2@127.0.0.1:1/simple");
+    char *ini = t_write(fx.tmp, "pyti.ini", "[index]\nretries = 0\nconnect_timeout = 2\n");
+    pyti_error err;
+    pyti_config *cfg = config_load(ini, &err);
+    fx.job.config = cfg;
+    pyti_strv reqs = PYTI_STRV_INIT;
+    strv_push(&reqs, "a");
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false};
+    bool ok = true;
+    json_t *rec = staging_run(&fx.job, &spec, &ok);
+    assert_false(ok);
+    char *text = json_dumps(rec, 0);
+    assert_null(strstr(text, "hunter2"));
+    assert_non_null(strstr(text, "alice:****@127.0.0.1:1"));
+    free(text);
+    json_decref(rec);
+    strv_free(&reqs);
+    config_free(cfg);
+    free(ini);
+    fixture_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_staging_from_file_index),
         cmocka_unit_test(test_staging_unreachable_index),
         cmocka_unit_test(test_deps_task),
+        cmocka_unit_test(test_credentials_redacted),
     };
     return cmocka_run_group_tests_name("staging", tests, NULL, NULL);
 }
