@@ -11,8 +11,8 @@
  *   3. sandbox: build.py build — install them natively into the build env,
  *      ask get_requires_for_build_wheel (package code); if all it asks for
  *      is installed, build_wheel;
- *   4. otherwise host: resolve what it asked for, with round 2's set as
- *      installed, stage; sandbox: install and build_wheel.
+ *   4. otherwise host: resolve what it asked for, with step 2's set as
+ *      installed, stage; sandbox: install those and build_wheel.
  *
  * A wheel needs no build: the task is neutral and passes the wheel on. The
  * built wheel is copied by pyti, without following links, into the job's
@@ -118,8 +118,9 @@ static json_t *target_facts(pyti_task_ctx *ctx)
     return ctx->job->python ? pyfacts_cache_load(ctx->job->python) : NULL;
 }
 
-/* Stages reqs (round `round`), appending the inside paths to paths.
- * *rec gets the staging record. */
+/* Stages reqs with inst counting as installed, appending the staged
+ * files' inside paths to paths. *rec gets the staging record (also kept in
+ * stagings). */
 static bool stage_round(pyti_task_ctx *ctx, const json_t *facts, const pyti_strv *reqs,
                         const pyti_dist_metadata *inst, size_t ninst, json_t *stagings,
                         pyti_strv *paths, json_t **rec)
@@ -227,8 +228,8 @@ pyti_task_status task_builtin_build(pyti_task_ctx *ctx)
             json_object_set(ctx->data, "extra_requires", extra);
         if (!outcome || strcmp(outcome, "needs-more") != 0)
             break;
-        /* 4. the backend asked for more: stage it, with what round 2
-         * installed counting as installed (so it stays). */
+        /* 4. the backend asked for more: stage it, with what step 2
+         * staged counting as installed (so it stays). */
         strv_free(&reqs);
         json_to_strv(json_object_get(res, "missing"), &reqs);
         task_log(ctx, "the backend asks for %zu more build requirements", reqs.len);
