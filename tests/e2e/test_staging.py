@@ -286,6 +286,23 @@ def test_unreachable_index_is_an_error(pyti, tmp_path, env):
     assert report["verdict"]["quality"] != "broken"
 
 
+def test_unreachable_index_and_no_wheelhouse_backend_is_a_build_error(pyti, tmp_path, env):
+    no_retries(env)
+    files = {
+        "PKG-INFO": b"Metadata-Version: 2.1\nName: odd-pkg\nVersion: 1.0\n\n",
+        "pyproject.toml": b'[build-system]\nrequires = ["no-such-backend"]\n'
+                          b'build-backend = "no_such_backend"\n',
+    }
+    sdist = distbuild.write_sdist(tmp_path, name="odd-pkg", files=files)
+    t, _, _ = run_job(pyti, tmp_path, sdist, "--index-url", "http://127.0.0.1:1/simple", check=3)
+    b = t["build"]
+    assert b["status"] == "error"
+    assert "127.0.0.1:1" in b["reason"] and "wheelhouse cannot satisfy" in b["reason"]
+    assert "no-such-backend" in b["reason"]
+    assert b["data"]["staging"][0]["fallback"]
+    assert t["install"]["status"] == "skipped"
+
+
 def test_unsatisfiable_dependency_is_an_error(pyti, tmp_path, index):
     whl = app_wheel(tmp_path, ["dep-two>=5"])
     t, _, cp = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
