@@ -14,6 +14,7 @@
 #include "index/localdir.h"
 #include "index/url.h"
 #include "pkg/name.h"
+#include "pkg/requirement.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -215,6 +216,31 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
         return rec;
     }
     pyti_error err;
+    /* A requirement that does not parse is the project's mistake (pip
+     * refuses it too); a direct reference is pyti's limitation. Both are
+     * told apart here, before any index is asked. */
+    for (size_t i = 0; i < spec->reqs->len; i++) {
+        pyti_requirement *r = requirement_parse(spec->reqs->items[i], &err);
+        const char *why = NULL;
+        char *msg = NULL;
+        if (!r) {
+            why = "invalid_requirement";
+            msg = xasprintf("invalid requirement '%s' among the %s: %s", spec->reqs->items[i],
+                            spec->what, err.msg);
+        } else if (r->url) {
+            why = "direct_reference";
+            msg = xasprintf("the %s name a direct reference ('%s'): pyti stages requirements "
+                            "from indexes only", spec->what, spec->reqs->items[i]);
+        }
+        requirement_free(r);
+        if (why) {
+            json_set_text(rec, why, spec->reqs->items[i]);
+            json_object_set_new(rec, "reason", json_text(msg));
+            free(msg);
+            redact(rec, &job->index_urls);
+            return rec;
+        }
+    }
     pyti_target t;
     if (pyfacts_target(spec->venv, &t, &err) != PYTI_OK) {
         json_object_set_new(rec, "reason", json_text(err.msg));

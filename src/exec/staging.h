@@ -56,6 +56,9 @@ typedef struct pyti_stage_spec {
  *                 installed (nothing staged for them)
  *   explanation, conflicts   when not resolved
  *   reason        when *ok is false: why, in one sentence
+ *   invalid_requirement, direct_reference   the requirement that does not
+ *                 parse (the project's mistake) or names a URL (pyti's
+ *                 limitation), when that is why
  *
  * *ok is true when everything needed is staged. Never fails otherwise:
  * an unreachable index, an unsatisfiable requirement, a hash mismatch or

@@ -199,7 +199,10 @@ pyti_task_status task_builtin_build(pyti_task_ctx *ctx)
     /* 2. stage build-system.requires */
     json_to_strv(json_object_get(res, "requires"), &reqs);
     if (!stage_round(ctx, facts, &reqs, NULL, 0, stagings, &paths, &rec)) {
-        st = task_error(ctx, "%s", json_get_str(rec, "reason"));
+        /* pip refuses an invalid build-system.requires too: the package's */
+        st = json_get_str(rec, "invalid_requirement")
+                 ? task_fail(ctx, "%s", json_get_str(rec, "reason"))
+                 : task_error(ctx, "%s", json_get_str(rec, "reason"));
         goto out;
     }
     /* 3. install, get_requires_for_build_wheel, build */
@@ -236,7 +239,9 @@ pyti_task_status task_builtin_build(pyti_task_ctx *ctx)
         staging_as_installed(rec, &inst, &ninst);
         strv_free(&paths);
         if (!stage_round(ctx, facts, &reqs, inst, ninst, stagings, &paths, &rec)) {
-            st = task_error(ctx, "%s", json_get_str(rec, "reason"));
+            st = json_get_str(rec, "invalid_requirement")
+                     ? task_fail(ctx, "%s", json_get_str(rec, "reason"))
+                     : task_error(ctx, "%s", json_get_str(rec, "reason"));
             goto out;
         }
     }

@@ -303,6 +303,18 @@ def test_unreachable_index_and_no_wheelhouse_backend_is_a_build_error(pyti, tmp_
     assert t["install"]["status"] == "skipped"
 
 
+def test_invalid_build_requirement_is_the_package_failure(pyti, tmp_path, index):
+    files = {
+        "PKG-INFO": b"Metadata-Version: 2.1\nName: odd-pkg\nVersion: 1.0\n\n",
+        "pyproject.toml": b'[build-system]\nrequires = ["setuptools >>> 1"]\n'
+                          b'build-backend = "setuptools.build_meta"\n',
+    }
+    sdist = distbuild.write_sdist(tmp_path, name="odd-pkg", files=files)
+    t, _, _ = run_job(pyti, tmp_path, sdist, "--index-url", index.index, check=1)
+    assert t["build"]["status"] == "failed"
+    assert "invalid requirement 'setuptools >>> 1'" in t["build"]["reason"]
+
+
 def test_unsatisfiable_dependency_is_an_error(pyti, tmp_path, index):
     whl = app_wheel(tmp_path, ["dep-two>=5"])
     t, _, cp = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)

@@ -478,6 +478,23 @@ static void test_staging_from_file_index(void **state)
     json_decref(rec);
     pyfacts_installed_free(inst, ninst);
 
+    /* A requirement that does not parse, and a direct reference: told
+     * apart, no index asked. */
+    strv_free(&reqs);
+    strv_push(&reqs, "b >>> 1");
+    rec = staging_run(&fx.job, &spec, &ok);
+    assert_false(ok);
+    assert_string_equal(json_get_str(rec, "invalid_requirement"), "b >>> 1");
+    assert_non_null(strstr(json_get_str(rec, "reason"), "invalid requirement 'b >>> 1'"));
+    json_decref(rec);
+    strv_free(&reqs);
+    strv_push(&reqs, "b @ https://example.invalid/b-1.0-py3-none-any.whl");
+    rec = staging_run(&fx.job, &spec, &ok);
+    assert_false(ok);
+    assert_non_null(json_get_str(rec, "direct_reference"));
+    assert_null(json_get_str(rec, "invalid_requirement"));
+    json_decref(rec);
+
     /* Nothing to resolve: fine, nothing staged. */
     strv_free(&reqs);
     rec = staging_run(&fx.job, &spec, &ok);
