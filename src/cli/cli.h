@@ -6,6 +6,7 @@
 #define PYTI_CLI_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "common/config.h"
@@ -73,6 +74,19 @@ void cli_recipe_search_free(pyti_recipe_search *s);
 /* Opens the store at --db, else [store] path in config, else the default. */
 pyti_store *cli_open_store(const char *db_opt, const pyti_config *cfg, pyti_error *err);
 
+/* $XDG_CONFIG_HOME/pyti/NAME: where pyti serve keeps the tokens it made
+ * ("admin.token", "worker.token") and clients look for them. New string. */
+char *cli_default_token_file(const char *name);
+
+/* A client of the master at master_opt (else [client] master) with the
+ * token of token_opt (else [client] token_file, else the admin.token file
+ * pyti serve made, if any). NULL with err. */
+struct mclient;
+struct mclient *cli_master_client(const char *master_opt, const char *token_opt,
+                                  const pyti_config *cfg, pyti_error *err);
+/* Prints the master's error answer; returns the exit code for status. */
+int cli_master_error(struct mclient *c, long status, const json_t *answer);
+
 /* Subcommands. */
 int cmd_test(int argc, char **argv, cli_globals *g);
 int cmd_recipes(int argc, char **argv, cli_globals *g);
@@ -87,5 +101,8 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g);
 int cmd_jobs(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
 int cmd_wheelhouse(int argc, char **argv, cli_globals *g);
+int cmd_serve(int argc, char **argv, cli_globals *g);
+int cmd_worker(int argc, char **argv, cli_globals *g);
+int cmd_submit(int argc, char **argv, cli_globals *g);
 
 #endif

@@ -4,6 +4,7 @@
  * workers and prints the queue's metrics. The work happens in
  * store/queue.h; this file parses and prints. */
 #include "cli/cli.h"
+#include "common/buf.h"
 #include "common/hash.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -13,6 +14,7 @@
 #include "common/xalloc.h"
 #include "pkg/name.h"
 #include "store/queue.h"
+#include "worker/client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +36,8 @@ typedef struct jobs_opts {
     const char *url;
     long priority;
     bool retest;
+    const char *master;     /* remote mode: the master's URL */
+    const char *token_file;
 } jobs_opts;
 
 static int set_action(const cli_command *self, jobs_opts *o, int action, const char *arg)
@@ -102,16 +106,8 @@ static void print_json(const json_t *v)
     free(text);
 }
 
-static int do_list(pyti_store *s, const jobs_opts *o)
+static void print_list(const json_t *list, const jobs_opts *o)
 {
-    store_job_filter f = {0};
-    f.state = o->state;
-    f.project = o->project;
-    f.limit = (size_t)o->limit;
-    pyti_error err;
-    json_t *list = store_jobs_list(s, &f, &err);
-    if (!list)
-        return cli_fail(&err);
     if (o->json) {
         print_json(list);
     } else if (json_array_size(list) == 0) {
@@ -123,6 +119,19 @@ static int do_list(pyti_store *s, const jobs_opts *o)
         json_array_foreach(list, i, j)
             print_job_line(j);
     }
+}
+
+static int do_list(pyti_store *s, const jobs_opts *o)
+{
+    store_job_filter f = {0};
+    f.state = o->state;
+    f.project = o->project;
+    f.limit = (size_t)o->limit;
+    pyti_error err;
+    json_t *list = store_jobs_list(s, &f, &err);
+    if (!list)
+        return cli_fail(&err);
+    print_list(list, o);
     json_decref(list);
     return EXIT_PASSED;
 }
@@ -136,6 +145,8 @@ static int job_id_arg(const cli_command *self, const char *arg, long long *id)
     return -1;
 }
 
+static void print_job(const json_t *j, const jobs_opts *o);
+
 static int do_show(const cli_command *self, pyti_store *s, const jobs_opts *o)
 {
     long long id = 0;
@@ -146,6 +157,13 @@ static int do_show(const cli_command *self, pyti_store *s, const jobs_opts *o)
     json_t *j = store_job_get(s, id, &err);
     if (!j)
         return cli_fail(&err);
+    print_job(j, o);
+    json_decref(j);
+    return EXIT_PASSED;
+}
+
+static void print_job(const json_t *j, const jobs_opts *o)
+{
     if (o->json) {
         print_json(j);
     } else {
@@ -182,8 +200,6 @@ static int do_show(const cli_command *self, pyti_store *s, const jobs_opts *o)
             putchar('\n');
         }
     }
-    json_decref(j);
-    return EXIT_PASSED;
 }
 
 /* Submits one spec and says what happened. */
@@ -313,12 +329,8 @@ static int do_metrics(pyti_store *s, const jobs_opts *o)
     return EXIT_PASSED;
 }
 
-static int do_workers(pyti_store *s, const jobs_opts *o)
+static void print_workers(const json_t *list, const jobs_opts *o)
 {
-    pyti_error err;
-    json_t *list = store_workers_list(s, &err);
-    if (!list)
-        return cli_fail(&err);
     if (o->json) {
         print_json(list);
     } else {
@@ -333,8 +345,253 @@ static int do_workers(pyti_store *s, const jobs_opts *o)
         if (json_array_size(list) == 0)
             fprintf(stderr, "pyti: no workers registered\n");
     }
+}
+
+static int do_workers(pyti_store *s, const jobs_opts *o)
+{
+    pyti_error err;
+    json_t *list = store_workers_list(s, &err);
+    if (!list)
+        return cli_fail(&err);
+    print_workers(list, o);
     json_decref(list);
     return EXIT_PASSED;
+}
+
+/* ---- against a master (--master URL) ---- */
+
+/* GETs path as JSON into *out; an exit code other than -1 on failure. */
+static int remote_get(mclient *c, const char *path, json_t **out)
+{
+    long status = 0;
+    pyti_error err;
+    *out = NULL;
+    if (mclient_call_retry(c, "GET", path, NULL, 60, 10, &status, out, &err) != PYTI_OK)
+        return cli_fail(&err);
+    if (status != 200) {
+        int rc = cli_master_error(c, status, *out);
+        json_decref(*out);
+        *out = NULL;
+        return rc;
+    }
+    return -1;
+}
+
+static int remote_post(mclient *c, const char *path, const json_t *body, json_t **out)
+{
+    long status = 0;
+    pyti_error err;
+    *out = NULL;
+    if (mclient_call_retry(c, "POST", path, body, 60, 10, &status, out, &err) != PYTI_OK)
+        return cli_fail(&err);
+    if (status != 200 && status != 201) {
+        int rc = cli_master_error(c, status, *out);
+        json_decref(*out);
+        *out = NULL;
+        return rc;
+    }
+    return -1;
+}
+
+static char *query_escape(mclient *c, const char *s)
+{
+    (void)c;
+    pyti_buf b = PYTI_BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.')
+            buf_putc(&b, (char)*p);
+        else
+            buf_printf(&b, "%%%02X", *p);
+    }
+    return buf_detach(&b);
+}
+
+static int remote_list(mclient *c, const jobs_opts *o)
+{
+    json_t *all = json_array();
+    long long before = 0;
+    int rc = -1;
+    /* The API pages by 1000 at most; --limit 0 reads every page. */
+    while (rc == -1) {
+        long want = o->limit == 0 ? 1000 : o->limit - (long)json_array_size(all);
+        if (want <= 0)
+            break;
+        if (want > 1000)
+            want = 1000;
+        pyti_buf path = PYTI_BUF_INIT;
+        buf_printf(&path, "/api/v1/jobs?limit=%ld", want);
+        if (o->state) {
+            char *e = query_escape(c, o->state);
+            buf_printf(&path, "&state=%s", e);
+            free(e);
+        }
+        if (o->project) {
+            char *e = query_escape(c, o->project);
+            buf_printf(&path, "&project=%s", e);
+            free(e);
+        }
+        if (before)
+            buf_printf(&path, "&before=%lld", before);
+        json_t *page = NULL;
+        rc = remote_get(c, buf_cstr(&path), &page);
+        buf_free(&path);
+        if (rc != -1)
+            break;
+        json_array_extend(all, json_object_get(page, "jobs"));
+        json_t *next = json_object_get(page, "next_before");
+        before = json_is_integer(next) ? json_integer_value(next) : 0;
+        json_decref(page);
+        if (!before)
+            break;
+    }
+    if (rc == -1) {
+        print_list(all, o);
+        rc = EXIT_PASSED;
+    }
+    json_decref(all);
+    return rc;
+}
+
+static int remote_submit(mclient *c, const jobs_opts *o, bool quiet)
+{
+    json_t *ans = NULL;
+    int rc;
+    if (str_endswith(o->arg, ".json")) {
+        pyti_error err;
+        json_t *doc = json_read_file(o->arg, 64u << 20, &err);
+        if (!doc)
+            return cli_fail(&err);
+        rc = remote_post(c, "/api/v1/jobs", doc, &ans);
+        json_decref(doc);
+        if (rc != -1)
+            return rc;
+        json_t *list = json_object_get(ans, "jobs");
+        if (!list) {
+            json_t *one = json_pack("{s:O, s:O}", "id", json_object_get(ans, "id"), "created",
+                                    json_object_get(ans, "created"));
+            list = json_pack("[o]", one);
+            json_object_set_new(ans, "jobs", list);
+        }
+        size_t i;
+        json_t *j;
+        rc = EXIT_PASSED;
+        json_array_foreach(list, i, j) {
+            if (json_get_str(j, "error")) {
+                log_error("%s: job %zu: %s", o->arg, i, json_get_str(j, "error"));
+                rc = EXIT_USAGE;
+            } else if (!quiet) {
+                printf("job %zu: %s job %lld\n", i,
+                       json_is_true(json_object_get(j, "created")) ? "submitted as" : "already",
+                       (long long)json_integer_value(json_object_get(j, "id")));
+            }
+        }
+        json_decref(ans);
+        return rc;
+    }
+    char prio[16];
+    snprintf(prio, sizeof prio, "%ld", o->priority);
+    const char *fields[12];
+    int n = 0;
+    if (o->recipe) {
+        fields[n++] = "recipe";
+        fields[n++] = o->recipe;
+    }
+    if (o->python) {
+        fields[n++] = "python";
+        fields[n++] = o->python;
+    }
+    fields[n++] = "priority";
+    fields[n++] = prio;
+    if (o->retest) {
+        fields[n++] = "retest";
+        fields[n++] = "true";
+    }
+    fields[n] = NULL;
+    long status = 0;
+    pyti_error err;
+    if (mclient_upload(c, "/api/v1/jobs", "file", o->arg, fields, &status, &ans, &err) != PYTI_OK)
+        return cli_fail(&err);
+    if (status != 200 && status != 201) {
+        rc = cli_master_error(c, status, ans);
+    } else {
+        rc = EXIT_PASSED;
+        if (!quiet)
+            printf("%s: %s job %lld\n", path_basename(o->arg),
+                   json_is_true(json_object_get(ans, "created")) ? "submitted as" : "already",
+                   (long long)json_integer_value(json_object_get(ans, "id")));
+    }
+    json_decref(ans);
+    return rc;
+}
+
+static int jobs_remote(const cli_command *self, const jobs_opts *o, cli_globals *g)
+{
+    if (o->url)
+        return cli_usage(self, "--url is for the local queue; with --master, give the file "
+                               "(uploaded) or a JSON spec with a url");
+    pyti_error err;
+    pyti_config *cfg = cli_load_config(g, &err);
+    if (!cfg)
+        return cli_fail(&err);
+    mclient *c = cli_master_client(o->master, o->token_file, cfg, &err);
+    config_free(cfg);
+    if (!c)
+        return cli_fail(&err);
+    int rc = EXIT_PASSED;
+    long long id = 0;
+    json_t *ans = NULL;
+    char path[96];
+    switch (o->action) {
+    case LIST: rc = remote_list(c, o); break;
+    case SHOW:
+        if ((rc = job_id_arg(self, o->arg, &id)) != -1)
+            break;
+        snprintf(path, sizeof path, "/api/v1/jobs/%lld", id);
+        if ((rc = remote_get(c, path, &ans)) == -1) {
+            print_job(ans, o);
+            rc = EXIT_PASSED;
+        }
+        break;
+    case SUBMIT: rc = remote_submit(c, o, g->quiet); break;
+    case CANCEL:
+    case RETRY:
+        if ((rc = job_id_arg(self, o->arg, &id)) != -1)
+            break;
+        snprintf(path, sizeof path, "/api/v1/jobs/%lld/%s", id,
+                 o->action == CANCEL ? "cancel" : "retry");
+        if ((rc = remote_post(c, path, NULL, &ans)) == -1) {
+            rc = EXIT_PASSED;
+            if (!g->quiet && o->action == CANCEL)
+                printf("job %lld %s\n", id, json_is_true(json_object_get(ans, "changed"))
+                                                ? "cancelled"
+                                                : "was already cancelled");
+            else if (!g->quiet)
+                printf("job %lld queued again\n", id);
+        }
+        break;
+    case WORKERS:
+        if ((rc = remote_get(c, "/api/v1/workers", &ans)) == -1) {
+            print_workers(json_object_get(ans, "workers"), o);
+            rc = EXIT_PASSED;
+        }
+        break;
+    case METRICS: {
+        long status = 0;
+        char *text = NULL;
+        if (mclient_get_text(c, "/metrics", &status, &text, NULL, &err) != PYTI_OK)
+            rc = cli_fail(&err);
+        else if (!text)
+            rc = cli_master_error(c, status, NULL);
+        else
+            fputs(text, stdout);
+        free(text);
+        break;
+    }
+    }
+    json_decref(ans);
+    mclient_free(c);
+    return rc;
 }
 
 int cmd_jobs(int argc, char **argv, cli_globals *g)
@@ -357,6 +614,8 @@ int cmd_jobs(int argc, char **argv, cli_globals *g)
         {"url", required_argument, NULL, 'u'},
         {"priority", required_argument, NULL, 'y'},
         {"retest", no_argument, NULL, 'T'},
+        {"master", required_argument, NULL, 'm'},
+        {"token-file", required_argument, NULL, 't'},
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -390,6 +649,8 @@ int cmd_jobs(int argc, char **argv, cli_globals *g)
                 return cli_usage(self, "--priority: expected -1000..1000, got '%s'", optarg);
             break;
         case 'T': o.retest = true; break;
+        case 'm': o.master = optarg; break;
+        case 't': o.token_file = optarg; break;
         case 'c': g->config_path = optarg; break;
         case 'q': g->quiet = true; break;
         case 'h': cli_print_command_help(self, stdout); return EXIT_PASSED;
@@ -405,6 +666,13 @@ int cmd_jobs(int argc, char **argv, cli_globals *g)
                                "--submit");
     if (o.action != LIST && (o.state || o.project))
         return cli_usage(self, "--state and --project filter the listing");
+
+    if (o.token_file && !o.master)
+        return cli_usage(self, "--token-file goes with --master");
+    if (o.master && o.db)
+        return cli_usage(self, "give --master URL or --db LOCATION, not both");
+    if (o.master)
+        return jobs_remote(self, &o, g);
 
     pyti_error err;
     pyti_config *cfg = cli_load_config(g, &err);

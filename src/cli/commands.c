@@ -165,7 +165,7 @@ static const cli_command commands[] = {
      "\n"
      "exit codes: 0 installed, 2 usage error, refused wheel or conflict (nothing\n"
      "installed), 3 the file system failed (nothing installed).\n"},
-    {"jobs", cmd_jobs, "pyti jobs [--state S] [--project NAME] [OPTIONS]",
+    {"jobs", cmd_jobs, "pyti jobs [--master URL | --db LOCATION] [--state S] [OPTIONS]",
      "list, submit, cancel and retry jobs of the queue",
      "Without an action, lists jobs newest first, one per line: id, state,\n"
      "attempts, project, version, file, recipe, Python requirement, the worker\n"
@@ -187,6 +187,11 @@ static const cli_command commands[] = {
      "options:\n"
      "      --db LOCATION   store: a SQLite path or postgresql://... (default\n"
      "                      $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -m, --master URL    work on a master's queue over its API instead of a\n"
+     "                      store (--submit FILE uploads the file; --metrics\n"
+     "                      prints its Prometheus text)\n"
+     "      --token-file F  with --master: the token (default [client] token_file,\n"
+     "                      else $XDG_CONFIG_HOME/pyti/admin.token)\n"
      "      --state S       list only jobs in state S (queued, leased, running,\n"
      "                      done, failed, cancelled)\n"
      "      --project NAME  list only the jobs of project NAME\n"
@@ -197,6 +202,75 @@ static const cli_command commands[] = {
      "      --url URL       with --submit: where workers fetch the file\n"
      "      --priority N    with --submit: -1000..1000, higher runs first\n"
      "      --retest        with --submit: test again even if done before\n"},
+    {"serve", cmd_serve, "pyti serve [--listen ADDR:PORT] [--db LOCATION] [--workers N]",
+     "run the master: the HTTP API, feeds, uploads and (optionally) local workers",
+     "Runs the master until SIGINT or SIGTERM: the JSON API under /api/v1 (submit,\n"
+     "list, cancel and retry jobs; workers claim, heartbeat and report), twine's\n"
+     "upload endpoint (/legacy/), the feeds configured in pyti.ini ([feed.rss],\n"
+     "[feed.serial], [feed.dropdir]), GET /metrics (Prometheus) and the pages.\n"
+     "It prints \"pyti serve: listening at URL\" once it accepts requests.\n"
+     "Tokens come from [master] in pyti.ini; without any, it makes\n"
+     "$XDG_CONFIG_HOME/pyti/admin.token and worker.token, which pyti submit,\n"
+     "pyti jobs --master and pyti worker read by default (docs/operations.md).\n"
+     "\n"
+     "options:\n"
+     "  -l, --listen ADDR:PORT  where to listen (default [master] listen, else\n"
+     "                          127.0.0.1:8080; port 0 picks a free port)\n"
+     "      --db LOCATION       store: a SQLite path or postgresql://... (default\n"
+     "                          [store] path, else $XDG_DATA_HOME/pyti/pyti.db)\n"
+     "  -w, --workers N         also run N local workers (pyti worker processes with\n"
+     "                          a token made for this run); on SIGTERM they finish\n"
+     "                          their jobs before the master stops\n"
+     "      --no-feeds          do not run the configured feeds\n"
+     "      --log               one line per request on stderr\n"
+     "      --config FILE       settings file\n"},
+    {"worker", cmd_worker, "pyti worker --master URL [--token-file F] [--slots N] [OPTIONS]",
+     "run jobs for a master: claim, test in the sandbox, report",
+     "Registers with the master (its Pythons, arch, OS, memory, tags and its\n"
+     "acceptance policy), long-polls for jobs it can run, downloads each\n"
+     "distribution (its sha256 verified), runs it through the job runner as\n"
+     "`pyti test` does (package code only in the sandbox), heartbeats the lease,\n"
+     "and uploads the report and logs. It survives master restarts (retrying\n"
+     "with backoff). SIGTERM or SIGINT drains: no new jobs, running ones finish\n"
+     "and are reported, then it exits 0; a second signal stops the jobs (they are\n"
+     "handed back to the queue) and exits.\n"
+     "\n"
+     "options:\n"
+     "  -m, --master URL        the master (http://host:port)\n"
+     "  -t, --token-file F      the worker token (default [worker] token_file, else\n"
+     "                          $XDG_CONFIG_HOME/pyti/worker.token)\n"
+     "  -s, --slots N           jobs run at once (default 1)\n"
+     "      --id ID             this worker's name, stable across restarts (default\n"
+     "                          the host name)\n"
+     "      --tag TAG           advertise a tag jobs can require (repeatable)\n"
+     "      --python X.Y        advertise only these Pythons (repeatable; default:\n"
+     "                          every /usr/bin/python3.N found)\n"
+     "      --max-size SIZE     refuse distributions larger than SIZE (K/M/G)\n"
+     "      --recipe NAME       run only jobs of these recipes (repeatable)\n"
+     "      --project NAME      run only jobs of these projects (repeatable)\n"
+     "      --work-dir DIR      where jobs are downloaded and run (default $TMPDIR)\n"
+     "      --config FILE       settings file ([worker] section; [limits] etc. for\n"
+     "                          the jobs)\n"},
+    {"submit", cmd_submit, "pyti submit TARGET --master URL [OPTIONS]",
+     "queue a distribution on a master: a local file (uploaded) or a URL",
+     "TARGET is a distribution file on this machine (uploaded to the master, which\n"
+     "keeps it and queues its test) or an http(s) URL given with --sha256 (workers\n"
+     "download and verify it). Prints the job's id; with --wait, waits for its\n"
+     "result and exits as pyti test would (0 passed, 1 failed or flagged,\n"
+     "2 rejected, 3 error or the job failed).\n"
+     "\n"
+     "options:\n"
+     "  -m, --master URL        the master (default [client] master)\n"
+     "  -t, --token-file F      a submit or admin token (default [client]\n"
+     "                          token_file, else $XDG_CONFIG_HOME/pyti/admin.token)\n"
+     "  -r, --recipe NAME       the recipe (default: default)\n"
+     "      --python SPEC       the Python requirement (3.12, >=3.9)\n"
+     "      --priority N        -1000..1000, higher runs first\n"
+     "      --sha256 HEX        with a URL: the file's SHA-256 (required)\n"
+     "      --retest            test again even if this file was tested\n"
+     "      --wait              wait for the result and print the verdict\n"
+     "      --timeout S         with --wait: give up after S seconds (default 3600)\n"
+     "      --json              print the job as JSON\n"},
     {"help", cmd_help, "pyti help [COMMAND]", "show help for pyti or a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct entry {
     char *section, *key, *value, *where;
@@ -183,6 +184,27 @@ bad:
     return pyti_error_set(err, PYTI_ERR_USAGE,
                           "%s: [%s] %s = '%s': expected a non-negative integer (K/M/G suffix allowed)",
                           e->where, section, key, s);
+}
+
+pyti_status config_get_bool(const pyti_config *cfg, const char *section, const char *key,
+                            bool *out, pyti_error *err)
+{
+    const entry *e = cfg ? find(cfg, section, key) : NULL;
+    if (!e)
+        return PYTI_OK;
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(e->value, yes[i]) == 0) {
+            *out = true;
+            return PYTI_OK;
+        }
+        if (strcasecmp(e->value, no[i]) == 0) {
+            *out = false;
+            return PYTI_OK;
+        }
+    }
+    return pyti_error_set(err, PYTI_ERR_USAGE, "%s: [%s] %s = '%s': expected true or false",
+                          e->where, section, key, e->value);
 }
 
 pyti_status config_get_double(const pyti_config *cfg, const char *section, const char *key,

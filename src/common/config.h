@@ -11,6 +11,7 @@
 #ifndef PYTI_CONFIG_H
 #define PYTI_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -36,6 +37,9 @@ const char *config_get(const pyti_config *cfg, const char *section, const char *
  * (powers of 1024). */
 pyti_status config_get_u64(const pyti_config *cfg, const char *section, const char *key,
                            uint64_t *out, pyti_error *err);
+/* A boolean: true/yes/on/1 or false/no/off/0 (any case). */
+pyti_status config_get_bool(const pyti_config *cfg, const char *section, const char *key,
+                            bool *out, pyti_error *err);
 pyti_status config_get_double(const pyti_config *cfg, const char *section, const char *key,
                               double *out, pyti_error *err);
 

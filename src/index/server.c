@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/netaddr.h"
 #include "common/path.h"
 #include "common/str.h"
 #include "common/xalloc.h"
@@ -769,48 +770,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 /* ---- life cycle ---- */
 
-static pyti_status parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
-                                bool *v6, pyti_error *err)
-{
-    char host[256] = "127.0.0.1", port[16] = "8000";
-    if (listen && *listen) {
-        const char *colon = strrchr(listen, ':');
-        if (listen[0] == '[') {
-            const char *close_br = strchr(listen, ']');
-            if (!close_br || (close_br[1] && close_br[1] != ':'))
-                return pyti_error_set(err, PYTI_ERR_USAGE, "--listen '%s': expected [ADDR]:PORT",
-                                      listen);
-            snprintf(host, sizeof host, "%.*s", (int)(close_br - listen - 1), listen + 1);
-            if (close_br[1] == ':')
-                snprintf(port, sizeof port, "%s", close_br + 2);
-        } else if (colon) {
-            if (colon > listen)
-                snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-            snprintf(port, sizeof port, "%s", colon + 1);
-        } else {
-            snprintf(port, sizeof port, "%s", listen);
-        }
-    }
-    char *end;
-    long pn = strtol(port, &end, 10);
-    if (!*port || *end || pn < 0 || pn > 65535)
-        return pyti_error_set(err, PYTI_ERR_USAGE, "--listen '%s': invalid port '%s'",
-                              listen ? listen : "", port);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai != 0 || !res)
-        return pyti_error_set(err, PYTI_ERR_USAGE, "--listen '%s': cannot use address '%s': %s",
-                              listen ? listen : "", host, gai_strerror(gai));
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    *v6 = res->ai_family == AF_INET6;
-    freeaddrinfo(res);
-    return PYTI_OK;
-}
-
 pyti_server *server_start(const pyti_server_options *o, pyti_error *err)
 {
     if (!o->dir || !path_is_dir(o->dir)) {
@@ -821,7 +780,7 @@ pyti_server *server_start(const pyti_server_options *o, pyti_error *err)
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
     bool v6 = false;
-    if (parse_listen(o->listen, &ss, &sslen, &v6, err) != PYTI_OK)
+    if (netaddr_parse_listen(o->listen, "127.0.0.1:8000", &ss, &sslen, &v6, err) != PYTI_OK)
         return NULL;
     pyti_server *s = xcalloc(1, sizeof *s);
     s->o = *o;

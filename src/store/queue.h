@@ -96,6 +96,13 @@ void store_job_spec_init(store_job_spec *spec);
 pyti_status store_job_spec_from_json(const json_t *j, store_job_spec *spec, pyti_strv *pythons,
                                      pyti_strv *tags, pyti_error *err);
 
+/* The CPython minor versions ("3.11") a job's Python requirement admits,
+ * as the claim matches them (a bare "3.12" means "==3.12.*"; NULL, "" or
+ * "any" admits every minor pyti knows), appended to minors. For a worker
+ * choosing among its interpreters. PYTI_ERR_USAGE for a requirement that
+ * does not parse or admits no known minor. */
+pyti_status store_python_minors(const char *requirement, pyti_strv *minors, pyti_error *err);
+
 /* Submits a job; *job_id gets its id, *created whether it is new.
  *
  * Idempotent: while a job with the same sha256, recipe and (normalised)

@@ -98,6 +98,13 @@ json_t *store_list_flagged_releases(pyti_store *s, const char *kind, size_t limi
 json_t *store_release_files(pyti_store *s, const char *project, const char *version,
                             pyti_error *err);
 
+/* Projects whose PEP 503 name starts with prefix (any spelling; NULL or
+ * "" for all), by name, each {"name", "display_name", "first_seen",
+ * "releases": N, "latest_report": ISO time of the newest report or null}.
+ * limit 0 means no limit. PYTI_ERR_USAGE for a prefix that cannot start
+ * a name. New reference, or NULL with err. */
+json_t *store_list_projects(pyti_store *s, const char *prefix, size_t limit, pyti_error *err);
+
 /* ---- logs ---- */
 
 /* Keeps a log (len bytes of text; invalid UTF-8 becomes U+FFFD and NUL

@@ -538,6 +538,46 @@ json_t *store_release_files(pyti_store *s, const char *project, const char *vers
     return arr;
 }
 
+json_t *store_list_projects(pyti_store *s, const char *prefix, size_t limit, pyti_error *err)
+{
+    long long lim = limit ? (long long)limit : NO_LIMIT;
+    char *norm = name_normalize(prefix ? prefix : "");
+    for (const char *p = norm; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
+            pyti_error_set(err, PYTI_ERR_USAGE, "listing projects: prefix '%s' is not the start "
+                           "of a project name", prefix);
+            free(norm);
+            return NULL;
+        }
+    }
+    /* The prefix is [a-z0-9.-] only, so LIKE sees no wildcard but its own;
+     * the range keeps it an index walk on projects.name on both engines. */
+    char *upper = xasprintf("%s~", norm);
+    db_res *r = db_query(s, "listing projects",
+                         "SELECT p.name, p.display_name, p.created_at,"
+                         " (SELECT COUNT(*) FROM releases r WHERE r.project_id = p.id),"
+                         " (SELECT MAX(r.latest_created) FROM releases r WHERE r.project_id = p.id)"
+                         " FROM projects p WHERE p.name >= $1 AND p.name < $2"
+                         " ORDER BY p.name LIMIT $3",
+                         DB_ARGS(db_text(norm), db_text(upper), db_int(lim)), err);
+    free(upper);
+    free(norm);
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (int i = 0; i < r->nrows; i++) {
+        json_t *o = json_object();
+        json_set_text(o, "name", db_get(r, i, 0));
+        json_set_text(o, "display_name", db_get(r, i, 1));
+        json_object_set_new(o, "first_seen", store_json_time(db_get(r, i, 2)));
+        json_object_set_new(o, "releases", json_integer(db_get_int(r, i, 3)));
+        json_set_text(o, "latest_report", db_get(r, i, 4));
+        json_array_append_new(arr, o);
+    }
+    db_res_free(r);
+    return arr;
+}
+
 /* ---- logs ---- */
 
 pyti_status store_put_log(pyti_store *s, long long job_id, int attempt, const char *name,

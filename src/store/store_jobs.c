@@ -178,6 +178,19 @@ static pyti_status python_requirement(const char *in, char **norm, pyti_strv *mi
     return PYTI_OK;
 }
 
+pyti_status store_python_minors(const char *requirement, pyti_strv *minors, pyti_error *err)
+{
+    char *norm = NULL;
+    if (!requirement || str_blank(requirement) || strcmp(requirement, "any") == 0) {
+        for (size_t i = 0; i < sizeof known_minors / sizeof *known_minors; i++)
+            strv_push(minors, known_minors[i]);
+        return PYTI_OK;
+    }
+    pyti_status rc = python_requirement(requirement, &norm, minors, err);
+    free(norm);
+    return rc;
+}
+
 void store_job_spec_init(store_job_spec *spec)
 {
     memset(spec, 0, sizeof *spec);

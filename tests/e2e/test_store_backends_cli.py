@@ -4,37 +4,18 @@ PostgreSQL URI. PostgreSQL comes from $PYTI_TEST_PG (scripts/test starts
 a throwaway server); each test gets its own schema. Without it the
 PostgreSQL cases fail, unless PYTI_ALLOW_NO_PG=1 says to skip them."""
 import json
-import os
-import subprocess
-import uuid
 
 import pytest
 
 import distbuild
-
-
-def psql(uri, sql):
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", uri, "-c", sql], check=True,
-                   capture_output=True, text=True)
+from masterlib import store_location
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A fresh store location on each backend."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "pyti.db")
-        return
-    base = os.environ.get("PYTI_TEST_PG")
-    if not base:
-        if os.environ.get("PYTI_ALLOW_NO_PG") == "1":
-            pytest.skip("PYTI_TEST_PG is not set")
-        pytest.fail("PYTI_TEST_PG is not set: the PostgreSQL cases need a server "
-                    "(scripts/test starts one; PYTI_ALLOW_NO_PG=1 skips them)")
-    schema = "e2e_" + uuid.uuid4().hex[:12]
-    psql(base, f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    psql(base, f"DROP SCHEMA {schema} CASCADE")
+    with store_location(request.param, tmp_path) as loc:
+        yield loc
 
 
 def run_job(pyti, tmp_path, db, **kw):

@@ -1252,9 +1252,40 @@ static void test_metrics(void **state)
     store_close(s);
 }
 
+/* What a worker uses to choose among its interpreters: the minors a
+ * requirement admits, as the claim matches them. */
+static void test_python_minors(void **state)
+{
+    (void)state;
+    pyti_strv m = PYTI_STRV_INIT;
+    pyti_error err;
+    assert_int_equal(store_python_minors(">=3.10,<3.12", &m, &err), PYTI_OK);
+    assert_int_equal(m.len, 2);
+    assert_string_equal(m.items[0], "3.10");
+    assert_string_equal(m.items[1], "3.11");
+    strv_free(&m);
+    assert_int_equal(store_python_minors("3.12", &m, &err), PYTI_OK);
+    assert_int_equal(m.len, 1);
+    strv_free(&m);
+    assert_int_equal(store_python_minors(">=3.11.4", &m, &err), PYTI_OK);
+    assert_string_equal(m.items[0], "3.11"); /* 3.11.4 and later admit 3.11 */
+    strv_free(&m);
+    assert_int_equal(store_python_minors(NULL, &m, &err), PYTI_OK);
+    assert_true(m.len > 10);
+    strv_free(&m);
+    assert_int_equal(store_python_minors("any", &m, &err), PYTI_OK);
+    assert_true(strv_contains(&m, "2.7"));
+    strv_free(&m);
+    assert_int_equal(store_python_minors(">=4", &m, &err), PYTI_ERR_USAGE);
+    strv_free(&m);
+    assert_int_equal(store_python_minors("not a spec", &m, &err), PYTI_ERR_USAGE);
+    strv_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_python_minors),
         T_BOTH(test_submit_get_list),
         T_BOTH(test_submit_is_idempotent),
         T_BOTH(test_concurrent_submits_make_one_job),

@@ -274,6 +274,40 @@ static void test_reports_and_catalogue(void **state)
     store_close(s);
 }
 
+/* The project list the master's API pages through: by name, a prefix in
+ * any spelling, release counts and the newest report's time. */
+static void test_list_projects(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    size_t n;
+    json_t **rs = catalogue_reports(&n);
+    put_all(s, rs, n);
+    pyti_error err;
+    json_t *all = store_list_projects(s, NULL, 0, &err);
+    assert_int_equal(json_array_size(all), 2);
+    json_t *demo = json_array_get(all, 0);
+    assert_string_equal(json_get_str(demo, "name"), "demo-pkg");
+    assert_int_equal(json_integer_value(json_object_get(demo, "releases")), 3);
+    assert_non_null(json_get_str(demo, "latest_report"));
+    assert_string_equal(json_get_str(json_array_get(all, 1), "name"), "other");
+    json_decref(all);
+    json_t *some = store_list_projects(s, "Demo_P", 0, &err);
+    assert_int_equal(json_array_size(some), 1);
+    json_decref(some);
+    some = store_list_projects(s, "", 1, &err);
+    assert_int_equal(json_array_size(some), 1);
+    json_decref(some);
+    some = store_list_projects(s, "zzz", 0, &err);
+    assert_int_equal(json_array_size(some), 0);
+    json_decref(some);
+    assert_null(store_list_projects(s, "a%", 0, &err));
+    assert_int_equal(err.code, PYTI_ERR_USAGE);
+    for (size_t i = 0; i < n; i++)
+        json_decref(rs[i]);
+    free(rs);
+    store_close(s);
+}
+
 /* Everything the API says about a store, minus wall-clock times. */
 static json_t *api_view(pyti_store *s)
 {
@@ -377,6 +411,7 @@ int main(void)
         T_BOTH(test_concurrent_first_open),
         T_BOTH(test_newer_schema_refused),
         T_BOTH(test_reports_and_catalogue),
+        T_BOTH(test_list_projects),
         cmocka_unit_test(test_backends_give_identical_answers),
         cmocka_unit_test(test_pg_reconnects),
     };
