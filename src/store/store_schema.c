@@ -236,6 +236,12 @@ static const migration migrations[] = {
      "    + COALESCE(NULLIF(current_setting('pyti.clock_offset_ms', true), ''), '0')::bigint"
      "$$;}}",
      fill_catalogue},
+
+    /* 3: the metric values of each report (exec/metrics.h), so a
+     * project's history is read without parsing its reports; reports
+     * stored before are back-filled (store_dashboard.c). */
+    {"ALTER TABLE reports ADD COLUMN metrics TEXT;",
+     dashboard_fill_metrics},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))
