@@ -25,7 +25,7 @@ static const char stylesheet[] =
     "table{border-collapse:collapse;width:100%;margin:.3em 0}"
     "th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid var(--line);"
     "vertical-align:top}th{font-weight:600;color:var(--mut);font-size:.92em}"
-    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}"
     "tr.regression td{background:#fdecea}"
     ".badge{display:inline-block;padding:0 .45em;border-radius:3px;color:#fff;font-size:.85em;"
     "font-weight:600;white-space:nowrap}"
@@ -67,6 +67,8 @@ void layout_open(pyti_buf *b, const char *title, bool standalone)
     hf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
           "<meta name=\"referrer\" content=\"no-referrer\">"
+          /* no /favicon.ico request: the pages load nothing */
+          "<link rel=\"icon\" href=\"data:,\">"
           "<title>%s</title><style>%r</style></head><body>",
        title, stylesheet);
     if (standalone) {

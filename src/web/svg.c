@@ -22,18 +22,16 @@ static void open_svg(pyti_buf *b, const char *title, int width, int height)
        width, height, width, height, title, title, title);
 }
 
-/* A "nice" axis maximum: 1, 2 or 5 times a power of ten, >= v. */
+/* A "nice" axis maximum >= v: 1, 2, 4 or 8 times a power of ten, so the
+ * four grid steps are round numbers too. */
 static double nice_max(double v)
 {
     if (!(v > 0))
         return 1;
     double p = pow(10, floor(log10(v)));
-    for (double m = 1; m <= 10; m *= 2) {
-        if (m == 4)
-            m = 5;
-        if (m * p >= v)
+    for (double m = 1; m <= 8; m *= 2)
+        if (m * p >= v * (1 - 1e-12))
             return m * p;
-    }
     return 10 * p;
 }
 
@@ -65,7 +63,7 @@ static void y_axis(pyti_buf *b, double ymin, double ymax, int width, int height)
 static void x_label(pyti_buf *b, const char *label, size_t i, size_t n, double x, int height)
 {
     size_t step = n > 12 ? (n + 11) / 12 : 1;
-    if (!label || (i % step != 0 && i != n - 1))
+    if (!label || i % step != 0)
         return;
     hf(b, "<text class=\"ax\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", x,
        height - PAD_B + 14, label);
