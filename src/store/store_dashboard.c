@@ -324,7 +324,11 @@ json_t *store_slow_jobs(pyti_store *s, long long window_s, size_t limit, pyti_er
     if (limit < 1 || limit > 1000)
         limit = 10;
     db_res *r = db_query(s, "listing slow jobs",
-                         "SELECT id, project, name, version, filename, duration_ms, worker_id,"
+                         /* a done job no longer names its worker: the
+                          * winning attempt does */
+                         "SELECT id, project, name, version, filename, duration_ms,"
+                         " (SELECT a.worker_id FROM attempts a WHERE a.job_id = jobs.id"
+                         "   AND a.outcome = 'done' LIMIT 1),"
                          " report_id, finished_at FROM jobs"
                          " WHERE finished_at IS NOT NULL AND finished_at >= pyti_now_ms() - $1"
                          " AND state = 'done' AND duration_ms IS NOT NULL"

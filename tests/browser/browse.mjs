@@ -12,7 +12,8 @@
 // same-origin links, the dialogs opened (alert/confirm/prompt: an executed
 // payload), the script elements and event-handler attributes in the DOM,
 // CSP violations and console errors, the visible text; a full-page
-// screenshot DIR/NAME.png. bypass_csp turns the page's CSP off, so that
+// screenshot DIR/NAME.png. text is what is visible, content all the
+// text (collapsed <details> too). bypass_csp turns the page's CSP off, so that
 // only pyti's escaping stands between a payload and its execution.
 // crawl: follows same-origin links breadth first and records each status.
 import { chromium } from "playwright-core";
@@ -56,7 +57,9 @@ async function visit(ctx, p) {
     return { title: document.title, svgs, links,
              scripts: document.querySelectorAll("script").length,
              images: document.querySelectorAll("img").length,
-             handlers, text: document.body ? document.body.innerText : "" };
+             handlers, text: document.body ? document.body.innerText : "",
+             // textContent includes collapsed <details> (logs, failed tests)
+             content: document.body ? document.body.textContent : "" };
   });
   if (p.name)
     await page.screenshot({ path: join(plan.shots, p.name + ".png"), fullPage: true });

@@ -440,6 +440,7 @@ static void test_dashboard_queries(void **state)
 
     json_t *slow = store_slow_jobs(s, 3600, 5, &err);
     assert_int_equal(json_array_size(slow), 1);
+    assert_string_equal(json_get_str(json_array_get(slow, 0), "worker"), "w1@x");
     json_decref(slow);
 
     json_t *m = store_report_metrics(s, "a0000000000000000000000000000001", &err);
