@@ -42,12 +42,14 @@ static pyti_store *the_store(void)
         "\"created\":\"2026-12-06T10:00:00.000Z\",\"outcome\":\"failed\","
         "\"distribution\":{\"name\":\"demo\",\"version\":\"1.0\",\"filename\":\"demo-1.0.tar.gz\","
         "\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},"
-        "\"tasks\":[{\"name\":\"test\",\"builtin\":\"test\",\"status\":\"failed\","
+        "\"tasks\":[{\"name\":\"test\",\"builtin\":\"test\",\"status\":\"failed\",\"reason\":null,"
         "\"duration_s\":1,\"data\":{}}],\"findings\":[],"
         "\"verdict\":{\"quality\":\"broken\",\"safety\":\"clean\"}}",
         0, NULL);
-    if (!r || store_put_report(store, r, NULL, &err) != PYTI_OK)
+    if (!r || store_put_report(store, r, NULL, &err) != PYTI_OK) {
+        fprintf(stderr, "fuzz_web: setting up the store: %s\n", r ? err.msg : "bad JSON");
         abort();
+    }
     json_decref(r);
     return store;
 }
