@@ -51,6 +51,10 @@ json_t *store_verdicts_by_day(pyti_store *s, int days, pyti_error *err);
  * "filename", "duration_s", "worker", "report_id", "finished"}]. */
 json_t *store_slow_jobs(pyti_store *s, long long window_s, size_t limit, pyti_error *err);
 
+/* The location this handle was opened on (as given to store_open), for
+ * telling stores apart (the web's overview cache). Owned by the handle. */
+const char *store_location_of(const pyti_store *s);
+
 /* The stored metric values of one report ({id: number|null}), {} if it
  * has none, or NULL with PYTI_ERR_NOTFOUND. */
 json_t *store_report_metrics(pyti_store *s, const char *report_id, pyti_error *err);

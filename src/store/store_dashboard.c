@@ -64,6 +64,11 @@ pyti_status dashboard_fill_metrics(pyti_store *s, pyti_error *err)
     return rc;
 }
 
+const char *store_location_of(const pyti_store *s)
+{
+    return s->location;
+}
+
 /* ---- a project's history ---- */
 
 static json_t *parse_column(const char *text)

@@ -54,6 +54,14 @@ void web_page_free(web_page *p);
 pyti_status web_render(pyti_store *s, const char *path, const char *query, web_page *out,
                        pyti_error *err);
 
+/* Lets web_render keep the overview page (/) for up to ttl_ms
+ * milliseconds and serve that copy to every request in between, per
+ * store location: the overview aggregates the whole store (jobs by
+ * state, throughput, verdicts by day), which costs far more than any
+ * other page, while its figures change slowly. 0 (the default) turns the
+ * cache off; a server sets it once at start-up. Thread-safe. */
+void web_set_overview_cache(long long ttl_ms);
+
 /* The release report page of one report as a single self-contained HTML
  * document (no links that need a server; the catalogue is appended), for
  * `pyti test --html`. Appends to out. Cannot fail. */

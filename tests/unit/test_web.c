@@ -381,6 +381,34 @@ static void test_standalone(void **state)
     json_decref(r);
 }
 
+/* The overview's cache: a copy served while fresh, per store, off by
+ * default. */
+static void test_overview_cache(void **state)
+{
+    (void)state;
+    char *la = t_store_location_for(&T_SQLITE), *lb = t_store_location_for(&T_SQLITE);
+    pyti_store *a = t_store_open(la), *b = t_store_open(lb);
+    web_page p;
+    web_page_init(&p);
+    web_set_overview_cache(60000);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    assert_false(has(&p, "w9"));
+    t_worker(a, "w9", "x86_64", "linux", 1024, "3.11", NULL);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    assert_false(has(&p, "w9")); /* the cached copy */
+    t_worker(b, "w8", "x86_64", "linux", 1024, "3.11", NULL);
+    assert_int_equal(render(b, "/", NULL, &p), 200);
+    assert_true(has(&p, "w8")); /* another store: its own page */
+    web_set_overview_cache(0);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    assert_true(has(&p, "w9"));
+    web_page_free(&p);
+    store_close(a);
+    store_close(b);
+    free(la);
+    free(lb);
+}
+
 /* ---- the store queries ---- */
 
 static void test_dashboard_queries(void **state)
@@ -482,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_standalone),
+        cmocka_unit_test(test_overview_cache),
         T_BOTH(test_pages),
         T_BOTH(test_dashboard_queries),
         T_BOTH(test_backfill),
