@@ -44,26 +44,6 @@ pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_erro
     return rc;
 }
 
-pyti_status dashboard_fill_metrics(pyti_store *s, pyti_error *err)
-{
-    db_res *r = db_query_once(s, "listing reports for their metrics",
-                              "SELECT report FROM reports WHERE metrics IS NULL ORDER BY id",
-                              DB_NOARGS, err);
-    if (!r)
-        return PYTI_ERR_IO;
-    pyti_status rc = PYTI_OK;
-    for (int i = 0; i < r->nrows && rc == PYTI_OK; i++) {
-        json_error_t jerr;
-        json_t *report = json_loads(db_get(r, i, 0), 0, &jerr);
-        if (!report)
-            continue; /* unreadable before; stays as it is */
-        rc = dashboard_put_metrics(s, report, err);
-        json_decref(report);
-    }
-    db_res_free(r);
-    return rc;
-}
-
 const char *store_location_of(const pyti_store *s)
 {
     return s->location;

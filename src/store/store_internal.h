@@ -229,8 +229,6 @@ pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_er
 /* Writes the metric values of a stored report into reports.metrics
  * (inside the caller's transaction). */
 pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err);
-/* Migration 3's back-fill: the metrics of every report that has none. */
-pyti_status dashboard_fill_metrics(pyti_store *s, pyti_error *err);
 
 /* True if s is 1..max bytes of [A-Za-z0-9] and the characters in extra. */
 bool store_is_token(const char *s, size_t max, const char *extra);
