@@ -6,6 +6,7 @@
 #include "store/queue.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void str_list(pyti_buf *b, const json_t *arr)
@@ -89,6 +90,35 @@ pyti_status page_workers(pyti_store *s, web_page *out, pyti_error *err)
     return PYTI_OK;
 }
 
+/* Logs are shown collapsed, their first LOG_SHOW bytes; logs larger than
+ * LOG_READ_MAX are not read for a page at all (the API has them). */
+#define LOG_SHOW (16u << 10)
+#define LOG_READ_MAX (1u << 20)
+
+static void log_block(pyti_store *s, pyti_buf *b, long long job, const json_t *l)
+{
+    int attempt = (int)json_integer_value(json_object_get(l, "attempt"));
+    const char *name = json_get_str(l, "name");
+    long long size = (long long)json_integer_value(json_object_get(l, "size"));
+    hf(b, "<details><summary>attempt %d: %s &mdash; %L bytes</summary>", attempt, name, size);
+    char *text = size <= (long long)LOG_READ_MAX && name
+                     ? store_get_log(s, job, attempt, name, NULL, NULL)
+                     : NULL;
+    if (text) {
+        size_t len = strlen(text);
+        buf_puts(b, "<pre>");
+        html_textn(b, text, len > LOG_SHOW ? LOG_SHOW : len);
+        buf_puts(b, "</pre>");
+        if (len > LOG_SHOW)
+            hf(b, "<p class=\"mut\">%L more bytes through the API.</p>",
+               (long long)(len - LOG_SHOW));
+        free(text);
+    } else {
+        buf_puts(b, "<p class=\"mut\">Too large to show here; read it through the API.</p>");
+    }
+    buf_puts(b, "</details>");
+}
+
 pyti_status page_job(pyti_store *s, long long id, web_page *out, pyti_error *err)
 {
     pyti_error e;
@@ -154,14 +184,10 @@ pyti_status page_job(pyti_store *s, long long id, web_page *out, pyti_error *err
         buf_puts(b, "<p class=\"mut\">Not leased yet.</p>");
     }
     if (json_array_size(logs)) {
-        buf_puts(b, "<h2>Logs</h2><ul>");
+        buf_puts(b, "<h2>Logs</h2>");
         size_t i;
         const json_t *l;
-        json_array_foreach(logs, i, l)
-            hf(b, "<li>attempt %L: %s (%L bytes)</li>",
-               (long long)json_integer_value(json_object_get(l, "attempt")),
-               json_get_str(l, "name"), (long long)json_integer_value(json_object_get(l, "size")));
-        buf_puts(b, "</ul>");
+        json_array_foreach(logs, i, l) log_block(s, b, id, l);
     }
     layout_close(b);
     json_decref(logs);
