@@ -773,6 +773,39 @@ void metrics_format(const metric_def *m, double v, char *out, size_t size)
 
 /* ---- history ---- */
 
+json_t *metrics_test_names(const json_t *report)
+{
+    const json_t *td = data_of(task_of(report, "test"));
+    json_t *failed = json_array(), *passed = json_array();
+    size_t i;
+    const json_t *f;
+    json_array_foreach(json_object_get(td, "failed_tests"), i, f)
+        if (json_get_str(f, "test"))
+            json_array_append_new(failed, json_string(json_get_str(f, "test")));
+    json_array_foreach(json_object_get(td, "passed_tests"), i, f)
+        if (json_is_string(f))
+            json_array_append(passed, (json_t *)f);
+    json_t *o = json_object();
+    json_object_set_new(o, "failed", failed);
+    json_object_set_new(o, "passed", passed);
+    return o;
+}
+
+json_t *metrics_history_entry(const json_t *report)
+{
+    json_t *m = metrics_of_report(report);
+    json_t *names = metrics_test_names(report);
+    json_t *o = json_object();
+    json_set_text(o, "version", json_get_str(json_object_get(report, "distribution"), "version"));
+    json_set_text(o, "safety", json_get_str(json_object_get(report, "verdict"), "safety"));
+    json_object_set(o, "values", json_object_get(m, "values"));
+    json_object_set(o, "failed_tests", json_object_get(names, "failed"));
+    json_object_set(o, "passed_tests", json_object_get(names, "passed"));
+    json_decref(names);
+    json_decref(m);
+    return o;
+}
+
 static double value_of(const json_t *rel, const char *id)
 {
     return num(json_object_get(rel, "values"), id);

@@ -68,6 +68,15 @@ bool metrics_validate(const json_t *metrics, char *msg, size_t size);
  * "yes"); "–" for NaN (unmeasured). Writes into out (size >= 32). */
 void metrics_format(const metric_def *m, double v, char *out, size_t size);
 
+/* The names of the report's failed and passed tests (from the test task:
+ * failed_tests[].test, passed_tests[]), {"failed": [...], "passed": [...]}
+ * (empty arrays when unknown). New reference. */
+json_t *metrics_test_names(const json_t *report);
+
+/* A report as one entry of metrics_history's input: {"version", "safety",
+ * "values", "failed_tests", "passed_tests"}. New reference. */
+json_t *metrics_history_entry(const json_t *report);
+
 /* Release history. releases is an array, OLDEST FIRST, of
  *   {"version", "safety", "outcome", "values": {...metrics values...},
  *    "failed_tests": [names] (optional), "passed_tests": [names] (optional)}

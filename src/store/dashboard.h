@@ -5,9 +5,10 @@
  * once for both backends, like the rest of the store (docs/store.md).
  *
  * Every report stored since schema version 3 keeps the values of its
- * metrics in reports.metrics, so a project's history is one indexed
- * query, not a parse of every report; older reports are back-filled by
- * the migration. All functions return a new reference, or NULL with err
+ * metrics in reports.metrics and the names of its failed and passed tests
+ * in reports.test_names, so a project's history is one indexed query and
+ * a report's regressions need no second report parsed; older reports are
+ * back-filled by the migration. All functions return a new reference, or NULL with err
  * (PYTI_ERR_IO naming the store) when the database fails. */
 #ifndef PYTI_STORE_DASHBOARD_H
 #define PYTI_STORE_DASHBOARD_H
@@ -54,6 +55,11 @@ json_t *store_slow_jobs(pyti_store *s, long long window_s, size_t limit, pyti_er
 /* The location this handle was opened on (as given to store_open), for
  * telling stores apart (the web's overview cache). Owned by the handle. */
 const char *store_location_of(const pyti_store *s);
+
+/* One report as an entry of metrics_history's input, from the columns
+ * kept for it (no report parsed): {"version", "safety", "values",
+ * "failed_tests", "passed_tests"}. PYTI_ERR_NOTFOUND if unknown. */
+json_t *store_report_history_entry(pyti_store *s, const char *report_id, pyti_error *err);
 
 /* The stored metric values of one report ({id: number|null}), {} if it
  * has none, or NULL with PYTI_ERR_NOTFOUND. */

@@ -36,10 +36,15 @@ static char *metrics_column(const json_t *report)
 pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err)
 {
     char *text = metrics_column(report);
+    json_t *names = metrics_test_names(report);
+    char *tests = json_dumps(names, JSON_COMPACT);
     pyti_status rc = db_exec(s, "storing the report's metrics",
-                             "UPDATE reports SET metrics = $2 WHERE id = $1",
-                             DB_ARGS(db_text(json_get_str(report, "id")), db_text(text)), NULL,
-                             err);
+                             "UPDATE reports SET metrics = $2, test_names = $3 WHERE id = $1",
+                             DB_ARGS(db_text(json_get_str(report, "id")), db_text(text),
+                                     db_text(tests)),
+                             NULL, err);
+    free(tests);
+    json_decref(names);
     free(text);
     return rc;
 }
@@ -337,6 +342,36 @@ json_t *store_slow_jobs(pyti_store *s, long long window_s, size_t limit, pyti_er
     }
     db_res_free(r);
     return arr;
+}
+
+json_t *store_report_history_entry(pyti_store *s, const char *report_id, pyti_error *err)
+{
+    db_res *r = db_query(s, "reading a report's history entry",
+                         "SELECT version, safety, metrics, test_names FROM reports WHERE id = $1",
+                         DB_ARGS(db_text(report_id)), err);
+    if (!r)
+        return NULL;
+    json_t *out = NULL;
+    if (r->nrows == 0) {
+        pyti_error_set(err, PYTI_ERR_NOTFOUND, "no report '%s' in %s", report_id, s->location);
+    } else {
+        json_t *col = parse_column(db_get(r, 0, 2));
+        json_t *names = parse_column(db_get(r, 0, 3));
+        out = json_object();
+        json_set_text(out, "version", db_get(r, 0, 0));
+        json_set_text(out, "safety", db_get(r, 0, 1));
+        json_t *values = json_object_get(col, "values");
+        json_object_set_new(out, "values", values ? json_incref(values) : json_object());
+        static const char *const keys[][2] = {{"failed", "failed_tests"}, {"passed", "passed_tests"}};
+        for (int k = 0; k < 2; k++) {
+            json_t *v = json_object_get(names, keys[k][0]);
+            json_object_set_new(out, keys[k][1], json_is_array(v) ? json_incref(v) : json_array());
+        }
+        json_decref(names);
+        json_decref(col);
+    }
+    db_res_free(r);
+    return out;
 }
 
 json_t *store_report_metrics(pyti_store *s, const char *report_id, pyti_error *err)

@@ -238,10 +238,12 @@ static const migration migrations[] = {
      "$$;}}",
      fill_catalogue},
 
-    /* 3: the metric values of each report (exec/metrics.h), so a
-     * project's history is read without parsing its reports; reports
+    /* 3: the metric values of each report (exec/metrics.h) and the names
+     * of its failed and passed tests, so a project's history and a
+     * report's regressions are read without parsing reports; reports
      * stored before are back-filled (store_dashboard.c). */
-    {"ALTER TABLE reports ADD COLUMN metrics TEXT;",
+    {"ALTER TABLE reports ADD COLUMN metrics TEXT;"
+     "ALTER TABLE reports ADD COLUMN test_names TEXT;",
      fill_metrics},
 };
 

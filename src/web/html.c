@@ -3,6 +3,7 @@
 #include "common/xalloc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,35 @@ char *html_query_get(const char *query, const char *key)
     return NULL;
 }
 
+/* %.Nf for N <= 3 and moderate values without printf's exact
+ * floating-point machinery: charts write thousands of coordinates, and
+ * glibc's printf_fp was the largest cost of a page. Rounds half away from
+ * zero (printf rounds half to even on exact binary halves: the two can
+ * differ in the last digit of a coordinate, which no one can see). */
+static void put_fixed(pyti_buf *b, double v, int prec)
+{
+    static const long long scale[] = {1, 10, 100, 1000};
+    if (prec < 0 || prec > 3 || !(v > -1e15 && v < 1e15)) {
+        buf_printf(b, "%.*f", prec < 0 ? 6 : prec, v);
+        return;
+    }
+    bool neg = v < 0;
+    long long n = (long long)((neg ? -v : v) * (double)scale[prec] + 0.5);
+    if (neg && n != 0)
+        buf_putc(b, '-');
+    char tmp[32];
+    int len = snprintf(tmp, sizeof tmp, "%lld", n / scale[prec]);
+    buf_append(b, tmp, (size_t)len);
+    if (prec > 0) {
+        char frac[4];
+        long long f = n % scale[prec];
+        for (int i = prec - 1; i >= 0; i--, f /= 10)
+            frac[i] = (char)('0' + f % 10);
+        buf_putc(b, '.');
+        buf_append(b, frac, (size_t)prec);
+    }
+}
+
 void hf(pyti_buf *b, const char *fmt, ...)
 {
     va_list ap;
@@ -202,7 +232,7 @@ void hf(pyti_buf *b, const char *fmt, ...)
             buf_printf(b, "%lld", va_arg(ap, long long));
             break;
         case 'f':
-            buf_printf(b, "%.*f", prec < 0 ? 6 : prec, va_arg(ap, double));
+            put_fixed(b, va_arg(ap, double), prec);
             break;
         case '%':
             buf_putc(b, '%');

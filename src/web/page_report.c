@@ -184,38 +184,18 @@ static void section_verdict(pyti_buf *b, const json_t *r)
 
 /* ---- regressions against the previous release ---- */
 
-static json_t *history_entry(const json_t *r)
-{
-    json_t *m = metrics_of_report(r);
-    json_t *o = json_object();
-    const json_t *d = json_object_get(r, "distribution");
-    json_object_set(o, "version", json_object_get(d, "version"));
-    json_object_set(o, "safety", json_object_get(json_object_get(r, "verdict"), "safety"));
-    json_object_set(o, "values", json_object_get(m, "values"));
-    const json_t *td = data_of(task_of(r, "test"));
-    json_t *failed = json_array();
-    size_t i;
-    const json_t *f;
-    json_array_foreach(json_object_get(td, "failed_tests"), i, f)
-        if (json_get_str(f, "test"))
-            json_array_append_new(failed, json_string(json_get_str(f, "test")));
-    json_object_set_new(o, "failed_tests", failed);
-    if (json_is_array(json_object_get(td, "passed_tests")))
-        json_object_set(o, "passed_tests", json_object_get(td, "passed_tests"));
-    json_decref(m);
-    return o;
-}
-
+/* prev: the previous release's newest report as a history entry
+ * (metrics_history_entry, store_report_history_entry). */
 static void section_regressions(pyti_buf *b, const json_t *r, const json_t *prev)
 {
     json_t *pair = json_array();
-    json_array_append_new(pair, history_entry(prev));
-    json_array_append_new(pair, history_entry(r));
+    json_array_append(pair, (json_t *)prev);
+    json_array_append_new(pair, metrics_history_entry(r));
     json_t *h = metrics_history(pair);
     const json_t *cur = json_array_get(h, 1);
     const json_t *regs = json_object_get(cur, "regressions");
     const json_t *changes = json_object_get(cur, "changes");
-    const char *pv = json_get_str(json_object_get(prev, "distribution"), "version");
+    const char *pv = json_get_str(prev, "version");
     hf(b, "<h2 id=\"history\">Since the previous release (%s)</h2>", pv ? pv : "?");
     if (json_array_size(regs)) {
         buf_puts(b, "<ul>");
@@ -805,8 +785,10 @@ void web_report_standalone(const json_t *report, pyti_buf *out)
 
 /* ---- the pages ---- */
 
-/* The newest report of the release before this report's release, or NULL. */
-static json_t *previous_report(pyti_store *s, const json_t *report)
+/* The newest report of the release before this report's release, as a
+ * history entry (from the store's columns: no second report parsed), or
+ * NULL. */
+static json_t *previous_entry(pyti_store *s, const json_t *report)
 {
     const json_t *d = json_object_get(report, "distribution");
     const char *name = json_get_str(d, "name"), *version = json_get_str(d, "version");
@@ -824,7 +806,7 @@ static json_t *previous_report(pyti_store *s, const json_t *report)
         }
         const char *id = json_get_str(json_object_get(rel, "latest"), "id");
         if (id) {
-            prev = store_get_report(s, id, NULL);
+            prev = store_report_history_entry(s, id, NULL);
             break;
         }
     }
@@ -836,7 +818,7 @@ static pyti_status render_report(pyti_store *s, json_t *report, web_page *out, p
 {
     const json_t *d = json_object_get(report, "distribution");
     const char *name = json_get_str(d, "name"), *version = json_get_str(d, "version");
-    json_t *prev = previous_report(s, report);
+    json_t *prev = previous_entry(s, report);
     json_t *others = name && version ? store_release_reports(s, name, version, NULL) : NULL;
     char *title = xasprintf("%s %s \xe2\x80\x94 pyti", name ? name : json_get_str(d, "filename") ?: "",
                             version ? version : "");

@@ -44,8 +44,8 @@ void web_jobs_table(pyti_buf *b, const json_t *jobs);
 /* ---- the report (page_report.c) ---- */
 
 /* The body of a report page: everything inside <main>. previous (may be
- * NULL) is the latest report of the release before this one, for the
- * regressions; others (may be NULL) lists the release's other reports.
+ * NULL) is the latest report of the release before this one as a history
+ * entry (metrics_history_entry), for the regressions; others (may be NULL) lists the release's other reports.
  * In standalone mode links that need a server are left out and metric
  * names link to the catalogue appended to the page. */
 void report_body(pyti_buf *b, const json_t *report, const json_t *previous,

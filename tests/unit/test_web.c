@@ -58,7 +58,12 @@ static void test_escape(void **state)
     hf(&b, "<p title=\"%s\">%s %r %u %d %L %.1f %%</p>", "\"q\"", "<b>", "<i>", "x y", 7,
        (long long)1 << 40, 2.25);
     assert_string_equal(buf_cstr(&b),
-                        "<p title=\"&quot;q&quot;\">&lt;b&gt; <i> x%20y 7 1099511627776 2.2 %</p>");
+                        "<p title=\"&quot;q&quot;\">&lt;b&gt; <i> x%20y 7 1099511627776 2.3 %</p>");
+    buf_reset(&b);
+    hf(&b, "%.1f %.1f %.0f %.2f %.3f %.1f %f", 0.04, -0.05, 2.5, -3.14159, 1e12 + 0.25, 1e20,
+       0.5);
+    assert_string_equal(buf_cstr(&b), "0.0 -0.1 3 -3.14 1000000000000.250 "
+                                      "100000000000000000000.0 0.500000");
     buf_free(&b);
 }
 
@@ -472,6 +477,15 @@ static void test_dashboard_queries(void **state)
     assert_string_equal(json_get_str(json_array_get(slow, 0), "worker"), "w1@x");
     json_decref(slow);
 
+    json_t *he = store_report_history_entry(s, "a0000000000000000000000000000002", &err);
+    assert_non_null(he);
+    assert_string_equal(json_get_str(he, "version"), "1.1");
+    assert_string_equal(json_get_str(he, "safety"), "suspicious");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(he, "failed_tests"), 0)),
+                        "tests::test_b");
+    assert_int_equal(json_array_size(json_object_get(he, "passed_tests")), 1);
+    json_decref(he);
+    assert_null(store_report_history_entry(s, "ffff0000000000000000000000000001", &err));
     json_t *m = store_report_metrics(s, "a0000000000000000000000000000001", &err);
     assert_true(json_is_number(json_object_get(m, "installs")));
     json_decref(m);
@@ -494,6 +508,7 @@ static void test_backfill(void **state)
     t_raw_sql(loc, "UPDATE reports SET metrics = NULL");
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version = 3");
     t_raw_sql(loc, "ALTER TABLE reports DROP COLUMN metrics");
+    t_raw_sql(loc, "ALTER TABLE reports DROP COLUMN test_names");
     s = t_store_open(loc);
     json_t *m = store_report_metrics(s, "d0000000000000000000000000000001", &err);
     assert_non_null(m);
