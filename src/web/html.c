@@ -107,15 +107,12 @@ void html_url_encode(pyti_buf *b, const char *s)
     }
 }
 
+/* The value of a hex digit, or -1. */
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdef";
+    const char *p = c ? strchr(digits, c | 0x20) : NULL;
+    return p ? (int)(p - digits) : -1;
 }
 
 char *html_url_decode(const char *s, size_t len, int plus_is_space)

@@ -41,6 +41,26 @@ void web_time(pyti_buf *b, const char *iso);
  * page and its report (page_overview.c). */
 void web_jobs_table(pyti_buf *b, const json_t *jobs);
 
+/* ---- the report's sections (report_contents.c, report_behaviour.c) ---- */
+
+/* The first task of the report run by this built-in, or NULL. */
+const json_t *web_task(const json_t *report, const char *builtin);
+/* Its data object, or NULL (t may be NULL). */
+const json_t *web_task_data(const json_t *t);
+/* <dt>k</dt><dd>v</dd> when v is a string / an integer; nothing otherwise. */
+void web_kv_text(pyti_buf *b, const char *k, const char *v);
+void web_kv_int(pyti_buf *b, const char *k, const json_t *v);
+/* Any JSON value as compact escaped text (strings as they are), cut at
+ * 600 bytes. */
+void web_json_inline(pyti_buf *b, const json_t *v);
+
+void report_section_facts(pyti_buf *b, const json_t *report);
+void report_section_dependencies(pyti_buf *b, const json_t *report);
+void report_section_tests(pyti_buf *b, const json_t *report);
+void report_section_events(pyti_buf *b, const json_t *report);
+void report_section_findings(pyti_buf *b, const json_t *report);
+void report_section_logs(pyti_buf *b, const json_t *report);
+
 /* ---- the report (page_report.c) ---- */
 
 /* The body of a report page: everything inside <main>. previous (may be
