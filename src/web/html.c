@@ -111,7 +111,9 @@ void html_url_encode(pyti_buf *b, const char *s)
 static int hexval(char c)
 {
     static const char digits[] = "0123456789abcdef";
-    const char *p = c ? strchr(digits, c | 0x20) : NULL;
+    if (c >= 'A' && c <= 'F')
+        c = (char)(c - 'A' + 'a');
+    const char *p = c ? strchr(digits, c) : NULL;
     return p ? (int)(p - digits) : -1;
 }
 

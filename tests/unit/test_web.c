@@ -78,6 +78,10 @@ static void test_url_decode(void **state)
     free(s);
     assert_null(html_url_decode("%zz", 3, 0));
     assert_null(html_url_decode("%2", 2, 0));
+    assert_null(html_url_decode("%\x10" "1", 3, 0)); /* only hex digits are digits */
+    s = html_url_decode("%4a%4A", 6, 0);
+    assert_string_equal(s, "JJ");
+    free(s);
     assert_null(html_url_decode("a%00b", 5, 0)); /* no NUL smuggling */
     s = html_query_get("x=1&q=py%2Dti&z", "q");
     assert_string_equal(s, "py-ti");
