@@ -167,7 +167,7 @@ def run_unittest(python, root, start, timeout):
 # coverage of its importable modules.
 
 COVERAGE_RUNNER = r"""
-import json, runpy, sys
+import io, json, runpy, sys
 data_file, out, sources, mode, target = sys.argv[1:6]
 rest = sys.argv[6:]
 import coverage
@@ -185,6 +185,9 @@ try:
 except SystemExit as e:
     code = e.code
 finally:
+    # Silently: the runner's own output must stay the last thing printed
+    # (the unittest runner's result line is parsed from the end).
+    quiet, sys.stderr = sys.stderr, io.StringIO()
     cov.stop()
     cov.save()
     result = {}
@@ -205,6 +208,7 @@ finally:
         result = {"reason": "coverage.py could not report: %s" % e}
     with open(out, "w", encoding="utf-8") as f:
         json.dump(result, f)
+    sys.stderr = quiet
 sys.exit(code)
 """
 

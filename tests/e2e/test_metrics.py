@@ -188,3 +188,25 @@ def test_metadata_score_against_pyroma(pyti, tmp_path):
         assert abs(score - pyroma_score) <= 1, (dist.name, score, pyroma_score, checks, results)
     print("\n".join(f"{n:50} pyti {s:>4} pyroma {p:>2}" for n, s, p in rows))
     assert len(rows) >= 10
+
+
+def test_coverage_of_a_unittest_run(pyti, tmp_path):
+    """Coverage is measured when the tests run under unittest discovery
+    too (pytest finds nothing there), and the runner's result still
+    parses (coverage.py prints nothing after it)."""
+    import distbuild
+    files = distbuild.project_files()
+    del files["tests/test_answer.py"]
+    files["src/demo_pkg/__init__.py"] = b"def answer():\n    return 42\n\n\ndef other():\n    return 1\n"
+    files["src/tests/__init__.py"] = b""
+    files["src/tests/test.py"] = (b"import unittest\nfrom demo_pkg import answer\n\n\n"
+                                  b"class T(unittest.TestCase):\n    def test_answer(self):\n"
+                                  b"        self.assertEqual(answer(), 42)\n")
+    sdist = distbuild.write_sdist(tmp_path, name="demo-pkg", files=files)
+    js = tmp_path / "r.json"
+    pyti("test", sdist, "--json", js, "--no-store", check=0, timeout=600)
+    r = json.loads(js.read_text())
+    test = [t for t in r["tasks"] if t["name"] == "test"][0]
+    assert test["data"]["runner"] == "unittest"
+    # 4 statements (2 defs, 2 returns); the test runs 3
+    assert r["metrics"]["values"]["coverage"] == pytest.approx(75.0), test["data"].get("coverage")
