@@ -4,10 +4,11 @@
  * project search, throughput and verdicts over time, slow jobs. Written
  * once for both backends, like the rest of the store (docs/store.md).
  *
- * Every report stored since schema version 3 keeps the values of its
- * metrics in reports.metrics and the names of its failed and passed tests
- * in reports.test_names, so a project's history is one indexed query and
- * a report's regressions need no second report parsed; older reports are
+ * Every report stored since schema version 3 has a small row in
+ * report_metrics (its verdict, the values of its metrics, the names of
+ * its failed and passed tests), so a project's history is one indexed
+ * query, a report's regressions need no second report parsed, and the
+ * verdicts over time are an index-only scan; older reports are
  * back-filled by the migration. All functions return a new reference, or NULL with err
  * (PYTI_ERR_IO naming the store) when the database fails. */
 #ifndef PYTI_STORE_DASHBOARD_H

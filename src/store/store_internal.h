@@ -224,10 +224,10 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
  * back-fill): catalogue rows, task results, findings, latest verdict. */
 pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_error *err);
 
-/* ---- reports.metrics (store_dashboard.c) ---- */
+/* ---- report_metrics (store_dashboard.c) ---- */
 
-/* Writes the metric values of a stored report into reports.metrics
- * (inside the caller's transaction). */
+/* Files the report_metrics row of a stored report (inside the caller's
+ * transaction; a repeat is a no-op). */
 pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err);
 
 /* True if s is 1..max bytes of [A-Za-z0-9] and the characters in extra. */

@@ -238,12 +238,24 @@ static const migration migrations[] = {
      "$$;}}",
      fill_catalogue},
 
-    /* 3: the metric values of each report (exec/metrics.h) and the names
-     * of its failed and passed tests, so a project's history and a
-     * report's regressions are read without parsing reports; reports
-     * stored before are back-filled (store_dashboard.c). */
-    {"ALTER TABLE reports ADD COLUMN metrics TEXT;"
-     "ALTER TABLE reports ADD COLUMN test_names TEXT;",
+    /* 3: a small row per report with its verdict, metric values
+     * (exec/metrics.h) and the names of its failed and passed tests, so a
+     * project's history, a report's regressions and the verdicts over time
+     * are read without touching the reports' large rows
+     * (store_dashboard.c says why); reports stored before are
+     * back-filled. */
+    {"CREATE TABLE report_metrics ("
+     "  report_id TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,"
+     "  project TEXT NOT NULL," /* PEP 503-normalised */
+     "  version TEXT,"
+     "  created TEXT NOT NULL,"
+     "  outcome TEXT NOT NULL,"
+     "  safety TEXT NOT NULL,"
+     "  metrics TEXT NOT NULL," /* {"values": {...}, "python": "3.11.2"} */
+     "  test_names TEXT NOT NULL" /* {"failed": [...], "passed": [...]} */
+     ");"
+     "CREATE INDEX report_metrics_by_project ON report_metrics(project, created);"
+     "CREATE INDEX report_metrics_by_created ON report_metrics(created, outcome, safety);",
      fill_metrics},
 };
 
@@ -285,7 +297,8 @@ static pyti_status fill_catalogue(pyti_store *s, pyti_error *err)
 static pyti_status fill_metrics(pyti_store *s, pyti_error *err)
 {
     return each_report(s, "listing reports for their metrics",
-                       "SELECT report FROM reports WHERE metrics IS NULL ORDER BY id",
+                       "SELECT report FROM reports x WHERE NOT EXISTS"
+                       " (SELECT 1 FROM report_metrics m WHERE m.report_id = x.id) ORDER BY id",
                        dashboard_put_metrics, err);
 }
 

@@ -509,10 +509,8 @@ static void test_backfill(void **state)
     pyti_error err;
     assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
     store_close(s);
-    t_raw_sql(loc, "UPDATE reports SET metrics = NULL");
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version = 3");
-    t_raw_sql(loc, "ALTER TABLE reports DROP COLUMN metrics");
-    t_raw_sql(loc, "ALTER TABLE reports DROP COLUMN test_names");
+    t_raw_sql(loc, "DROP TABLE report_metrics");
     s = t_store_open(loc);
     json_t *m = store_report_metrics(s, "d0000000000000000000000000000001", &err);
     assert_non_null(m);
