@@ -2,12 +2,9 @@
  * picks the page, and turns store failures into a 500 page. */
 #include "web/web_internal.h"
 #include "common/xalloc.h"
-#include "store/dashboard.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void web_page_init(web_page *p)
 {
@@ -18,69 +15,6 @@ void web_page_init(web_page *p)
 void web_page_free(web_page *p)
 {
     buf_free(&p->body);
-}
-
-/* ---- the overview's cache (web_set_overview_cache) ---- */
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static long long cache_ttl_ms;
-static char *cache_location; /* the store the copy came from */
-static char *cache_body;
-static size_t cache_len;
-static long long cache_until_ms;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void web_set_overview_cache(long long ttl_ms)
-{
-    pthread_mutex_lock(&cache_lock);
-    cache_ttl_ms = ttl_ms > 0 ? ttl_ms : 0;
-    cache_until_ms = 0;
-    pthread_mutex_unlock(&cache_lock);
-}
-
-/* A fresh cached overview of this store into out; false if none. */
-static bool cache_get(pyti_store *s, web_page *out)
-{
-    bool hit = false;
-    pthread_mutex_lock(&cache_lock);
-    if (cache_ttl_ms > 0 && cache_body && now_ms() < cache_until_ms &&
-        strcmp(cache_location, store_location_of(s)) == 0) {
-        buf_append(&out->body, cache_body, cache_len);
-        out->status = 200;
-        hit = true;
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return hit;
-}
-
-static void cache_put(pyti_store *s, const web_page *p)
-{
-    pthread_mutex_lock(&cache_lock);
-    if (cache_ttl_ms > 0 && p->status == 200) {
-        free(cache_body);
-        free(cache_location);
-        cache_body = xstrdup(buf_cstr(&p->body));
-        cache_len = p->body.len;
-        cache_location = xstrdup(store_location_of(s));
-        cache_until_ms = now_ms() + cache_ttl_ms;
-    }
-    pthread_mutex_unlock(&cache_lock);
-}
-
-static pyti_status overview(pyti_store *s, web_page *out, pyti_error *err)
-{
-    if (cache_get(s, out))
-        return PYTI_OK;
-    pyti_status rc = page_overview(s, out, err);
-    if (rc == PYTI_OK)
-        cache_put(s, out);
-    return rc;
 }
 
 #define MAX_SEGMENTS 4
@@ -125,10 +59,10 @@ static pyti_status route(pyti_store *s, char **seg, int n, const char *query, we
                          pyti_error *err)
 {
     if (n == 0)
-        return overview(s, out, err);
+        return web_overview_cached(s, out, err);
     const char *a = seg[0];
     if (n == 1 && strcmp(a, "index.html") == 0)
-        return overview(s, out, err);
+        return web_overview_cached(s, out, err);
     if (strcmp(a, "project") == 0 && n == 2)
         return page_project(s, seg[1], out, err);
     if (strcmp(a, "project") == 0 && n == 3)

@@ -79,6 +79,8 @@ void catalogue_table(pyti_buf *b);
  * err when the store fails (the caller then renders the 500 page) ---- */
 
 pyti_status page_overview(pyti_store *s, web_page *out, pyti_error *err);
+/* page_overview through the overview's cache (web_cache.c). */
+pyti_status web_overview_cached(pyti_store *s, web_page *out, pyti_error *err);
 pyti_status page_project(pyti_store *s, const char *name, web_page *out, pyti_error *err);
 pyti_status page_release(pyti_store *s, const char *name, const char *version, web_page *out,
                          pyti_error *err);

@@ -14,6 +14,7 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -419,6 +420,50 @@ static void test_overview_cache(void **state)
     free(lb);
 }
 
+/* Many threads, each with its own handle, render the overview while its
+ * copy keeps expiring: every page complete, no crash (ASan in CI). */
+typedef struct render_arg {
+    const char *loc;
+    int ok;
+} render_arg;
+
+static void *render_thread(void *p)
+{
+    render_arg *a = p;
+    pyti_store *s = t_store_open(a->loc);
+    for (int i = 0; i < 20; i++) {
+        web_page page;
+        web_page_init(&page);
+        if (web_render(s, "/", NULL, &page, NULL) == PYTI_OK && page.status == 200 &&
+            strstr(buf_cstr(&page.body), "</html>"))
+            a->ok++;
+        web_page_free(&page);
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void test_overview_cache_threads(void **state)
+{
+    (void)state;
+    char *loc = t_store_location_for(&T_SQLITE);
+    store_close(t_store_open(loc));
+    web_set_overview_cache(2);
+    enum { N = 6 };
+    pthread_t th[N];
+    render_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (render_arg){loc, 0};
+        pthread_create(&th[i], NULL, render_thread, &args[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].ok, 20);
+    }
+    web_set_overview_cache(0);
+    free(loc);
+}
+
 /* ---- the store queries ---- */
 
 static void test_dashboard_queries(void **state)
@@ -529,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_standalone),
         cmocka_unit_test(test_overview_cache),
+        cmocka_unit_test(test_overview_cache_threads),
         T_BOTH(test_pages),
         T_BOTH(test_dashboard_queries),
         T_BOTH(test_backfill),
