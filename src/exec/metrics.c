@@ -58,8 +58,9 @@ static const metric_def catalogue[] = {
      "|{normalised names of Requires-Dist without 'extra' in the marker}|"},
     {"dependencies.transitive", "Installed dependencies", "count", 0, -1, "install",
      METRIC_NEUTRAL, false,
-     "Distributions the install brought in besides the package itself (the resolved set "
-     "when the job records one, else what pip installed).",
+     "Distributions the package's install needs besides itself: the deps task's resolution "
+     "(staged from the indexes or satisfied by the system's site-packages), else what pip "
+     "installed.",
      "|resolved set| - 1"},
     {"dependencies.freshness", "Dependency freshness", "ratio", 0, 1, "install", METRIC_HIGHER,
      false,
@@ -465,16 +466,36 @@ static void m_documentation(const json_t *r, json_t *values, json_t *details)
 
 /* ---- dependencies ---- */
 
-/* The resolved set, if some task recorded one: data.resolved = [{name,
- * version, latest?}]. */
-static const json_t *resolved_set(const json_t *r)
+json_t *metrics_resolved_set(const json_t *r)
 {
+    /* The deps task's staging record (docs/tasks.md, "Staging"). */
+    const json_t *staging = json_object_get(data_of(task_of(r, "deps")), "staging");
+    if (json_is_object(staging)) {
+        json_t *out = json_array();
+        static const char *const lists[] = {"staged", "installed"};
+        for (int k = 0; k < 2; k++) {
+            size_t i;
+            const json_t *e;
+            json_array_foreach(json_object_get(staging, lists[k]), i, e) {
+                json_t *c = json_object();
+                static const char *const keep[] = {"name", "version", "filename", "index",
+                                                   "latest", NULL};
+                for (size_t j = 0; keep[j]; j++)
+                    if (json_is_string(json_object_get(e, keep[j])))
+                        json_object_set(c, keep[j], json_object_get(e, keep[j]));
+                json_object_set_new(c, "source", json_string(lists[k]));
+                json_array_append_new(out, c);
+            }
+        }
+        return out;
+    }
+    /* Any other task's data.resolved. */
     size_t i;
     const json_t *t;
     json_array_foreach(json_object_get(r, "tasks"), i, t) {
         const json_t *res = json_object_get(data_of(t), "resolved");
         if (json_is_array(res))
-            return res;
+            return json_incref((json_t *)res);
     }
     return NULL;
 }
@@ -511,7 +532,7 @@ static void m_dependencies(const json_t *r, json_t *values, json_t *details)
     }
 
     char *self = name_normalize(json_get_str(dist, "name") ?: "");
-    const json_t *res = resolved_set(r);
+    json_t *res = metrics_resolved_set(r);
     const json_t *inst = task_of(r, "install");
     double transitive = NAN, fresh = NAN;
     if (res) {
@@ -546,11 +567,12 @@ static void m_dependencies(const json_t *r, json_t *values, json_t *details)
         json_object_set_new(o, "transitive_source", json_string("pip install report"));
     }
     free(self);
+    json_decref(res);
     if (!isfinite(fresh))
         json_object_set_new(o, "freshness_reason",
-                            json_string(res ? "the resolved set does not record the newest "
-                                              "versions offered"
-                                            : "no resolved set recorded"));
+                            json_string(res ? "the resolution does not record the newest "
+                                              "versions the indexes offered"
+                                            : "no resolution recorded"));
     set_value(values, "dependencies.transitive", transitive);
     set_value(values, "dependencies.freshness", fresh);
     json_object_set_new(details, "dependencies", o);

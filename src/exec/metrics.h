@@ -68,6 +68,12 @@ bool metrics_validate(const json_t *metrics, char *msg, size_t size);
  * "yes"); "–" for NaN (unmeasured). Writes into out (size >= 32). */
 void metrics_format(const metric_def *m, double v, char *out, size_t size);
 
+/* The job's resolved dependency set: the deps task's staging record
+ * (staged and installed distributions, docs/tasks.md) as [{"name",
+ * "version", "filename", "index", "source": "staged"|"installed"}], else
+ * a task's data.resolved list, else NULL (none recorded). New reference. */
+json_t *metrics_resolved_set(const json_t *report);
+
 /* The names of the report's failed and passed tests (from the test task:
  * failed_tests[].test, passed_tests[]), {"failed": [...], "passed": [...]}
  * (empty arrays when unknown). New reference. */

@@ -6,6 +6,7 @@
 #include "web/web_internal.h"
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
+#include "exec/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,16 +139,8 @@ void report_section_dependencies(pyti_buf *b, const json_t *r)
 {
     const json_t *md = json_object_get(web_task_data(web_task(r, "metadata")), "metadata");
     const json_t *req = json_object_get(md, "requires_dist");
-    const json_t *resolved = NULL;
+    json_t *resolved = metrics_resolved_set(r);
     size_t i;
-    const json_t *t;
-    json_array_foreach(json_object_get(r, "tasks"), i, t) {
-        const json_t *res = json_object_get(web_task_data(t), "resolved");
-        if (json_is_array(res)) {
-            resolved = res;
-            break;
-        }
-    }
     const json_t *installed = json_object_get(web_task_data(web_task(r, "install")), "installed");
     buf_puts(b, "<h2 id=\"dependencies\">Dependencies</h2>");
     if (json_array_size(req)) {
@@ -162,13 +155,17 @@ void report_section_dependencies(pyti_buf *b, const json_t *r)
     if (json_array_size(set)) {
         hf(b, "<h3>Resolved (%s)</h3><table><tr><th>name</th><th>version</th><th>file</th>"
               "<th>from</th></tr>",
-           resolved ? "the job's resolution" : "what pip installed");
+           resolved ? "the job's resolution; \"installed\": satisfied by the system's "
+                      "site-packages"
+                    : "what pip installed");
         const json_t *e;
         json_array_foreach(set, i, e) {
             hf(b, "<tr><td>%s</td><td>%s</td><td class=\"small\">%s</td><td class=\"small\">%s",
                json_get_str(e, "name"), json_get_str(e, "version"),
                json_get_str(e, "filename") ?: json_get_str(e, "file"),
-               json_get_str(e, "index") ?: json_get_str(e, "source"));
+               strcmp(json_get_str(e, "source") ?: "", "installed") == 0
+                   ? "installed"
+                   : json_get_str(e, "index") ?: json_get_str(e, "source"));
             if (json_get_str(e, "latest") && json_get_str(e, "version") &&
                 strcmp(json_get_str(e, "latest"), json_get_str(e, "version")) != 0)
                 hf(b, " (newest %s)", json_get_str(e, "latest"));
@@ -178,6 +175,7 @@ void report_section_dependencies(pyti_buf *b, const json_t *r)
     } else if (web_task(r, "install")) {
         buf_puts(b, "<p>The install brought in no other distribution.</p>");
     }
+    json_decref(resolved);
 }
 
 /* ---- tests ---- */

@@ -225,6 +225,31 @@ static void test_metadata_score(void **state)
     json_decref(r);
 }
 
+/* The deps task's staging record is the resolved set. */
+static void test_resolved_set(void **state)
+{
+    (void)state;
+    json_t *r = full_report();
+    json_array_append_new(
+        json_object_get(r, "tasks"),
+        task("deps", "passed", 0.1,
+             json_pack("{s:{s:[{s:s,s:s,s:s,s:s}, {s:s,s:s,s:s,s:s}], s:[{s:s,s:s}]}}", "staging",
+                       "staged", "name", "requests", "version", "2.31", "filename",
+                       "requests-2.31-py3-none-any.whl", "index", "https://pypi.org/simple",
+                       "name", "urllib3", "version", "2.0", "filename",
+                       "urllib3-2.0-py3-none-any.whl", "index", "https://pypi.org/simple",
+                       "installed", "name", "idna", "version", "3.4")));
+    json_t *set = metrics_resolved_set(r);
+    assert_int_equal(json_array_size(set), 3);
+    assert_string_equal(json_get_str(json_array_get(set, 2), "source"), "installed");
+    json_decref(set);
+    json_t *m = metrics_compute(r);
+    assert_true(val(m, "dependencies.transitive") == 3);
+    assert_true(isnan(val(m, "dependencies.freshness")));
+    json_decref(m);
+    json_decref(r);
+}
+
 static void test_validate(void **state)
 {
     (void)state;
@@ -330,6 +355,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_metric),    cmocka_unit_test(test_unmeasured_and_neutral),
         cmocka_unit_test(test_metadata_score),  cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_resolved_set),
         cmocka_unit_test(test_format),          cmocka_unit_test(test_history),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
