@@ -152,9 +152,13 @@ pyti_status page_job(pyti_store *s, long long id, web_page *out, pyti_error *err
     buf_puts(b, "</p><dl class=\"kv\">");
     static const char *const keys[] = {"filename", "sha256", "url", "recipe", "python",
                                        "created_by", "worker", "error", NULL};
-    for (size_t i = 0; keys[i]; i++)
-        if (json_get_str(job, keys[i]))
-            hf(b, "<dt>%s</dt><dd>%s</dd>", keys[i], json_get_str(job, keys[i]));
+    for (size_t i = 0; keys[i]; i++) {
+        const char *v = json_get_str(job, keys[i]);
+        if (v && !*v && strcmp(keys[i], "python") == 0)
+            v = "any";
+        if (v && *v)
+            hf(b, "<dt>%s</dt><dd>%s</dd>", keys[i], v);
+    }
     hf(b, "<dt>priority</dt><dd>%L</dd><dt>attempts</dt><dd>%L of %L</dd><dt>created</dt><dd>",
        (long long)json_integer_value(json_object_get(job, "priority")),
        (long long)json_integer_value(json_object_get(job, "attempts")),
