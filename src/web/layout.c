@@ -1,5 +1,5 @@
 /* layout.c — the frame every page shares: the document head with pyti's
- * one stylesheet (inline: the pages load nothing, see WEB_CSP), the top
+ * one stylesheet (inline: the pages load nothing, see web.h), the top
  * bar, error pages, badges and time formatting. */
 #include "web/web_internal.h"
 

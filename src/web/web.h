@@ -17,7 +17,9 @@
  *   /catalogue                 the metrics catalogue
  *
  * Pages contain no script and load nothing: styles are one inline <style>
- * block and charts are inline SVG, so they work under WEB_CSP. Every value
+ * block and charts are inline SVG, so they work under a Content-Security-
+ * Policy of "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+ * (the master sends MASTER_HTML_CSP, which is that or stricter). Every value
  * from a package or a worker is escaped (web/html.h). */
 #ifndef PYTI_WEB_H
 #define PYTI_WEB_H
@@ -27,12 +29,6 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "store/store.h"
-
-/* The Content-Security-Policy every page is served with: nothing may be
- * loaded or run; the inline stylesheet and inline SVG are allowed. */
-#define WEB_CSP \
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; " \
-    "form-action 'self'; frame-ancestors 'none'"
 
 typedef struct web_page {
     int status;               /* HTTP status: 200, 400, 404 or 500 */
