@@ -19,7 +19,8 @@
  * Pages contain no script and load nothing: styles are one inline <style>
  * block and charts are inline SVG, so they work under a Content-Security-
  * Policy of "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
- * (the master sends MASTER_HTML_CSP, which is that or stricter). Every value
+ * (the master sends MASTER_HTML_CSP, which allows no more than these and
+ * its own origin). Every value
  * from a package or a worker is escaped (web/html.h). */
 #ifndef PYTI_WEB_H
 #define PYTI_WEB_H
