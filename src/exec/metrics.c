@@ -680,8 +680,13 @@ static void m_safety(const json_t *r, json_t *values, json_t *details)
         const json_t *d = json_object_get(sb, "events_dropped");
         dropped += json_is_integer(d) ? json_integer_value(d) : 0;
     }
-    if (json_is_array(json_object_get(r, "events")))
+    if (json_is_array(json_object_get(r, "events"))) {
+        /* The tracer's timeline (exec/report_events.c): its own counts. */
         events = (long long)json_array_size(json_object_get(r, "events"));
+        const json_t *d = json_object_get(r, "events_dropped");
+        if (json_is_integer(d))
+            dropped = json_integer_value(d);
+    }
 
     bool scanned = task_judged(task_of(r, "scan"));
     set_value(values, "safety.findings", scanned || nstat ? (double)nstat : NAN);

@@ -70,9 +70,13 @@ static void event_row(pyti_buf *b, const json_t *e)
     static const char *const main_keys[] = {"time", "t", "pid", "comm", "process", "syscall",
                                             "kind", "type", "action", "severity", NULL};
     buf_puts(b, "<tr>");
-    const json_t *tm = json_object_get(e, "time") ?: json_object_get(e, "t");
+    /* Seconds since the job started (the tracer's "t"), else the time. */
+    const json_t *rel = json_object_get(e, "t");
+    const json_t *tm = json_object_get(e, "time");
     buf_puts(b, "<td class=\"num small\">");
-    if (tm)
+    if (json_is_number(rel))
+        hf(b, "%.3f s", json_number_value(rel));
+    else if (tm)
         web_json_inline(b, tm);
     buf_puts(b, "</td><td class=\"small\">");
     const json_t *pid = json_object_get(e, "pid");

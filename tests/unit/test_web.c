@@ -277,6 +277,15 @@ static void fill_store(pyti_store *s)
                              "suspicious", 1);
     json_t *r3 = rich_report(ids[2], "evil" XSS, "6.6.6", 3, "2026-12-03T10:00:00.000Z",
                              "failed", "malicious", 0);
+    /* r3 has the tracer's report-level timeline (exec/report_events.c). */
+    json_object_set_new(r3, "events",
+                        json_pack("[{s:s, s:f, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s}]",
+                                  "time", "2026-12-03T10:00:01.500Z", "t", 1.5, "task", "import",
+                                  "phase", "import", "pid", 77, "process", "python3 " XSS, "kind",
+                                  "network", "syscall", "connect", "action", "denied", "object",
+                                  "203.0.113.9:443 " XSS, "severity", "high", "finding",
+                                  "trace.network-connect"));
+    json_object_set_new(r3, "events_dropped", json_integer(4));
     json_t *rs[] = {r1, r2, r3};
     for (int i = 0; i < 3; i++) {
         if (store_put_report(s, rs[i], NULL, &err) != PYTI_OK)
@@ -339,6 +348,11 @@ static void test_pages(void **state)
 
     assert_int_equal(render(s, "/report/a0000000000000000000000000000003", NULL, &p), 200);
     assert_true(has(&p, "evil&lt;script&gt;"));
+    /* the tracer's timeline, grouped by phase, escaped, seconds from the start */
+    assert_true(has(&p, "<h3>import &mdash; 1 event</h3>"));
+    assert_true(has(&p, "203.0.113.9:443 &lt;script&gt;"));
+    assert_true(has(&p, "1.500 s"));
+    assert_true(has(&p, "4 events were not recorded"));
     assert_true(has(&p, "/project/evil%3Cscript%3E"));
     /* the page's own links of that project are encoded, and work */
     assert_int_equal(render(s, "/project/evil%3Cscript%3Ealert('x')%3C%2Fscript%3E%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
