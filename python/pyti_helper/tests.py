@@ -16,6 +16,7 @@ by a missing module that is not the package's own are reported as missing
 test dependencies."""
 import argparse
 import configparser
+import json
 import os
 import re
 import shutil
@@ -127,8 +128,8 @@ def run_pytest(python, root, junit, timeout, targets):
             f"--junitxml={junit}", "-o", "junit_family=xunit1", *targets]
     print("$ " + " ".join(argv), flush=True)
     try:
-        cp = subprocess.run(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            timeout=timeout)
+        cp = subprocess.run(coverage_wrap(argv), cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=timeout)
         out, code = cp.stdout.decode("utf-8", "replace"), cp.returncode
     except subprocess.TimeoutExpired as e:
         out, code = (e.stdout or b"").decode("utf-8", "replace"), None
@@ -141,8 +142,8 @@ def run_unittest(python, root, start, timeout):
     print("$ python -m unittest discover -s " + os.path.relpath(start, root) + " -p 'test*.py'",
           flush=True)
     try:
-        cp = subprocess.run(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            timeout=timeout)
+        cp = subprocess.run(coverage_wrap(argv), cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=timeout)
         out = cp.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired as e:
         return None, (e.stdout or b"").decode("utf-8", "replace")
@@ -151,6 +152,130 @@ def run_unittest(python, root, start, timeout):
         return None, out
     import json
     return json.loads(out.rsplit("@@PYTI-UNITTEST@@", 1)[1].strip()), out
+
+
+# ---- coverage (the metrics catalogue's "coverage", docs/metrics.md) ----
+#
+# The test run itself is measured: the runner's command line
+# "python -P -m pytest ..." or "python -P -c CODE ..." becomes
+# "python -P -c COVERAGE_RUNNER ... -m pytest ...", which starts coverage.py
+# (Debian's python3-coverage, seen through the venv's system site-packages)
+# on the package's own top-level modules, runs the same module or code with
+# the same sys.path (-P: the installed package is the one imported), and
+# writes the totals. The project's own coverage configuration is ignored
+# (config_file=False) so every package is measured the same way: line
+# coverage of its importable modules.
+
+COVERAGE_RUNNER = r"""
+import io, json, runpy, sys
+data_file, out, sources, mode, target = sys.argv[1:6]
+rest = sys.argv[6:]
+import coverage
+cov = coverage.Coverage(data_file=data_file, source_pkgs=sources.split(","), config_file=False,
+                        messages=False)
+cov.start()
+code = 0
+try:
+    if mode == "-m":
+        sys.argv = [target] + rest
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = ["-c"] + rest
+        exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
+except SystemExit as e:
+    code = e.code
+finally:
+    # Silently: the runner's own output must stay the last thing printed
+    # (the unittest runner's result line is parsed from the end).
+    quiet, sys.stderr = sys.stderr, io.StringIO()
+    cov.stop()
+    cov.save()
+    result = {}
+    try:
+        cov.json_report(outfile=out + ".full", pretty_print=False)
+        with open(out + ".full", encoding="utf-8") as f:
+            full = json.load(f)
+        t = full.get("totals", {})
+        result = {"percent": round(t.get("percent_covered", 0.0), 2),
+                  "statements": t.get("num_statements", 0),
+                  "covered": t.get("covered_lines", 0),
+                  "missing": t.get("missing_lines", 0),
+                  "files": len(full.get("files", {})),
+                  "tool": "coverage.py " + coverage.__version__}
+    except coverage.exceptions.NoDataError:
+        result = {"reason": "the tests did not execute any of the package's modules"}
+    except Exception as e:
+        result = {"reason": "coverage.py could not report: %s" % e}
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+    sys.stderr = quiet
+sys.exit(code)
+"""
+
+_COVERAGE = {}
+
+
+def coverage_setup(python, packages, work):
+    """Arms coverage for the test runs when the venv has coverage.py and
+    the package's modules are known; else records why not."""
+    _COVERAGE.clear()
+    if not packages:
+        _COVERAGE["reason"] = "the package's top-level modules are not known"
+        return
+    cp = subprocess.run([python, "-P", "-c", "import coverage"], capture_output=True)
+    if cp.returncode != 0:
+        _COVERAGE["reason"] = "coverage.py is not importable in the venv"
+        return
+    _COVERAGE.update(data=os.path.join(work, "pyti-coverage.data"),
+                     out=os.path.join(work, "pyti-coverage.json"),
+                     sources=",".join(sorted(set(packages))))
+
+
+def coverage_wrap(argv):
+    """The runner's argv under coverage ([python, "-P", "-m"|"-c", X, ...])."""
+    if "out" not in _COVERAGE or len(argv) < 4 or argv[2] not in ("-m", "-c"):
+        return argv
+    try:
+        os.unlink(_COVERAGE["out"])
+    except OSError:
+        pass
+    return [argv[0], "-P", "-c", COVERAGE_RUNNER, _COVERAGE["data"], _COVERAGE["out"],
+            _COVERAGE["sources"], argv[2], argv[3], *argv[4:]]
+
+
+def coverage_result():
+    """What the last measured run found: {"percent", "statements", ...} or
+    {"reason"}."""
+    if "out" not in _COVERAGE:
+        return {"reason": _COVERAGE.get("reason", "coverage was not measured")}
+    try:
+        with open(_COVERAGE["out"], encoding="utf-8") as f:
+            res = json.load(f)
+        return res if isinstance(res, dict) else {"reason": "unreadable coverage result"}
+    except (OSError, ValueError):
+        return {"reason": "the test run ended before coverage.py could report"}
+
+
+PASSED_TESTS_MAX = 2000
+
+
+def passed_test_names(junit):
+    """Names of the tests that passed (at most PASSED_TESTS_MAX), so the
+    next release's failures can be told apart from old ones (regressions,
+    docs/metrics.md). Same naming as failed_tests."""
+    names = []
+    try:
+        root = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):
+        return names
+    for case in root.iter("testcase"):
+        if not case.get("name") or any(case.find(k) is not None
+                                       for k in ("error", "failure", "skipped")):
+            continue
+        names.append(f"{case.get('classname', '')}::{case.get('name', '')}".strip(":"))
+        if len(names) >= PASSED_TESTS_MAX:
+            break
+    return names
 
 
 def missing_modules(texts, own):
@@ -181,6 +306,7 @@ def main():
     res["pytest_config"] = config
     res["testpaths"] = testpaths
     own = set(a.package)
+    coverage_setup(a.python, a.package, a.work)
 
     # Where tests may live. A wheel's tree is the package itself (often
     # with vendored code whose tests are not the package's): only its test
@@ -219,6 +345,7 @@ def main():
         if counts and (counts["tests"] or counts["collection_errors"]):
             res.update(runner="pytest", counts=counts, failed_tests=failed,
                        collection_errors=collection)
+            res["passed_tests"] = passed_test_names(junit)
         elif code not in (0, 5) and counts is None:
             res.update(runner="pytest", outcome="error",
                        reason=f"pytest exited {code} without results", log_tail=tail(out, 8000))
@@ -265,6 +392,8 @@ def main():
                            + ", ".join(missing))
         else:
             res["outcome"] = "passed"
+    if res.get("counts"):
+        res["coverage"] = coverage_result()
     write_result(a.result, res)
     return 0
 

@@ -7,6 +7,8 @@
 #include "exec/job.h"
 #include "exec/report.h"
 #include "exec/runner.h"
+#include "common/path.h"
+#include "web/web.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -46,12 +48,23 @@ static void on_finished(void *user, size_t index, size_t total, const pyti_task_
     (void)reason;
 }
 
+/* --html FILE: the report page as one self-contained file (web/web.h). */
+static pyti_status write_html(const json_t *report, const char *path, pyti_error *err)
+{
+    pyti_buf page = PYTI_BUF_INIT;
+    web_report_standalone(report, &page);
+    pyti_status rc = path_write_file_atomic(path, buf_cstr(&page), page.len, err);
+    buf_free(&page);
+    return rc;
+}
+
 int cmd_test(int argc, char **argv, cli_globals *g)
 {
     const cli_command *self = cli_find_command("test");
     static const struct option opts[] = {
         {"recipe", required_argument, NULL, 'r'},
         {"json", required_argument, NULL, 'j'},
+        {"html", required_argument, NULL, 'H'},
         {"db", required_argument, NULL, 'd'},
         {"no-store", no_argument, NULL, 'N'},
         {"keep", no_argument, NULL, 'k'},
@@ -65,7 +78,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         {NULL, 0, NULL, 0},
     };
     const char *recipe_name = "default", *json_path = NULL, *db = NULL, *python = NULL;
-    const char *index_url = NULL;
+    const char *index_url = NULL, *html_path = NULL;
     pyti_strv extra_urls = PYTI_STRV_INIT;
     bool store_it = true, keep = false, offline = false;
     int c;
@@ -73,6 +86,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         switch (c) {
         case 'r': recipe_name = optarg; break;
         case 'j': json_path = optarg; break;
+        case 'H': html_path = optarg; break;
         case 'd': db = optarg; break;
         case 'N': store_it = false; break;
         case 'k': keep = true; break;
@@ -149,6 +163,10 @@ int cmd_test(int argc, char **argv, cli_globals *g)
             log_error("%s", err.msg);
             rc = EXIT_INTERNAL;
         }
+    }
+    if (html_path && write_html(report, html_path, &err) != PYTI_OK) {
+        log_error("%s", err.msg);
+        rc = EXIT_INTERNAL;
     }
     FILE *human = json_path && strcmp(json_path, "-") == 0 ? stderr : stdout;
     bool human_color = human == stdout ? color_out : log_color_enabled(STDERR_FILENO);

@@ -28,6 +28,8 @@ static const cli_command commands[] = {
      "                          extra_urls)\n"
      "      --offline           stage dependencies from the download cache only\n"
      "  -j, --json FILE         write the JSON report to FILE ('-' for stdout)\n"
+     "      --html FILE         write the report page to FILE (one self-contained\n"
+     "                          HTML file, the web dashboard's report page)\n"
      "      --db LOCATION       store: a SQLite path or postgresql://... (default\n"
      "                          $XDG_DATA_HOME/pyti/pyti.db)\n"
      "      --no-store          do not store the report\n"

@@ -1,5 +1,6 @@
 /* report.c — building, judging and validating job reports (see report.h). */
 #include "exec/report.h"
+#include "exec/metrics.h"
 #include "common/jsonutil.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -164,6 +165,13 @@ static bool is_safety_task(const char *builtin)
     return builtin && (strcmp(builtin, "scan") == 0 || strcmp(builtin, "trace") == 0);
 }
 
+/* The metrics catalogue's values (exec/metrics.h), computed from the
+ * finished report. */
+static void report_add_metrics(json_t *r)
+{
+    json_object_set_new(r, "metrics", metrics_compute(r));
+}
+
 json_t *report_builder_finish(pyti_report_builder *rb)
 {
     json_t *r = rb->report;
@@ -230,6 +238,7 @@ json_t *report_builder_finish(pyti_report_builder *rb)
     else if (rb->any_failed || strcmp(safety, "suspicious") == 0 || strcmp(safety, "malicious") == 0)
         outcome = "failed";
     json_object_set_new(r, "outcome", json_string(outcome));
+    report_add_metrics(r);
 
     rb->report = rb->tasks = rb->findings = NULL;
     return r;
@@ -311,6 +320,16 @@ static pyti_status want_one_of(const json_t *obj, const char *key, const char *w
                           where, key, s ? s : "(missing)");
 }
 
+/* "metrics" is optional (reports older than the catalogue have none). */
+static pyti_status validate_metrics(const json_t *r, pyti_error *err)
+{
+    const json_t *m = json_object_get(r, "metrics");
+    char msg[160];
+    if (m && !metrics_validate(m, msg, sizeof msg))
+        return pyti_error_set(err, PYTI_ERR_INPUT, "report %s", msg);
+    return PYTI_OK;
+}
+
 pyti_status report_validate(const json_t *r, pyti_error *err)
 {
     static const char *const outcomes[] = {"passed", "failed", "rejected", "error", NULL};
@@ -377,5 +396,5 @@ pyti_status report_validate(const json_t *r, pyti_error *err)
             want_string(t, "where", where, true, 4096, err))
             return PYTI_ERR_INPUT;
     }
-    return PYTI_OK;
+    return validate_metrics(r, err);
 }

@@ -8,7 +8,11 @@
  *    tasks [{name, builtin, status, reason, started, duration_s, data, log}],
  *    findings [{id, severity, message, where, task}],
  *    verdict {quality, safety, evidence [...]},
- *    outcome}
+ *    outcome,
+ *    metrics {catalogue_version, values {id: number|null}, details {...}}}
+ *
+ * metrics (exec/metrics.h, docs/metrics.md) is computed last, from the
+ * rest of the report; reports stored before it existed have none.
  *
  * outcome: "passed" (every task passed or was neutral), "failed" (the
  * package failed a task or was flagged), "rejected" (the distribution was

@@ -60,7 +60,9 @@ pyti_task_status task_builtin_test(pyti_task_ctx *ctx)
     }
     static const char *const keep[] = {"runner", "counts", "failed_tests", "collection_errors",
                                        "missing_test_dependencies", "pytest_config", "testpaths",
-                                       "targets", "start_dir", "outcome", NULL};
+                                       "targets", "start_dir", "outcome",
+                                       /* metrics (docs/metrics.md): */
+                                       "coverage", "passed_tests", NULL};
     for (size_t k = 0; keep[k]; k++) {
         json_t *v = json_object_get(res, keep[k]);
         if (v)

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/path.h"
 #include "common/xalloc.h"
+#include "web/web.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -255,6 +256,9 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
         master_free_for_tests(m);
         return NULL;
     }
+    /* The overview aggregates the whole store; a copy at most 5 s old
+     * serves every request in between (docs/web.md). */
+    web_set_overview_cache(5000);
     if (master_http_start(m, err) != PYTI_OK) {
         master_free_for_tests(m);
         return NULL;

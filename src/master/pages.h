@@ -1,7 +1,6 @@
 /* pages.h — the one entry point of every non-API page the master serves
- * (/, /project/NAME, ...). Today a minimal page linking to the JSON API;
- * the web dashboard (src/web/) plugs its renderer in here, in pages.c,
- * and nowhere else. */
+ * (/, /project/NAME, ...): the web dashboard (src/web/, docs/web.md)
+ * renders them; this is where the master hands the request over. */
 #ifndef PYTI_MASTER_PAGES_H
 #define PYTI_MASTER_PAGES_H
 

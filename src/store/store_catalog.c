@@ -226,6 +226,8 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
         *inserted = changes > 0;
     if (changes > 0)
         rc = index_report(s, report, summary, release_id, err);
+    if (changes > 0 && rc == PYTI_OK)
+        rc = dashboard_put_metrics(s, report, err);
 out:
     free(text);
     free(project);

@@ -224,6 +224,12 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
  * back-fill): catalogue rows, task results, findings, latest verdict. */
 pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_error *err);
 
+/* ---- report_metrics (store_dashboard.c) ---- */
+
+/* Files the report_metrics row of a stored report (inside the caller's
+ * transaction; a repeat is a no-op). */
+pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err);
+
 /* True if s is 1..max bytes of [A-Za-z0-9] and the characters in extra. */
 bool store_is_token(const char *s, size_t max, const char *extra);
 /* "3.11" or "3.11.4" into "3.11" (out >= 16 bytes); false if v is not a

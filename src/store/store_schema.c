@@ -22,6 +22,7 @@ typedef struct migration {
 } migration;
 
 static pyti_status fill_catalogue(pyti_store *s, pyti_error *err);
+static pyti_status fill_metrics(pyti_store *s, pyti_error *err);
 
 /* SQLite evaluates "x IN (...)" in a CHECK constraint or a partial index's
  * predicate with a temporary B-tree, built at every insert or update:
@@ -236,18 +237,39 @@ static const migration migrations[] = {
      "    + COALESCE(NULLIF(current_setting('pyti.clock_offset_ms', true), ''), '0')::bigint"
      "$$;}}",
      fill_catalogue},
+
+    /* 3: a small row per report with its verdict, metric values
+     * (exec/metrics.h) and the names of its failed and passed tests, so a
+     * project's history, a report's regressions and the verdicts over time
+     * are read without touching the reports' large rows
+     * (store_dashboard.c says why); reports stored before are
+     * back-filled. */
+    {"CREATE TABLE report_metrics ("
+     "  report_id TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,"
+     "  project TEXT NOT NULL," /* PEP 503-normalised */
+     "  version TEXT,"
+     "  created TEXT NOT NULL,"
+     "  outcome TEXT NOT NULL,"
+     "  safety TEXT NOT NULL,"
+     "  metrics TEXT NOT NULL," /* {"values": {...}, "python": "3.11.2"} */
+     "  test_names TEXT NOT NULL" /* {"failed": [...], "passed": [...]} */
+     ");"
+     "CREATE INDEX report_metrics_by_project ON report_metrics(project, created);"
+     "CREATE INDEX report_metrics_by_created ON report_metrics(created, outcome, safety);",
+     fill_metrics},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))
 
 int store_schema_latest(void) { return LATEST; }
 
-/* Files the reports stored before migration 2 under their project,
- * release and file, with their task results and findings. */
-static pyti_status fill_catalogue(pyti_store *s, pyti_error *err)
+/* Runs fn on every report that sql (selecting the report column) lists
+ * and that parses; unreadable reports stay as they are. */
+static pyti_status each_report(pyti_store *s, const char *what, const char *sql,
+                               pyti_status (*fn)(pyti_store *, const json_t *, pyti_error *),
+                               pyti_error *err)
 {
-    db_res *r = db_query_once(s, "listing reports to index", "SELECT report FROM reports ORDER BY id",
-                              DB_NOARGS, err);
+    db_res *r = db_query_once(s, what, sql, DB_NOARGS, err);
     if (!r)
         return PYTI_ERR_IO;
     pyti_status rc = PYTI_OK;
@@ -255,12 +277,29 @@ static pyti_status fill_catalogue(pyti_store *s, pyti_error *err)
         json_error_t jerr;
         json_t *report = json_loads(db_get(r, i, 0), 0, &jerr);
         if (!report)
-            continue; /* unreadable before; stays as it is */
-        rc = catalog_backfill_report(s, report, err);
+            continue;
+        rc = fn(s, report, err);
         json_decref(report);
     }
     db_res_free(r);
     return rc;
+}
+
+/* Files the reports stored before migration 2 under their project,
+ * release and file, with their task results and findings. */
+static pyti_status fill_catalogue(pyti_store *s, pyti_error *err)
+{
+    return each_report(s, "listing reports to index", "SELECT report FROM reports ORDER BY id",
+                       catalog_backfill_report, err);
+}
+
+/* The metric values of the reports stored before migration 3. */
+static pyti_status fill_metrics(pyti_store *s, pyti_error *err)
+{
+    return each_report(s, "listing reports for their metrics",
+                       "SELECT report FROM reports x WHERE NOT EXISTS"
+                       " (SELECT 1 FROM report_metrics m WHERE m.report_id = x.id) ORDER BY id",
+                       dashboard_put_metrics, err);
 }
 
 static int read_version(pyti_store *s, pyti_error *err)

@@ -1,0 +1,67 @@
+/* web.h — the web dashboard: server-side rendered HTML pages over the
+ * store (docs/web.md). The master (src/master/pages.c) serves them; tests
+ * call web_render directly, without a server; `pyti test --html` writes
+ * the release report page as one self-contained file.
+ *
+ * Pages (stable, shareable paths):
+ *   /                          overview: queue, throughput, verdicts, latest
+ *                              jobs, failing and suspicious releases, slow
+ *                              jobs, workers online
+ *   /project/NAME              every version with verdicts, key metrics,
+ *                              trend charts, regressions
+ *   /project/NAME/VERSION      the release: its newest report (and the others)
+ *   /report/ID                 one report (32 hex digits)
+ *   /job/ID                    one job and its attempts
+ *   /workers                   the workers
+ *   /search?q=TEXT             projects by name
+ *   /catalogue                 the metrics catalogue
+ *
+ * Pages contain no script and load nothing: styles are one inline <style>
+ * block and charts are inline SVG, so they work under a Content-Security-
+ * Policy of "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+ * (the master sends MASTER_HTML_CSP, which allows no more than these and
+ * its own origin). Every value
+ * from a package or a worker is escaped (web/html.h). */
+#ifndef PYTI_WEB_H
+#define PYTI_WEB_H
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "store/store.h"
+
+typedef struct web_page {
+    int status;               /* HTTP status: 200, 400, 404 or 500 */
+    const char *content_type; /* static: "text/html; charset=utf-8" */
+    pyti_buf body;
+} web_page;
+
+/* An empty page (status 0, empty body). */
+void web_page_init(web_page *p);
+/* Frees the body. */
+void web_page_free(web_page *p);
+
+/* Renders the page for a GET of path (the URL path, still percent-encoded)
+ * with query (the part after '?', or NULL) from store s. Always fills out
+ * with a complete HTML page: 404 for an unknown path, project, report or
+ * job, 400 for a malformed request, 500 when the store fails — in that
+ * case PYTI_ERR_IO is also returned with err set, for the server's log;
+ * otherwise PYTI_OK. The caller owns out (web_page_free). */
+pyti_status web_render(pyti_store *s, const char *path, const char *query, web_page *out,
+                       pyti_error *err);
+
+/* Lets web_render keep the overview page (/) for up to ttl_ms
+ * milliseconds and serve that copy to every request in between, per
+ * store location: the overview aggregates the whole store (jobs by
+ * state, throughput, verdicts by day), which costs far more than any
+ * other page, while its figures change slowly. 0 (the default) turns the
+ * cache off; a server sets it once at start-up. Thread-safe. */
+void web_set_overview_cache(long long ttl_ms);
+
+/* The release report page of one report as a single self-contained HTML
+ * document (no links that need a server; the catalogue is appended), for
+ * `pyti test --html`. Appends to out. Cannot fail. */
+void web_report_standalone(const json_t *report, pyti_buf *out);
+
+#endif
