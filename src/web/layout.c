@@ -77,7 +77,7 @@ void layout_open(pyti_buf *b, const char *title, bool standalone)
     } else {
         hf(b, "<header class=\"top\"><a class=\"brand\" href=\"/\">pyti</a>"
               "<a href=\"/\">Overview</a><a href=\"/workers\">Workers</a>"
-              "<a href=\"/catalogue\">Metrics</a>"
+              "<a href=\"/catalogue\">Metrics</a><a href=\"/api/v1\">API</a>"
               "<form method=\"get\" action=\"/search\" role=\"search\">"
               "<input type=\"search\" name=\"q\" placeholder=\"Search projects\" "
               "aria-label=\"Search projects\"></form></header>");
