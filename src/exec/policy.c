@@ -109,6 +109,7 @@ typedef struct parse_state {
     char *cur_section;
     pyti_error *err;
     bool failed;
+    unsigned fail_line;
 } parse_state;
 
 static char *read_line(char *str, int num, void *stream)
@@ -140,6 +141,7 @@ static int fail(parse_state *ps, const char *fmt, ...)
         va_end(ap);
         pyti_error_set(ps->err, PYTI_ERR_INPUT, "%s:%u: %s", ps->name, ps->line, msg);
         ps->failed = true;
+        ps->fail_line = ps->line;
     }
     return 0;
 }
@@ -327,6 +329,9 @@ pyti_status policy_parse(pyti_policy *p, const char *text, size_t len, const cha
         return PYTI_ERR_INPUT;
     }
     int bad = ini_parse_stream(read_line, &ps, on_value, &ps);
+    /* inih goes on after a syntax error: an earlier one explains more. */
+    if (ps.failed && bad > 0 && (unsigned)bad < ps.fail_line)
+        ps.failed = false;
     if (!ps.failed && ps.long_line) {
         fail(&ps, "line too long");
     } else if (!ps.failed && bad > 0) {
