@@ -103,6 +103,10 @@ int main(int argc, char **argv)
             tracing_end(t, &res);
         printf("%.4f %llu %zu %zu\n", wall, (unsigned long long)res.traced_calls, res.n_events,
                ctx.findings.len);
+        for (size_t i = 0; i < ctx.findings.len; i++)
+            fprintf(stderr, "finding %s: %s (%s)\n", ctx.findings.items[i].id,
+                    ctx.findings.items[i].excerpt ? ctx.findings.items[i].excerpt : "",
+                    ctx.findings.items[i].where ? ctx.findings.items[i].where : "");
     }
     sandbox_result_free(&res);
     tracing_free(t);

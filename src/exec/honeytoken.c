@@ -159,23 +159,10 @@ static pyti_status write_sqlite(const char *home, const char *rel, const char *s
     return st;
 }
 
-static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error *err)
+/* An SSH key pair and known hosts. */
+static pyti_status seed_ssh(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
     pyti_status st = PYTI_OK;
-    /* Ordinary files, so the home looks lived in (and so changes to the
-     * start-up files are changes, not creations). */
-    st = write_text(home, ".bashrc", "# ~/.bashrc\n[ -z \"$PS1\" ] && return\nHISTCONTROL=ignoreboth\n"
-                    "alias ll='ls -l'\n", 0644, err);
-    if (st == PYTI_OK)
-        st = write_text(home, ".profile", "# ~/.profile\nif [ -n \"$BASH_VERSION\" ]; then\n"
-                        "    . \"$HOME/.bashrc\"\nfi\nPATH=\"$HOME/.local/bin:$PATH\"\n", 0644, err);
-    if (st == PYTI_OK)
-        st = write_text(home, ".gitconfig", "[user]\n\tname = Dev Eloper\n\temail = dev@example.org\n"
-                        "[credential]\n\thelper = store\n", 0644, err);
-    if (st != PYTI_OK)
-        return st;
-
-    /* SSH */
     pyti_buf key = PYTI_BUF_INIT;
     buf_puts(&key, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABlwAAAAdzc2gtcn\n");
     char *first = NULL;
@@ -209,8 +196,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     add_file(h, ".ssh/id_rsa", "ssh-key", "SSH private key");
     add_file(h, ".ssh/id_rsa.pub", "ssh-key", "SSH public key");
     add_file(h, ".ssh/known_hosts", "known-hosts", "SSH known hosts");
+    return st;
+}
 
-    /* AWS (the same pair in the environment) */
+/* AWS credentials, also in the environment. */
+static pyti_status seed_cloud(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *akid_tail = random_text(UPPER32, 16);
     char *akid = xasprintf("AKIA%s", akid_tail);
     char *secret = random_text(B64CH, 40);
@@ -233,8 +225,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(aws);
     add_file(h, ".aws/credentials", "cloud", "AWS credentials");
     add_file(h, ".aws/config", "cloud-config", "AWS configuration");
+    return st;
+}
 
-    /* Package index */
+/* A package index token (~/.pypirc, TWINE_PASSWORD). */
+static pyti_status seed_index(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *pypi_tail = random_text(ALNUM, 64);
     char *pypi = xasprintf("pypi-AgEIcHlwaS5vcmc%s", pypi_tail);
     char *pypirc = xasprintf("[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n"
@@ -248,8 +245,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(pypi);
     free(pypirc);
     add_file(h, ".pypirc", "pypi", "package index credentials (~/.pypirc)");
+    return st;
+}
 
-    /* netrc, git */
+/* ~/.netrc, git credentials, and CI tokens in the environment. */
+static pyti_status seed_git(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *netpw = random_text(ALNUM, 24);
     char *netrc = xasprintf("machine api.example-deploy.com\n  login deploy\n  password %s\n", netpw);
     if (st == PYTI_OK)
@@ -280,8 +282,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     add_value(h, npm, "ci", "NPM_TOKEN (environment)");
     free(npm_tail);
     free(npm);
+    return st;
+}
 
-    /* Docker, Kubernetes */
+/* Docker and Kubernetes credentials. */
+static pyti_status seed_containers(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *dpat_tail = random_text(ALNUM, 27);
     char *dauth_plain = xasprintf("dev-eloper:dckr_pat_%s", dpat_tail);
     char *dauth = b64((const unsigned char *)dauth_plain, strlen(dauth_plain));
@@ -311,8 +318,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(kt);
     free(kube);
     add_file(h, ".kube/config", "kube", "Kubernetes credentials");
+    return st;
+}
 
-    /* Browsers */
+/* Chrome's saved passwords, cookies and key store; Firefox's logins. */
+static pyti_status seed_browsers(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *pw = random_text(ALNUM, 20);
     char *sql = xasprintf("CREATE TABLE logins(origin_url TEXT, username_value TEXT, "
                           "password_value BLOB, date_created INTEGER);"
@@ -362,8 +374,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(fx_user);
     free(fx_pw);
     free(fx);
+    return st;
+}
 
-    /* Discord */
+/* A Discord token store. */
+static pyti_status seed_discord(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     char *d1 = random_text(ALNUM, 24), *d2 = random_text(ALNUM, 6), *d3 = random_text(ALNUM, 38);
     char *dtok = xasprintf("%s.%s.%s", d1, d2, d3);
     char *ldb = xasprintf("\x01\x02_https://discord.com\x01\x01token\x01\"%s\"\n", dtok);
@@ -378,8 +395,13 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(d3);
     free(dtok);
     free(ldb);
+    return st;
+}
 
-    /* Crypto wallets */
+/* Crypto wallets. */
+static pyti_status seed_wallets(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
     static const char *const words[] = {"abandon", "ladder", "orbit", "velvet", "sugar",
                                         "canyon", "mirror", "tribe", "hollow", "quantum",
                                         "ember", "walnut"};
@@ -422,6 +444,38 @@ static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error 
     free(ct);
     free(eth_rel);
     free(eth);
+    return st;
+}
+
+static pyti_status seed_files(const char *home, pyti_honeytokens *h, pyti_error *err)
+{
+    pyti_status st = PYTI_OK;
+    /* Ordinary files, so the home looks lived in (and so changes to the
+     * start-up files are changes, not creations). */
+    st = write_text(home, ".bashrc", "# ~/.bashrc\n[ -z \"$PS1\" ] && return\nHISTCONTROL=ignoreboth\n"
+                    "alias ll='ls -l'\n", 0644, err);
+    if (st == PYTI_OK)
+        st = write_text(home, ".profile", "# ~/.profile\nif [ -n \"$BASH_VERSION\" ]; then\n"
+                        "    . \"$HOME/.bashrc\"\nfi\nPATH=\"$HOME/.local/bin:$PATH\"\n", 0644, err);
+    if (st == PYTI_OK)
+        st = write_text(home, ".gitconfig", "[user]\n\tname = Dev Eloper\n\temail = dev@example.org\n"
+                        "[credential]\n\thelper = store\n", 0644, err);
+    if (st == PYTI_OK)
+        st = seed_ssh(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_cloud(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_index(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_git(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_containers(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_browsers(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_discord(home, h, err);
+    if (st == PYTI_OK)
+        st = seed_wallets(home, h, err);
     return st;
 }
 

@@ -47,18 +47,6 @@ needs = installed, source
 timeout = 300
 """
 
-METADATA = """Metadata-Version: 2.1
-Name: {name}
-Version: {version}
-Summary: A test project
-Home-page: https://example.invalid/{name}
-Author: Tester
-Author-email: tester@example.invalid
-License: MIT
-Requires-Python: >=3.8
-"""
-
-
 def _record_line(path, data):
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{path},sha256={digest},{len(data)}"
@@ -70,7 +58,7 @@ def wheel(out_dir, name, files, version="1.0"):
     di = f"{mod}-{version}.dist-info"
     data = {p: textwrap.dedent(t).encode() if isinstance(t, str) else t
             for p, t in files.items()}
-    data[f"{di}/METADATA"] = METADATA.format(name=name, version=version).encode()
+    data[f"{di}/METADATA"] = distbuild.PKG_INFO.format(name=name, version=version).encode()
     data[f"{di}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: pyti-tests\n"
                            b"Root-Is-Purelib: true\nTag: py3-none-any\n")
     tops = sorted({p.split("/")[0].removesuffix(".py") for p in files
