@@ -154,6 +154,10 @@ static char *argv_text(const pyti_sandbox_event *ev)
 static bool keep_event(void *user, pyti_sandbox_event *ev)
 {
     pyti_tracing *t = user;
+    /* A call notified only because spec.trace_syscalls named it: not
+     * the tracer's, nothing to judge. */
+    if (!ev->kind[0] && strcmp(ev->action, "traced") == 0)
+        return false;
     json_t *d = ev->detail;
     if (!d)
         d = ev->detail = json_object();
