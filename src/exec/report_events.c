@@ -55,6 +55,7 @@ static json_t *timeline_event(const json_t *task, const json_t *e, double wall, 
     copy_member(o, "action", e, "action");
     copy_member(o, "text", e, "text");
     copy_member(o, "object", e, "object");
+    copy_member(o, "result", d, "result");
     copy_member(o, "severity", d, "severity");
     copy_member(o, "finding", d, "finding");
     copy_member(o, "honeytoken", d, "honeytoken");

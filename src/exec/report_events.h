@@ -12,7 +12,7 @@
 /* Sets report.events (sorted by time, at most REPORT_EVENTS_MAX, the
  * latest dropped) and report.events_dropped from report.tasks. Each
  * event: {time, t, task, phase, pid, process, kind, syscall, action,
- * text, object, severity, finding} (absent members omitted); t is seconds
+ * text, object, result, severity, finding, honeytoken} (absent members omitted); t is seconds
  * since the report's creation. Can't fail. */
 void report_set_events(json_t *report, double created_epoch);
 

@@ -233,6 +233,12 @@ bool sb_tr_parse_net_line(const char *line, bool v6, unsigned long *inode, char 
 /* Open flags as text: "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC". */
 void sb_tr_open_flags(uint64_t flags, char *out, size_t cap);
 
+/* Sets ev->detail.result: what the call did, where the sandbox knows it
+ * (denied, answered ENOSYS) or can tell in advance (a program that does
+ * not exist, a non-local address in the empty network namespace, a
+ * change in a read-only tree); else "continued". */
+void sb_trace_result(const char *action, pyti_sandbox_event *ev);
+
 struct sb_supervisor;
 /* Decodes the notified call (req, of row r) into ev: reads the caller's
  * memory and /proc entries. Returns false when the call is only counted

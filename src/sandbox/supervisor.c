@@ -201,6 +201,8 @@ static void handle_one(sb_supervisor *s)
         read_comm(ev.pid, ev.comm, sizeof ev.comm);
         snprintf(ev.action, sizeof ev.action, "%s",
                  act == SB_SC_DENY ? "denied" : act == SB_SC_ENOSYS ? "enosys" : "traced");
+        if (s->tracer)
+            sb_trace_result(ev.action, &ev);
     }
     /* The pid could have been reused between RECV and reading comm,
      * memory and /proc: what was read is only kept if the call is still

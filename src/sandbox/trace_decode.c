@@ -377,6 +377,10 @@ static bool decode_sleep(uint64_t clk, bool absolute, pid_t pid, uint64_t req,
         return false;
     double secs = (double)ts.sec + (double)ts.nsec / 1e9;
     if (absolute) {
+        /* Only the static clocks: a negative id names a clock by file
+         * descriptor, which here would be one of pyti's. */
+        if (clk > CLOCK_TAI)
+            return false;
         struct timespec now;
         if (clock_gettime((clockid_t)clk, &now) != 0)
             return false;
@@ -519,3 +523,43 @@ bool sb_trace_decode(sb_supervisor *s, pid_t pid, int nr, const uint64_t *a, con
     ev->detail = d;
     return true;
 }
+
+/* Trees mounted read-only: a change there fails with EROFS. */
+static bool read_only_tree(const char *p)
+{
+    static const char *const ro[] = {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+                                     "/libx32", "/job/input", "/job/work/dist", "/pyti",
+                                     "/wheelhouse", "/proc/sys", NULL};
+    for (size_t i = 0; ro[i]; i++) {
+        size_t n = strlen(ro[i]);
+        if (strncmp(p, ro[i], n) == 0 && (p[n] == '/' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+void sb_trace_result(const char *action, pyti_sandbox_event *ev)
+{
+    if (!ev->detail)
+        ev->detail = json_object();
+    const char *r = "continued (the kernel ran it; its result is not observed)";
+    json_t *d = ev->detail;
+    if (strcmp(action, "denied") == 0)
+        r = "EPERM: denied by the sandbox";
+    else if (strcmp(action, "enosys") == 0)
+        r = "ENOSYS: answered by the sandbox";
+    else if (strcmp(ev->kind, "exec") == 0 && json_is_true(json_object_get(d, "missing")))
+        r = "ENOENT: no such program";
+    else if ((strcmp(ev->kind, "net.connect") == 0 || strcmp(ev->kind, "net.send") == 0 ||
+              strcmp(ev->kind, "net.dns") == 0) &&
+             json_is_false(json_object_get(d, "local")) &&
+             strncmp(json_string_value(json_object_get(d, "family")) ?: "", "inet", 4) == 0)
+        r = "ENETUNREACH: the sandbox has no network";
+    else if (strcmp(ev->kind, "net.dns") == 0)
+        r = "sent; nothing answers (connection refused)";
+    else if (strncmp(ev->kind, "file.", 5) == 0 && strcmp(ev->kind, "file.open") != 0 &&
+             ev->object && read_only_tree(ev->object))
+        r = "EROFS: a read-only file system";
+    json_object_set_new(d, "result", json_string(r));
+}
+

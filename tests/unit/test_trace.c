@@ -703,8 +703,12 @@ static void test_traced_run(void **state)
     e = find_event(&res, "net.dns", "beacon.example.org");
     assert_non_null(e);
     assert_string_equal(json_string_value(json_object_get(e->detail, "dns_type")), "A");
+    assert_string_equal(json_string_value(json_object_get(e->detail, "result")),
+                        "sent; nothing answers (connection refused)");
     e = find_event(&res, "net.send", "198.51.100.1:9");
     assert_non_null(e);
+    assert_true(strncmp(json_string_value(json_object_get(e->detail, "result")), "ENETUNREACH",
+                        11) == 0);
     assert_int_equal(e->data_len, 7);
     assert_memory_equal(e->data, "payload", 7);
     /* the result's JSON has the decoded form */
