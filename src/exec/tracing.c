@@ -354,6 +354,7 @@ void tracing_end(pyti_tracing *t, const pyti_sandbox_result *res)
     json_object_set_new(o, "events_dropped", json_integer((json_int_t)res->events_dropped));
     json_object_set_new(o, "forks", json_integer((json_int_t)res->forks));
     json_object_set_new(o, "execs", json_integer((json_int_t)res->execs));
+    json_object_set_new(o, "sync_wakeup", json_boolean(res->sync_wakeup));
     json_object_set_new(o, "findings", json_integer((json_int_t)t->findings));
     json_object_set_new(o, "bait_files", json_integer((json_int_t)t->h.n_files));
     json_object_set_new(o, "policy_rules", json_integer((json_int_t)t->policy.n));

@@ -134,6 +134,7 @@ json_t *sandbox_result_json(const pyti_sandbox_result *res)
         json_object_set_new(o, "traced_calls", json_integer((json_int_t)res->traced_calls));
         json_object_set_new(o, "forks", json_integer((json_int_t)res->forks));
         json_object_set_new(o, "execs", json_integer((json_int_t)res->execs));
+        json_object_set_new(o, "sync_wakeup", json_boolean(res->sync_wakeup));
     }
     return o;
 }

@@ -192,6 +192,7 @@ typedef struct pyti_sandbox_result {
     uint64_t traced_calls;    /* notifications handled for the tracer */
     uint64_t forks;           /* fork/vfork/clone of processes (not threads) seen */
     uint64_t execs;           /* execve/execveat seen */
+    bool sync_wakeup;         /* the listener uses the kernel's sync wake-up */
     const char *accounting;   /* "cgroup v2", "cgroup v1" or "rlimits" */
 } pyti_sandbox_result;
 

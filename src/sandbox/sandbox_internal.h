@@ -260,6 +260,7 @@ typedef struct sb_supervisor {
     pyti_sandbox_event *events;
     size_t n_events, cap_events, dropped;
     uint64_t traced_calls, forks, execs;
+    bool sync_wakeup;
     char **writable;               /* inside prefixes where links may be planted */
     size_t n_writable;
 } sb_supervisor;

@@ -78,7 +78,8 @@ void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec,
      * caller to the supervisor and back: a traced call then costs a
      * context switch instead of a wake-up through the scheduler. */
     if (fd >= 0)
-        (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0);
+        s->sync_wakeup =
+            ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) == 0;
 }
 
 void sandbox_event_clear(pyti_sandbox_event *ev)
@@ -277,6 +278,7 @@ void sb_supervisor_finish(sb_supervisor *s, pyti_sandbox_result *res)
     res->traced_calls = s->traced_calls;
     res->forks = s->forks;
     res->execs = s->execs;
+    res->sync_wakeup = s->sync_wakeup;
     s->events = NULL;
     s->n_events = s->cap_events = 0;
     for (size_t i = 0; i < s->n_writable; i++)
