@@ -198,7 +198,11 @@ static bool keep_event(void *user, pyti_sandbox_event *ev)
         hp.category = bait->category;
         char *label = xasprintf("%s (%s)", bait->label, bait->path);
         sev = judge(t, &hp, ev, label, d);
-        note_secret(t, label);
+        /* Configuration without secrets does not make a later network
+         * attempt an exfiltration. */
+        if (strcmp(bait->category, "cloud-config") != 0 &&
+            strcmp(bait->category, "known-hosts") != 0)
+            note_secret(t, label);
         free(label);
         json_set_text(d, "honeytoken", bait->category);
     } else {
