@@ -383,7 +383,7 @@ pyti_status policy_parse(pyti_policy *p, const char *text, size_t len, const cha
         p->cap = total;
         p->rules = xreallocarray(p->rules, p->cap, sizeof *p->rules);
     }
-    if (prepend) {
+    if (prepend && nfresh) {
         memmove(p->rules + nfresh, p->rules, p->n * sizeof *p->rules);
         memcpy(p->rules, fresh, nfresh * sizeof *fresh);
     } else if (nfresh) {
