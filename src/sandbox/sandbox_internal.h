@@ -206,6 +206,14 @@ char *sb_tr_abs_path(pid_t pid, int dirfd, const char *path);
  * followed with nofollow). For a path that does not exist yet, its
  * parent is resolved. New string, or NULL if nothing could be resolved. */
 char *sb_tr_resolve(pid_t pid, const char *abs, bool nofollow);
+/* The same inside an already opened root (an O_PATH fd of /proc/<pid>/root:
+ * every process of a sandbox has the same root, chroot and pivot_root
+ * being denied). */
+char *sb_tr_resolve_at(int root, const char *abs, bool nofollow);
+/* An O_PATH fd of /proc/<pid>/root, or -1. */
+int sb_tr_open_root(pid_t pid);
+/* False only when abs certainly does not exist inside root (ENOENT). */
+bool sb_tr_exists_at(int root, const char *abs);
 /* readlink of /proc/<pid>/fd/<fd> into out: "socket:[123]", "/tmp/x"... */
 bool sb_tr_fd_link(pid_t pid, int fd, char *out, size_t cap);
 
@@ -240,6 +248,9 @@ void sb_tr_open_flags(uint64_t flags, char *out, size_t cap);
 void sb_trace_result(const char *action, pyti_sandbox_event *ev);
 
 struct sb_supervisor;
+/* The supervisor's O_PATH fd of the sandbox's root, opened through pid the
+ * first time; -1 if it could not be. */
+int sb_supervisor_root(struct sb_supervisor *s, pid_t pid);
 /* Decodes the notified call (req, of row r) into ev: reads the caller's
  * memory and /proc entries. Returns false when the call is only counted
  * (forks) or below interest (sleeps under a second). */
@@ -263,6 +274,11 @@ typedef struct sb_supervisor {
     bool sync_wakeup;
     char **writable;               /* inside prefixes where links may be planted */
     size_t n_writable;
+    int root;                      /* O_PATH fd of the sandbox's root, -1 until needed */
+    struct {
+        pid_t pid;
+        char comm[17];
+    } comm_cache[256];             /* process names by thread id (cleared on exec) */
 } sb_supervisor;
 
 void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec, double t0);

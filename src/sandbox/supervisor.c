@@ -46,10 +46,18 @@ static void add_writable(sb_supervisor *s, const char *prefix)
     s->writable[s->n_writable++] = xstrdup(prefix);
 }
 
+int sb_supervisor_root(sb_supervisor *s, pid_t pid)
+{
+    if (s->root < 0)
+        s->root = sb_tr_open_root(pid);
+    return s->root;
+}
+
 void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec, double t0)
 {
     memset(s, 0, sizeof *s);
     s->fd = fd;
+    s->root = -1;
     s->trace = spec->trace_syscalls;
     s->tracer = spec->trace;
     s->on_event = spec->on_event;
@@ -199,7 +207,18 @@ static void handle_one(sb_supervisor *s)
         ev.nr = req.data.nr;
         snprintf(ev.arch, sizeof ev.arch, "%s", arch);
         memcpy(ev.args, req.data.args, sizeof ev.args);
-        read_comm(ev.pid, ev.comm, sizeof ev.comm);
+        /* The name is read once per thread (three system calls while the
+         * caller waits) and again after it runs a program. */
+        size_t slot = (size_t)ev.pid % (sizeof s->comm_cache / sizeof *s->comm_cache);
+        if (s->comm_cache[slot].pid == ev.pid) {
+            memcpy(ev.comm, s->comm_cache[slot].comm, sizeof ev.comm);
+        } else {
+            read_comm(ev.pid, ev.comm, sizeof ev.comm);
+            s->comm_cache[slot].pid = ev.pid;
+            memcpy(s->comm_cache[slot].comm, ev.comm, sizeof ev.comm);
+        }
+        if (strcmp(ev.kind, "exec") == 0)
+            s->comm_cache[slot].pid = 0;
         snprintf(ev.action, sizeof ev.action, "%s",
                  act == SB_SC_DENY ? "denied" : act == SB_SC_ENOSYS ? "enosys" : "traced");
         if (s->tracer)
@@ -211,6 +230,7 @@ static void handle_one(sb_supervisor *s)
     uint64_t id = req.id;
     if (report && ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) {
         snprintf(ev.comm, sizeof ev.comm, "?");
+        s->comm_cache[(size_t)ev.pid % (sizeof s->comm_cache / sizeof *s->comm_cache)].pid = 0;
         if (ev.kind[0]) {
             sandbox_event_clear(&ev);
             report = false;
@@ -281,6 +301,9 @@ void sb_supervisor_finish(sb_supervisor *s, pyti_sandbox_result *res)
     res->sync_wakeup = s->sync_wakeup;
     s->events = NULL;
     s->n_events = s->cap_events = 0;
+    if (s->root >= 0)
+        close(s->root);
+    s->root = -1;
     for (size_t i = 0; i < s->n_writable; i++)
         free(s->writable[i]);
     free(s->writable);

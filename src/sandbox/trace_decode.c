@@ -76,7 +76,7 @@ static char *decode_path(sb_supervisor *s, pid_t pid, int dirfd, uint64_t addr, 
         json_object_set_new(d, key, json_true());
     }
     if (abs[0] == '/' && in_writable(s, abs)) {
-        char *res = sb_tr_resolve(pid, abs, nofollow);
+        char *res = sb_tr_resolve_at(sb_supervisor_root(s, pid), abs, nofollow);
         if (res && strcmp(res, abs) != 0) {
             snprintf(key, sizeof key, "%sresolved", prefix);
             json_set_text(d, key, res);
@@ -146,23 +146,8 @@ static void decode_exec(sb_supervisor *s, pid_t pid, int dirfd, uint64_t path, u
     ev->object = decode_path(s, pid, dirfd, path, false, d, "");
     /* A PATH search tries several names: say which do not exist (the
      * call then fails), so attempts can be told from programs run. */
-    char *there = ev->object[0] == '/' ? sb_tr_resolve(pid, ev->object, false) : NULL;
-    if (there) {
-        char rp[64];
-        snprintf(rp, sizeof rp, "/proc/%d/root", (int)pid);
-        int root = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        struct open_how how = {.flags = O_PATH | O_CLOEXEC,
-                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-        int fd = root >= 0 ? (int)syscall(SYS_openat2, root, ev->object + 1, &how, sizeof how)
-                           : -1;
-        if (fd < 0 && errno == ENOENT)
-            json_object_set_new(d, "missing", json_true());
-        if (fd >= 0)
-            close(fd);
-        if (root >= 0)
-            close(root);
-    }
-    free(there);
+    if (ev->object[0] == '/' && !sb_tr_exists_at(sb_supervisor_root(s, pid), ev->object))
+        json_object_set_new(d, "missing", json_true());
     uint64_t *ptrs = xmalloc(ENV_MAX * sizeof *ptrs);
     bool more;
     size_t argc = read_ptrs(pid, argvp, ptrs, ARGV_MAX, &more);

@@ -193,14 +193,9 @@ static char *self_fd_path(int fd)
     return xstrdup(buf);
 }
 
-char *sb_tr_resolve(pid_t pid, const char *abs, bool nofollow)
+char *sb_tr_resolve_at(int root, const char *abs, bool nofollow)
 {
-    if (abs[0] != '/')
-        return NULL;
-    char rp[64];
-    snprintf(rp, sizeof rp, "/proc/%d/root", (int)pid);
-    int root = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
+    if (abs[0] != '/' || root < 0)
         return NULL;
     char *out = NULL;
     int fd = open_in_root(root, abs, nofollow);
@@ -224,7 +219,34 @@ char *sb_tr_resolve(pid_t pid, const char *abs, bool nofollow)
             free(parent);
         }
     }
-    close(root);
+    return out;
+}
+
+int sb_tr_open_root(pid_t pid)
+{
+    char rp[64];
+    snprintf(rp, sizeof rp, "/proc/%d/root", (int)pid);
+    return open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+bool sb_tr_exists_at(int root, const char *abs)
+{
+    if (abs[0] != '/' || root < 0)
+        return true; /* cannot tell: say nothing */
+    int fd = open_in_root(root, abs, false);
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    return errno != ENOENT;
+}
+
+char *sb_tr_resolve(pid_t pid, const char *abs, bool nofollow)
+{
+    int root = sb_tr_open_root(pid);
+    char *out = sb_tr_resolve_at(root, abs, nofollow);
+    if (root >= 0)
+        close(root);
     return out;
 }
 
