@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now(void)
@@ -81,11 +82,14 @@ int main(int argc, char **argv)
     strv_push(&env, "LANG=C.UTF-8");
     strv_push(&env, "TMPDIR=/tmp");
     pyti_tracing *t = NULL;
+    double tb = now();
     if (traced && !(t = tracing_begin(&ctx, &spec, &env, &err))) {
         fprintf(stderr, "tracing: %s\n", err.msg);
         return 3;
     }
     spec.envp = env.items;
+    if (traced)
+        fprintf(stderr, "setup %.4f s (policy, decoy home)\n", now() - tb);
 
     pyti_sandbox_result res;
     double t0 = now();
@@ -103,6 +107,14 @@ int main(int argc, char **argv)
             tracing_end(t, &res);
         printf("%.4f %llu %zu %zu\n", wall, (unsigned long long)res.traced_calls, res.n_events,
                ctx.findings.len);
+        struct rusage self;
+        getrusage(RUSAGE_SELF, &self);
+        fprintf(stderr, "supervisor CPU %.3f s (user %.3f, sys %.3f); sandbox CPU %.3f s\n",
+                (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
+                    (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6,
+                (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6,
+                (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6,
+                res.user_s + res.sys_s);
         for (size_t i = 0; i < ctx.findings.len; i++)
             fprintf(stderr, "finding %s: %s (%s)\n", ctx.findings.items[i].id,
                     ctx.findings.items[i].excerpt ? ctx.findings.items[i].excerpt : "",

@@ -560,7 +560,7 @@ static void watch(run *r)
         if (rc < 0 && errno != EINTR)
             break;
         if (i_sup >= 0 && p[i_sup].revents)
-            sb_supervisor_handle(&r->sup);
+            sb_supervisor_ready(&r->sup, p[i_sup].revents);
         if (i_sock >= 0 && p[i_sock].revents)
             read_sock(r);
         if (i_out >= 0 && p[i_out].revents && !pump(r, &r->out))

@@ -241,6 +241,13 @@ bool sb_tr_parse_net_line(const char *line, bool v6, unsigned long *inode, char 
 /* Open flags as text: "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC". */
 void sb_tr_open_flags(uint64_t flags, char *out, size_t cap);
 
+/* After the call was answered: resolves the decoded paths through
+ * symlinks inside the sandbox's root where decoding asked for it
+ * (detail.resolved, new_resolved; object, object2 and text updated) and
+ * marks programs that do not exist (detail.missing). */
+struct sb_supervisor;
+void sb_trace_after(struct sb_supervisor *s, pyti_sandbox_event *ev);
+
 /* Sets ev->detail.result: what the call did, where the sandbox knows it
  * (denied, answered ENOSYS) or can tell in advance (a program that does
  * not exist, a non-local address in the empty network namespace, a
@@ -276,6 +283,10 @@ typedef struct sb_supervisor {
     size_t n_writable;
     int root;                      /* O_PATH fd of the sandbox's root, -1 until needed */
     struct {
+        bool active, nofollow;
+    } pend[2];                     /* the event's object/object2 await link resolution */
+    bool check_exists;             /* the event's program awaits an existence check */
+    struct {
         pid_t pid;
         char comm[17];
     } comm_cache[256];             /* process names by thread id (cleared on exec) */
@@ -285,6 +296,10 @@ void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec,
 /* Answers every pending notification. Returns false once the listener is
  * gone (all sandbox processes exited). */
 bool sb_supervisor_handle(sb_supervisor *s);
+/* Answers one notification when the caller's poll saw the listener ready
+ * (revents): one poll per traced call instead of two. Returns false once
+ * the listener is gone. */
+bool sb_supervisor_ready(sb_supervisor *s, short revents);
 /* Records one event (also used by tests). */
 void sb_supervisor_record(sb_supervisor *s, const pyti_sandbox_event *ev);
 /* Moves the events into res and closes the listener. */

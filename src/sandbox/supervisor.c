@@ -221,8 +221,6 @@ static void handle_one(sb_supervisor *s)
             s->comm_cache[slot].pid = 0;
         snprintf(ev.action, sizeof ev.action, "%s",
                  act == SB_SC_DENY ? "denied" : act == SB_SC_ENOSYS ? "enosys" : "traced");
-        if (s->tracer)
-            sb_trace_result(ev.action, &ev);
     }
     /* The pid could have been reused between RECV and reading comm,
      * memory and /proc: what was read is only kept if the call is still
@@ -254,11 +252,32 @@ static void handle_one(sb_supervisor *s)
     (void)ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     if (!report)
         return;
+    if (s->tracer) {
+        if (ev.kind[0])
+            sb_trace_after(s, &ev);
+        sb_trace_result(ev.action, &ev);
+    }
     if (s->keep_event && !s->keep_event(s->user, &ev)) {
         sandbox_event_clear(&ev);
         return;
     }
     keep_or_drop(s, &ev);
+}
+
+bool sb_supervisor_ready(sb_supervisor *s, short revents)
+{
+    if (s->fd < 0)
+        return false;
+    if (revents & POLLIN) {
+        handle_one(s);
+        return true;
+    }
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        close(s->fd);
+        s->fd = -1;
+        return false;
+    }
+    return true;
 }
 
 bool sb_supervisor_handle(sb_supervisor *s)

@@ -4,9 +4,10 @@
  * argv), a one-line text for people, and every decoded argument as JSON.
  *
  * Runs in the supervisor while the caller is blocked in the kernel, so it
- * stays short: a few process_vm_readv and readlink calls per event, the
- * symlink resolution only for paths in trees the sandbox can write (a
- * link can only be planted there). What it reads can be changed by the
+ * stays short: a few process_vm_readv and readlink calls per event. The
+ * symlink resolution of paths in trees the sandbox can write (a link can
+ * only be planted there) and the existence of programs are looked up
+ * after the answer (sb_trace_after), while the caller goes on. What it reads can be changed by the
  * caller's other threads before the kernel re-reads it after CONTINUE:
  * see docs/tracing.md, "TOCTOU". */
 #include "sandbox/sandbox_internal.h"
@@ -75,17 +76,51 @@ static char *decode_path(sb_supervisor *s, pid_t pid, int dirfd, uint64_t addr, 
         snprintf(key, sizeof key, "%struncated", prefix);
         json_object_set_new(d, key, json_true());
     }
+    /* Links are followed after the answer (sb_trace_after): the caller
+     * need not wait for it, and a link can only be planted where the
+     * sandbox can write. */
     if (abs[0] == '/' && in_writable(s, abs)) {
-        char *res = sb_tr_resolve_at(sb_supervisor_root(s, pid), abs, nofollow);
-        if (res && strcmp(res, abs) != 0) {
-            snprintf(key, sizeof key, "%sresolved", prefix);
-            json_set_text(d, key, res);
-            free(abs);
-            return res;
+        int i = prefix[0] ? 1 : 0;
+        s->pend[i].active = true;
+        s->pend[i].nofollow = nofollow;
+        (void)sb_supervisor_root(s, pid);
+    }
+    return abs;
+}
+
+static char *replace_first(const char *text, const char *old, const char *new)
+{
+    const char *at = text ? strstr(text, old) : NULL;
+    if (!at)
+        return text ? xstrdup(text) : NULL;
+    return xasprintf("%.*s%s%s", (int)(at - text), text, new, at + strlen(old));
+}
+
+void sb_trace_after(sb_supervisor *s, pyti_sandbox_event *ev)
+{
+    static const char *const keys[2] = {"resolved", "new_resolved"};
+    for (int i = 0; i < 2; i++) {
+        char **slot = i == 0 ? &ev->object : &ev->object2;
+        if (!s->pend[i].active || !*slot)
+            continue;
+        char *res = sb_tr_resolve_at(s->root, *slot, s->pend[i].nofollow);
+        if (res && strcmp(res, *slot) != 0) {
+            json_set_text(ev->detail, keys[i], res);
+            char *t = replace_first(ev->text, *slot, res);
+            free(ev->text);
+            ev->text = t;
+            free(*slot);
+            *slot = res;
+            res = NULL;
         }
         free(res);
     }
-    return abs;
+    /* A PATH search tries several names: say which do not exist (the
+     * call failed), so attempts can be told from programs run. */
+    if (s->check_exists && ev->object && !sb_tr_exists_at(s->root, ev->object))
+        json_object_set_new(ev->detail, "missing", json_true());
+    memset(s->pend, 0, sizeof s->pend);
+    s->check_exists = false;
 }
 
 static void text_path_call(pyti_sandbox_event *ev, const char *extra)
@@ -144,10 +179,8 @@ static void decode_exec(sb_supervisor *s, pid_t pid, int dirfd, uint64_t path, u
 {
     s->execs++;
     ev->object = decode_path(s, pid, dirfd, path, false, d, "");
-    /* A PATH search tries several names: say which do not exist (the
-     * call then fails), so attempts can be told from programs run. */
-    if (ev->object[0] == '/' && !sb_tr_exists_at(sb_supervisor_root(s, pid), ev->object))
-        json_object_set_new(d, "missing", json_true());
+    s->check_exists = ev->object[0] == '/';
+    (void)sb_supervisor_root(s, pid);
     uint64_t *ptrs = xmalloc(ENV_MAX * sizeof *ptrs);
     bool more;
     size_t argc = read_ptrs(pid, argvp, ptrs, ARGV_MAX, &more);
@@ -384,6 +417,8 @@ bool sb_trace_decode(sb_supervisor *s, pid_t pid, int nr, const uint64_t *a, con
                      pyti_sandbox_event *ev)
 {
     (void)nr;
+    memset(s->pend, 0, sizeof s->pend);
+    s->check_exists = false;
     snprintf(ev->kind, sizeof ev->kind, "%s", r->kind);
     json_t *d = json_object();
     bool keep = true;
