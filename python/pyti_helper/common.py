@@ -45,30 +45,3 @@ def run(argv, cwd=None, env=None, timeout=None):
     sys.stdout.write(tail(text))
     sys.stdout.flush()
     return code, text, time.monotonic() - start
-
-
-def pip_argv(python, wheelhouse, *args):
-    """pip run from the wheelhouse's pip wheel with the given interpreter,
-    offline, with no configuration from the environment."""
-    pips = sorted(f for f in os.listdir(wheelhouse) if f.startswith("pip-") and f.endswith(".whl"))
-    if not pips:
-        raise RuntimeError(f"no pip wheel in the wheelhouse {wheelhouse}")
-    pip = os.path.join(wheelhouse, pips[-1], "pip")
-    return [python, pip, *args]
-
-
-def pip_env():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1",
-               PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1")
-    return env
-
-
-def missing_requirement(text):
-    """The requirement pip could not find offline, or None."""
-    for line in text.splitlines():
-        for marker in ("No matching distribution found for ",
-                       "Could not find a version that satisfies the requirement "):
-            if marker in line:
-                return line.split(marker, 1)[1].split(" (")[0].strip()
-    return None

@@ -58,13 +58,18 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         {"quiet", no_argument, NULL, 'q'},
         {"config", required_argument, NULL, 'c'},
         {"python", required_argument, NULL, 'p'},
+        {"index-url", required_argument, NULL, 'i'},
+        {"extra-index-url", required_argument, NULL, 'x'},
+        {"offline", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *recipe_name = "default", *json_path = NULL, *db = NULL, *python = NULL;
-    bool store_it = true, keep = false;
+    const char *index_url = NULL;
+    pyti_strv extra_urls = PYTI_STRV_INIT;
+    bool store_it = true, keep = false, offline = false;
     int c;
-    while ((c = getopt_long(argc, argv, "r:j:p:kqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:j:p:i:kqh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': recipe_name = optarg; break;
         case 'j': json_path = optarg; break;
@@ -74,18 +79,28 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         case 'q': g->quiet = true; break;
         case 'c': g->config_path = optarg; break;
         case 'p': python = optarg; break;
-        case 'h': cli_print_command_help(self, stdout); return EXIT_PASSED;
-        default: return cli_usage(self, "bad option");
+        case 'i': index_url = optarg; break;
+        case 'x': strv_push(&extra_urls, optarg); break;
+        case 'o': offline = true; break;
+        case 'h':
+            strv_free(&extra_urls);
+            cli_print_command_help(self, stdout);
+            return EXIT_PASSED;
+        default: strv_free(&extra_urls); return cli_usage(self, "bad option");
         }
     }
-    if (optind != argc - 1)
+    if (optind != argc - 1) {
+        strv_free(&extra_urls);
         return cli_usage(self, optind >= argc ? "missing TARGET" : "expected one TARGET");
+    }
     const char *target = argv[optind];
 
     pyti_error err;
     pyti_config *cfg = cli_load_config(g, &err);
-    if (!cfg)
+    if (!cfg) {
+        strv_free(&extra_urls);
         return cli_fail(&err);
+    }
     pyti_recipe_search search = cli_recipe_search();
     pyti_recipe *recipe = recipe_load(recipe_name, &search, &err);
     cli_recipe_search_free(&search);
@@ -101,12 +116,17 @@ int cmd_test(int argc, char **argv, cli_globals *g)
         config_free(cfg);
         return cli_fail(&err);
     }
-    if (python && job_set_python(&job, python, &err) != PYTI_OK) {
+    if ((python && job_set_python(&job, python, &err) != PYTI_OK) ||
+        ((index_url || extra_urls.len) &&
+         job_set_indexes(&job, index_url, &extra_urls, &err) != PYTI_OK)) {
         job_cleanup(&job, false);
         recipe_free(recipe);
         config_free(cfg);
+        strv_free(&extra_urls);
         return cli_fail(&err);
     }
+    strv_free(&extra_urls);
+    job.index_offline = offline;
     log_debug("job %s in %s", job.id, job.job_dir);
 
     bool color_out = log_color_enabled(STDOUT_FILENO);

@@ -210,8 +210,8 @@ static pyti_status write_all(int fd, const void *data, size_t len)
     return PYTI_OK;
 }
 
-pyti_status path_write_file_atomic(const char *path, const void *data, size_t len,
-                                   pyti_error *err)
+static pyti_status write_file(const char *path, const void *data, size_t len, bool durable,
+                              pyti_error *err)
 {
     char *dir = path_dirname(path);
     char *tmp = xasprintf("%s/.%s.tmpXXXXXX", dir, path_basename(path));
@@ -223,7 +223,7 @@ pyti_status path_write_file_atomic(const char *path, const void *data, size_t le
         return PYTI_ERR_IO;
     }
     int e = 0;
-    if (write_all(fd, data, len) != PYTI_OK || fsync(fd) != 0)
+    if (write_all(fd, data, len) != PYTI_OK || (durable && fsync(fd) != 0))
         e = errno ? errno : EIO;
     fchmod(fd, 0644);
     if (close(fd) != 0 && !e)
@@ -237,6 +237,18 @@ pyti_status path_write_file_atomic(const char *path, const void *data, size_t le
     }
     free(tmp);
     return PYTI_OK;
+}
+
+pyti_status path_write_file_atomic(const char *path, const void *data, size_t len,
+                                   pyti_error *err)
+{
+    return write_file(path, data, len, true, err);
+}
+
+pyti_status path_write_file_scratch(const char *path, const void *data, size_t len,
+                                    pyti_error *err)
+{
+    return write_file(path, data, len, false, err);
 }
 
 static char *xdg_dir(const char *env, const char *fallback)

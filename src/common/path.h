@@ -39,6 +39,11 @@ pyti_status path_read_file(const char *path, size_t max, pyti_buf *out, pyti_err
  * fsync, rename). On failure path is unchanged. */
 pyti_status path_write_file_atomic(const char *path, const void *data, size_t len,
                                    pyti_error *err);
+/* Like path_write_file_atomic without the fsync: for scratch files that
+ * need not survive a crash (a job's task results, removed with the job),
+ * where an fsync per file costs more than the task itself on slow disks. */
+pyti_status path_write_file_scratch(const char *path, const void *data, size_t len,
+                                    pyti_error *err);
 
 /* $XDG_DATA_HOME or ~/.local/share, as a new string. */
 char *path_xdg_data_home(void);

@@ -2,6 +2,7 @@
 #include "exec/job.h"
 #include "exec/python.h"
 #include "exec/wheelhouse.h"
+#include "index/index.h"
 #include "common/hash.h"
 #include "common/path.h"
 #include "common/xalloc.h"
@@ -33,12 +34,12 @@ static void new_id(char out[33])
     free(hex);
 }
 
-static pyti_status copy_file(const char *from, const char *to, pyti_error *err)
+pyti_status job_copy_file(const char *from, const char *to, pyti_error *err)
 {
     int in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return pyti_error_errno(err, PYTI_ERR_IO, errno, "opening %s", from);
-    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (out < 0) {
         int e = errno;
         close(in);
@@ -119,7 +120,7 @@ pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
     if ((rc = path_mkdirs(job->input_dir, 0755, err)) != PYTI_OK ||
         (rc = path_mkdirs(job->work_dir, 0755, err)) != PYTI_OK ||
         (rc = path_mkdirs(job->out_dir, 0755, err)) != PYTI_OK ||
-        (rc = copy_file(target, job->dist_path, err)) != PYTI_OK) {
+        (rc = job_copy_file(target, job->dist_path, err)) != PYTI_OK) {
         job_cleanup(job, false);
         return rc;
     }
@@ -132,6 +133,23 @@ pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
     job->python = python_find(NULL, NULL); /* NULL if the host has none */
     const char *wh = config_get(config, "jobs", "wheelhouse");
     job->wheelhouse = wh ? xstrdup(wh) : wheelhouse_default_dir();
+    if ((rc = job_set_indexes(job, NULL, NULL, err)) != PYTI_OK) {
+        job_cleanup(job, false);
+        return rc;
+    }
+    return PYTI_OK;
+}
+
+pyti_status job_set_indexes(pyti_job *job, const char *url, const pyti_strv *extra,
+                            pyti_error *err)
+{
+    pyti_strv urls = PYTI_STRV_INIT;
+    if (index_urls_from_config(job->config, url, extra, &urls, err) != PYTI_OK) {
+        strv_free(&urls);
+        return PYTI_ERR_USAGE;
+    }
+    strv_free(&job->index_urls);
+    job->index_urls = urls;
     return PYTI_OK;
 }
 
@@ -157,6 +175,7 @@ void job_cleanup(pyti_job *job, bool keep)
     free(job->dist_path);
     free(job->python);
     free(job->wheelhouse);
+    strv_free(&job->index_urls);
     job->python = job->wheelhouse = NULL;
     job->job_dir = job->input_dir = job->work_dir = job->out_dir = NULL;
     job->dist_filename = job->dist_path = NULL;

@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/err.h"
+#include "common/strv.h"
 #include "pkg/archive.h"
 
 typedef struct pyti_job {
@@ -28,6 +29,10 @@ typedef struct pyti_job {
     pyti_extract_limits extract_limits;
     char *python;           /* target interpreter (real path under /usr), or NULL */
     char *wheelhouse;       /* the local wheelhouse (see wheelhouse.h) */
+    pyti_strv index_urls;   /* where dependencies are staged from: the main
+                               index first ([index] url/extra_urls, or
+                               job_set_indexes; default PyPI) */
+    bool index_offline;     /* staging reads the download cache only */
     const pyti_config *config; /* borrowed; may be NULL */
 } pyti_job;
 
@@ -42,8 +47,18 @@ pyti_status job_prepare(pyti_job *job, const char *target, const char *parent,
  * version ("3.11") or a path; see python_find. */
 pyti_status job_set_python(pyti_job *job, const char *spec, pyti_error *err);
 
+/* Replaces the job's indexes: url (NULL: [index] url, else PyPI) and the
+ * extra ones (NULL or empty: [index] extra_urls), as pip's --index-url and
+ * --extra-index-url. PYTI_ERR_USAGE for a bad [index] setting. */
+pyti_status job_set_indexes(pyti_job *job, const char *url, const pyti_strv *extra,
+                            pyti_error *err);
+
 /* Removes the job directory (unless keep) and frees the job's strings. */
 void job_cleanup(pyti_job *job, bool keep);
+
+/* Copies the file from into a new file to (created exclusively, never
+ * through a link, mode 0644). On failure err names the file. */
+pyti_status job_copy_file(const char *from, const char *to, pyti_error *err);
 
 /* Reads the [limits] section of config into limits (defaults for what is
  * not set). */

@@ -75,6 +75,8 @@ void report_add_task(pyti_report_builder *rb, const pyti_task_def *def, pyti_tas
     rb->any_failed |= status == PYTI_TASK_FAILED || status == PYTI_TASK_TIMEOUT;
 }
 
+static void report_set_dependencies(json_t *report, const json_t *deps);
+
 void report_set_items(pyti_report_builder *rb, const json_t *items)
 {
     json_t *d = json_object_get(rb->report, "distribution");
@@ -97,6 +99,34 @@ void report_set_items(pyti_report_builder *rb, const json_t *items)
         json_set_text(d, "name", name);
     if (version)
         json_set_text(d, "version", version);
+    report_set_dependencies(rb->report, json_object_get(items, "deps"));
+}
+
+/* The resolved dependency set (the `deps` item, staging.h): what was
+ * staged from which index, and what installed distributions satisfied. */
+static void report_set_dependencies(json_t *report, const json_t *deps)
+{
+    if (!json_is_object(deps))
+        return;
+    static const char *const fields[] = {"name", "version", "filename", "sha256", "index", NULL};
+    json_t *out = json_object(), *staged = json_array(), *installed = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(deps, "staged"), i, e) {
+        json_t *o = json_object();
+        for (size_t k = 0; fields[k]; k++)
+            json_object_set(o, fields[k], json_object_get(e, fields[k]));
+        json_array_append_new(staged, o);
+    }
+    json_array_foreach(json_object_get(deps, "installed"), i, e) {
+        json_t *o = json_object();
+        json_object_set(o, "name", json_object_get(e, "name"));
+        json_object_set(o, "version", json_object_get(e, "version"));
+        json_array_append_new(installed, o);
+    }
+    json_object_set_new(out, "staged", staged);
+    json_object_set_new(out, "installed", installed);
+    json_object_set_new(report, "dependencies", out);
 }
 
 static json_t *evidence_task(json_t *t)

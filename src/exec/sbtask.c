@@ -8,6 +8,9 @@
 #include "common/str.h"
 #include "common/xalloc.h"
 #include "sandbox/sandbox.h"
+#include "pyti_config.h"
+
+#include <limits.h>
 
 #include <linux/openat2.h>
 #include <sys/syscall.h>
@@ -87,6 +90,27 @@ static pyti_status limits_from_config(const pyti_config *cfg, pyti_sandbox_limit
         config_get_double(cfg, "sandbox", "cpu", &l->cpu_s, err) != PYTI_OK)
         return PYTI_ERR_USAGE;
     return PYTI_OK;
+}
+
+const char *sbtask_core_binary(void)
+{
+    static char core[PATH_MAX];
+    if (core[0])
+        return core;
+    const char *env = getenv("PYTI_CORE_BIN");
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0)
+        exe[n] = '\0';
+    if (env && *env)
+        snprintf(core, sizeof core, "%s", env);
+    else if (n > 0 && strcmp(path_basename(exe), "pyti-core") == 0)
+        snprintf(core, sizeof core, "%s", exe);
+    else if (access(PYTI_BUILD_ROOT "/pyti-core", X_OK) == 0)
+        snprintf(core, sizeof core, "%s", PYTI_BUILD_ROOT "/pyti-core");
+    else
+        snprintf(core, sizeof core, "%s/pyti-core", PYTI_INSTALL_LIBEXECDIR);
+    return core;
 }
 
 char *sbtask_host_path(const pyti_job *job, const char *inside)
@@ -225,7 +249,7 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     char *logs = path_join(job->job_dir, "logs");
     char *out_path = xasprintf("%s/%s.stdout", logs, ctx->def->name);
     char *err_path = xasprintf("%s/%s.stderr", logs, ctx->def->name);
-    pyti_sandbox_mount mounts[6];
+    pyti_sandbox_mount mounts[7];
     size_t n = 0;
     mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_RO_BIND, job->input_dir, SB_INPUT, 0};
     mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_BIND, job->work_dir, SB_WORK, 0};
@@ -235,6 +259,9 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_RO_BIND, helpers, SB_HELPERS "/python", 0};
     if (job->wheelhouse && path_is_dir(job->wheelhouse))
         mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_RO_BIND, job->wheelhouse, SB_WHEELHOUSE, 0};
+    const char *core = sbtask_core_binary();
+    if (path_is_file(core))
+        mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_RO_BIND, core, SB_CORE, 0};
     /* Every run is traced (tracing.h: the decoy home and environment, the
      * behaviour policy) unless pyti.ini says [sandbox] trace = no; a
      * failure to set tracing up is an error, never a silent untraced run. */

@@ -11,6 +11,9 @@
  *   /job/out         this task's out dir, writable
  *   /pyti            pyti's in-sandbox helpers (python/), read-only
  *   /wheelhouse      the local wheelhouse, read-only
+ *   /pyti/bin/pyti-core  pyti's own binary, read-only (the native wheel
+ *                    installer runs inside, where package code's symlinks
+ *                    in /job/work can redirect nothing outside)
  * with the venv's bin first on PATH once the venv task made it. */
 #ifndef PYTI_SBTASK_H
 #define PYTI_SBTASK_H
@@ -29,6 +32,7 @@
 #define SB_WHEELHOUSE "/wheelhouse"
 #define SB_VENV "/job/work/venv"
 #define SB_VENV_PYTHON "/job/work/venv/bin/python"
+#define SB_CORE "/pyti/bin/pyti-core"
 
 /* Largest helper result read back from the out dir. */
 #define SBTASK_RESULT_MAX (16u << 20)
@@ -76,6 +80,11 @@ pyti_task_status sbtask_helper(pyti_task_ctx *ctx, const char *helper, const cha
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): package code cannot redirect
  * pyti to a host file. Returns an fd or -1 with err. */
 int sbtask_open_beneath(const pyti_job *job, const char *inside, pyti_error *err);
+
+/* The host path of the pyti-core binary mounted at SB_CORE: $PYTI_CORE_BIN,
+ * else this process when it is pyti-core, else the build tree's, else the
+ * installed one. Static storage. */
+const char *sbtask_core_binary(void);
 
 /* Checks once per process that the sandbox offers full isolation, and
  * warns once about missing cgroups. PYTI_ERR_INTERNAL naming what is

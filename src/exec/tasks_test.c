@@ -83,8 +83,14 @@ pyti_task_status task_builtin_test(pyti_task_ctx *ctx)
     } else if (strcmp(outcome, "none") == 0) {
         st = task_neutral(ctx, "%s", reason ? reason : "no tests found");
     } else if (strcmp(outcome, "missing-dependencies") == 0) {
-        st = task_error(ctx, "%s (pyti cannot stage test requirements yet)",
-                        reason ? reason : "test dependencies are missing");
+        /* Not blamed on the package: its declared test requirements were
+         * staged (testdeps), so these are undeclared or named otherwise. */
+        const json_t *td = task_input(ctx, "testdeps");
+        const char *from = json_get_str(td, "source");
+        st = task_error(ctx, "%s (%s%s)", reason ? reason : "test dependencies are missing",
+                        from ? "not provided by the test requirements staged from " : "",
+                        from ? from : "the package declares no test requirements pyti could "
+                                      "stage");
     } else if (strcmp(outcome, "timeout") == 0) {
         st = task_timeout(ctx, "the test run exceeded %g s", limit);
     } else {

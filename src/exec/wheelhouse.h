@@ -1,8 +1,10 @@
-/* wheelhouse.h — the local wheelhouse the sandboxed build task installs
- * build requirements from while pyti has no index client: the wheels
+/* wheelhouse.h — the local wheelhouse of build backends: the wheels
  * Debian ships (/usr/share/python-wheels: pip, setuptools, wheel) plus the
  * build backends Debian installs (flit_core, hatchling, poetry-core and
- * their dependencies) packed into wheels (see pkg/wheelpack.h). */
+ * their dependencies) packed into wheels (see pkg/wheelpack.h). The build
+ * task resolves build requirements over the job's indexes pooled with it,
+ * and over it alone when the indexes cannot be reached (staging.h), so a
+ * machine without an index still builds with Debian's backends. */
 #ifndef PYTI_WHEELHOUSE_H
 #define PYTI_WHEELHOUSE_H
 

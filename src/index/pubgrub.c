@@ -31,7 +31,8 @@ typedef struct pg_pkg {
     rv_ident *id;        /* NULL for the root */
     size_t nver;         /* versions, newest first; bit nver = "not selected" */
     size_t nwords;
-    size_t *vstart, *vend; /* each version's files in id->proj->links */
+    rv_link **links;     /* the project's links, an installed version first */
+    size_t *vstart, *vend; /* each version's files in links */
     bool *vyanked;       /* every file of the version is yanked */
     size_t *dep_first, *dep_last; /* the version's dependency incompatibilities,
                                      once added (dep_last 0: not yet) */
@@ -194,24 +195,34 @@ static size_t pkg_of(pg *g, rv_ident *id)
     rv_project *proj = id->proj;
     if (!rv_project_load(g->x, proj))
         return SIZE_MAX;
-    /* Distinct versions, newest first (links are best first). */
-    size_t nver = 0;
+    /* An installed version is tried first (decisions take the first
+     * version left), then the index's, newest first (links are best
+     * first), without the installed one's. */
+    rv_link **links = xcalloc(proj->nlinks + 1, sizeof *links);
+    size_t nlinks = 0;
+    if (proj->inst)
+        links[nlinks++] = proj->inst;
     for (size_t i = 0; i < proj->nlinks; i++)
-        if (i == 0 || version_compare(proj->links[i - 1]->version, proj->links[i]->version))
+        if (!proj->inst || version_compare(proj->links[i]->version, proj->inst->version))
+            links[nlinks++] = proj->links[i];
+    size_t nver = 0;
+    for (size_t i = 0; i < nlinks; i++)
+        if (i == 0 || version_compare(links[i - 1]->version, links[i]->version))
             nver++;
     size_t k = pkg_add_raw(g, id, nver);
     pg_pkg *p = pkg_at(g, k);
+    p->links = links;
     long v = -1;
-    for (size_t i = 0; i < proj->nlinks; i++) {
-        if (i == 0 || version_compare(proj->links[i - 1]->version, proj->links[i]->version)) {
+    for (size_t i = 0; i < nlinks; i++) {
+        if (i == 0 || version_compare(links[i - 1]->version, links[i]->version)) {
             v++;
             p->vstart[v] = i;
             p->vyanked[v] = true;
         }
         p->vend[v] = i + 1;
-        if (!proj->links[i]->yanked)
+        if (!links[i]->yanked)
             p->vyanked[v] = false;
-        if (!proj->links[i]->pre)
+        if (!links[i]->pre)
             p->has_final = true;
     }
     if (id->idx >= g->npoi) {
@@ -231,7 +242,7 @@ static word *req_set(pg *g, size_t k, const rv_req *r)
     word *b = bits_new(p, false);
     bool pre = g->x->o.allow_prereleases || r->pre_ok || (!r->has_specs && !p->has_final);
     for (size_t v = 0; v < p->nver; v++) {
-        rv_link *l = p->id->proj->links[p->vstart[v]];
+        rv_link *l = p->links[p->vstart[v]];
         if (p->vyanked[v] && !r->exact)
             continue;
         if (r->has_specs ? specset_contains(r->spec, l->version, pre ? 1 : 0) : (pre || !l->pre))
@@ -623,7 +634,7 @@ static size_t decide(pg *g)
         rv_link *use = NULL;
         const char *why = NULL;
         for (size_t i = p->vstart[v]; i < p->vend[v] && !use; i++) {
-            rv_link *l = p->id->proj->links[i];
+            rv_link *l = p->links[i];
             rv_link_meta(x, l);
             if (x->fatal)
                 return SIZE_MAX;
@@ -670,7 +681,7 @@ static size_t decide(pg *g)
 static char *pkg_version_str(pg *g, size_t k, size_t v)
 {
     pg_pkg *p = pkg_at(g, k);
-    return version_to_string(p->id->proj->links[p->vstart[v]]->version);
+    return version_to_string(p->links[p->vstart[v]]->version);
 }
 
 /* "a 1.0, 2.0" for the versions in a positive set. */
@@ -756,7 +767,8 @@ static void result(pg *g)
         pin->display_name = xstrdup(l->meta.name ? l->meta.name : pin->name);
         pin->version = version_to_string(l->version);
         pin->metadata_source = xstrdup(l->meta.source ? l->meta.source : "");
-        dist_file_copy(&pin->file, &l->proj->files[l->file]);
+        dist_file_copy(&pin->file, rv_link_file(l));
+        pin->installed = l->inst;
     }
     /* Extras, and who required what. */
     for (size_t k = 0; k < g->npkgs; k++) {
@@ -803,6 +815,7 @@ static void pg_free(pg *g)
 {
     for (size_t k = 0; k < g->npkgs; k++) {
         pg_pkg *p = &g->pkgs[k];
+        free(p->links);
         free(p->vstart);
         free(p->vend);
         free(p->vyanked);

@@ -87,6 +87,19 @@ void dist_metadata_free(pyti_dist_metadata *m)
     memset(m, 0, sizeof *m);
 }
 
+void dist_metadata_copy(pyti_dist_metadata *d, const pyti_dist_metadata *s)
+{
+    memset(d, 0, sizeof *d);
+    d->name = s->name ? xstrdup(s->name) : NULL;
+    d->version = s->version ? xstrdup(s->version) : NULL;
+    d->requires_python = s->requires_python ? xstrdup(s->requires_python) : NULL;
+    d->source = s->source ? xstrdup(s->source) : NULL;
+    for (size_t i = 0; i < s->requires_dist.len; i++)
+        strv_push(&d->requires_dist, s->requires_dist.items[i]);
+    for (size_t i = 0; i < s->provides_extra.len; i++)
+        strv_push(&d->provides_extra, s->provides_extra.items[i]);
+}
+
 static void pin_free(pyti_pin *p)
 {
     free(p->name);
@@ -189,14 +202,58 @@ static void req_flags(rv_req *r)
 /* ---- projects and their candidate files (pip's LinkEvaluator and
  *      CandidateEvaluator) ---- */
 
+static void link_take_meta(rv_link *l, const char *what);
+
+/* The installed distribution of project p, if the caller listed one, as
+ * a link whose metadata is known (pip's AlreadyInstalledCandidate: its
+ * Requires-Python is not a dependency). The first listed wins, as the
+ * first on sys.path does for pip. */
+static void installed_link(rv_ctx *x, rv_project *p)
+{
+    for (size_t i = 0; i < x->o.ninstalled; i++) {
+        const pyti_dist_metadata *m = &x->o.installed[i];
+        if (!m->name || !m->version)
+            continue;
+        char *norm = name_normalize(m->name);
+        bool mine = strcmp(norm, p->name) == 0;
+        free(norm);
+        if (!mine)
+            continue;
+        pyti_version *v = version_parse(m->version, NULL);
+        if (!v) {
+            log_warn("ignoring installed %s %s: not a PEP 440 version", m->name, m->version);
+            continue;
+        }
+        rv_link *l = xcalloc(1, sizeof *l);
+        l->proj = p;
+        l->inst = true;
+        l->version = v;
+        l->pre = version_is_prerelease(v);
+        l->meta_state = META_OK;
+        dist_metadata_copy(&l->meta, m);
+        free(l->meta.requires_python);
+        l->meta.requires_python = NULL;
+        free(l->meta.source);
+        l->meta.source = xstrdup("installed");
+        char *what = xasprintf("installed %s %s", m->name, m->version);
+        link_take_meta(l, what);
+        free(what);
+        PUSH(x->linkv, x->nlink, x->caplink, l);
+        p->inst = l;
+        return;
+    }
+}
+
 rv_project *rv_project_get(rv_ctx *x, const char *name)
 {
     rv_project *p = hmap_get(&x->projects, name);
     if (!p) {
         p = xcalloc(1, sizeof *p);
         p->name = xstrdup(name);
+        p->inst_file.size = -1;
         hmap_put(&x->projects, name, p);
         PUSH(x->projv, x->nproj, x->capproj, p);
+        installed_link(x, p);
     }
     return p;
 }
@@ -416,7 +473,7 @@ int rv_link_meta(rv_ctx *x, rv_link *l)
 {
     if (l->meta_state != META_UNKNOWN)
         return l->meta_state;
-    const pyti_dist_file *f = &l->proj->files[l->file];
+    const pyti_dist_file *f = rv_link_file(l);
     pyti_error e = {0};
     bool needs_build = false;
     x->out->metadata_reads++;
@@ -446,6 +503,14 @@ int rv_link_meta(rv_ctx *x, rv_link *l)
     version_free(mv);
     if (l->meta_state != META_OK)
         return l->meta_state;
+    link_take_meta(l, f->filename);
+    return META_OK;
+}
+
+/* Parses the usable metadata of a link (its Requires-Dist,
+ * Requires-Python, Provides-Extra) into the link. */
+static void link_take_meta(rv_link *l, const char *what)
+{
     l->reqs = xcalloc(l->meta.requires_dist.len + 1, sizeof *l->reqs);
     for (size_t i = 0; i < l->meta.requires_dist.len; i++) {
         pyti_error re;
@@ -454,7 +519,7 @@ int rv_link_meta(rv_ctx *x, rv_link *l)
             /* pip stops with an error here; one broken line should not
              * make the file unusable for pyti, but it must not be
              * silently dropped either. */
-            log_warn("%s: ignoring invalid Requires-Dist: %s", f->filename, re.msg);
+            log_warn("%s: ignoring invalid Requires-Dist: %s", what, re.msg);
             continue;
         }
         l->reqs[l->nreqs++] = r;
@@ -470,7 +535,6 @@ int rv_link_meta(rv_ctx *x, rv_link *l)
         char *n = name_normalize(l->meta.provides_extra.items[i]);
         strv_push_owned(&l->extras, n);
     }
-    return META_OK;
 }
 
 /* ---- identifiers, candidates, requirements ---- */
@@ -645,7 +709,7 @@ void rv_cand_deps(rv_ctx *x, rv_cand *c)
         size_t n = 0;
         for (size_t i = 0; i < c->ndeps; i++) {
             rv_project *p = c->deps[i]->id->proj;
-            if (p && !p->loaded)
+            if (p && !p->loaded && !p->inst)
                 names[n++] = p->name;
         }
         if (n)
@@ -739,6 +803,8 @@ static void table_free(rv_table *t)
     memset(t, 0, sizeof *t);
 }
 
+static void index_matches(rv_ctx *x, rv_crit *c, const pyti_version *skip);
+
 /* pip's Factory.find_candidates for criterion c (whose info holds every
  * requirement for its identifier), the other identifiers' requirements
  * coming from table t. Fills c->explicit_mode/expl or c->found. */
@@ -802,7 +868,37 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
     }
     free(ex);
     c->explicit_mode = false;
-    if (!any_spec || !id->proj || !rv_project_load(x, id->proj))
+    if (!any_spec || !id->proj)
+        return;
+    /* pip's FoundCandidates with prefers_installed: an installed version
+     * that every requirement allows (pre-releases included, as pip's
+     * get_installed_candidate checks) and that was not ruled out comes
+     * first; the index's versions follow, without that version. */
+    rv_link *inst = id->proj->inst;
+    if (inst && !in_list(c->incompat, c->nincompat, rv_cand_for(x, inst, id))) {
+        bool ok = true;
+        for (size_t k = 0; k < c->ninfo && ok; k++) {
+            rv_req *r = c->info[k].req;
+            if (r->kind == REQ_SPEC && r->has_specs)
+                ok = specset_contains(r->spec, inst->version, 1);
+        }
+        if (ok) {
+            size_t capf = 0;
+            PUSH(c->found, c->nfound, capf, inst);
+            c->deferred = true;
+            return;
+        }
+    }
+    index_matches(x, c, NULL);
+}
+
+/* The index's files for criterion c (pip's iter_index_candidate_infos
+ * after the specifier filter), appended to c->found, leaving out version
+ * skip (the installed one, already there). */
+static void index_matches(rv_ctx *x, rv_crit *c, const pyti_version *skip)
+{
+    rv_ident *id = c->id;
+    if (!rv_project_load(x, id->proj))
         return;
     rv_project *p = id->proj;
     /* The merged SpecifierSet's filter (packaging 21.3, as pip vendors
@@ -842,11 +938,15 @@ static void find_matches(rv_ctx *x, const rv_table *t, rv_crit *c)
     for (size_t i = 0; i < p->nlinks; i++)
         if (pass[i] && !p->links[i]->yanked)
             all_yanked = false;
-    size_t capf = 0;
+    size_t capf = c->nfound; /* a deferred list holds one link, in an array of 8 */
+    if (capf)
+        capf = 8;
     for (size_t i = 0; i < p->nlinks; i++) {
         if (!pass[i])
             continue;
         if (p->links[i]->yanked && !(all_yanked && pinned))
+            continue;
+        if (skip && version_compare(p->links[i]->version, skip) == 0)
             continue;
         PUSH(c->found, c->nfound, capf, p->links[i]);
     }
@@ -869,7 +969,20 @@ static rv_cand *crit_next(rv_ctx *x, rv_iter *it)
     const rv_crit *c = it->c;
     if (c->explicit_mode)
         return it->i < c->nexpl ? c->expl[it->i++] : NULL;
-    while (it->i < c->nfound) {
+    for (;;) {
+        if (it->i >= c->nfound) {
+            if (!c->deferred)
+                break;
+            /* Past the installed version: now the index's. The list is a
+             * cache of what find_matches would have listed, the same for
+             * every state sharing the criterion. */
+            rv_crit *m = (rv_crit *)c;
+            m->deferred = false;
+            index_matches(x, m, m->found[0]->version);
+            if (x->fatal)
+                return NULL;
+            continue;
+        }
         rv_link *l = c->found[it->i++];
         if (it->last && version_compare(it->last, l->version) == 0)
             continue;
@@ -1366,7 +1479,8 @@ static void build_result(rv_ctx *x)
         p->display_name = xstrdup(c->link->meta.name ? c->link->meta.name : p->name);
         p->version = version_to_string(c->link->version);
         p->metadata_source = xstrdup(c->link->meta.source ? c->link->meta.source : "");
-        dist_file_copy(&p->file, &c->link->proj->files[c->link->file]);
+        dist_file_copy(&p->file, rv_link_file(c->link));
+        p->installed = c->link->inst;
     }
     /* Extras and who required what, from the criteria of pinned
      * identifiers. */
@@ -1465,7 +1579,7 @@ static pyti_status finish_fatal(rv_ctx *x, pyti_error *err)
     pyti_resolution *out = x->out;
     if (x->needs_build) {
         rv_link *l = x->needs_build;
-        const pyti_dist_file *f = &l->proj->files[l->file];
+        const pyti_dist_file *f = rv_link_file(l);
         out->outcome = PYTI_RESOLVE_NEEDS_BUILD;
         out->build_project = xstrdup(l->proj->name);
         out->build_version = version_to_string(l->version);
@@ -1551,9 +1665,12 @@ pyti_status resolve_requirements(const pyti_provider *provider, const pyti_targe
     }
     if (provider->prefetch && nroots) {
         const char **names = xcalloc(nroots, sizeof *names);
+        size_t n = 0;
         for (size_t i = 0; i < nroots; i++)
-            names[i] = roots[i]->id->proj->name;
-        provider->prefetch(provider->ctx, names, nroots);
+            if (!roots[i]->id->proj->inst)
+                names[n++] = roots[i]->id->proj->name;
+        if (n)
+            provider->prefetch(provider->ctx, names, n);
         free(names);
     }
     for (size_t i = 0; i < nroots; i++) {
@@ -1687,7 +1804,8 @@ json_t *resolution_to_json(const pyti_resolution *r)
         json_object_set_new(o, "extras", strv_json(&p->extras));
         json_object_set_new(o, "required_by", strv_json(&p->required_by));
         json_set_text(o, "metadata_source", p->metadata_source);
-        json_object_set_new(o, "file", file_json(&p->file));
+        json_object_set_new(o, "installed", json_boolean(p->installed));
+        json_object_set_new(o, "file", p->installed ? json_null() : file_json(&p->file));
         json_array_append_new(pins, o);
     }
     json_object_set_new(j, "resolved", pins);

@@ -66,6 +66,8 @@ typedef struct pyti_dist_metadata {
 } pyti_dist_metadata;
 
 void dist_metadata_free(pyti_dist_metadata *m);
+/* Deep copy of src into dst. */
+void dist_metadata_copy(pyti_dist_metadata *dst, const pyti_dist_metadata *src);
 
 /* Where projects and metadata come from. Strings given to the callbacks
  * are normalised project names. */
@@ -88,6 +90,18 @@ typedef struct pyti_provider {
 
 typedef struct pyti_resolve_options {
     bool allow_prereleases;    /* pip's --pre */
+    /* Distributions already installed in the target environment (e.g. the
+     * system site-packages a venv sees), as pip's AlreadyInstalledCandidate:
+     * an installed version that satisfies every requirement on its project
+     * is tried first (pip's "only-if-needed" upgrade strategy, which is what
+     * pip does for every project it was not asked for by name), its
+     * dependencies come from this metadata (Requires-Python is not checked,
+     * as pip does not), and the provider is asked about the project only
+     * when the installed version does not do. Such pins have `installed`
+     * set and no file. Borrowed; NULL or empty: none (pip's
+     * --ignore-installed). */
+    const pyti_dist_metadata *installed;
+    size_t ninstalled;
     /* Rounds of pip's algorithm before switching to the fallback (0:
      * 200,000 — about a second here, and more than pip gets through in
      * minutes); with no_fallback the resolution then stops as "too deep",
@@ -111,8 +125,9 @@ typedef struct pyti_pin {
     char *version;         /* normalised PEP 440 */
     pyti_strv extras;      /* extras requested of it, normalised, sorted */
     pyti_strv required_by; /* "<request>" or "name version", sorted */
-    pyti_dist_file file;
+    pyti_dist_file file;   /* zeroed for an installed pin */
     char *metadata_source;
+    bool installed;        /* satisfied by an installed distribution */
 } pyti_pin;
 
 typedef struct pyti_resolution {

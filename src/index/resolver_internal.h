@@ -33,6 +33,8 @@ struct rv_project {
     size_t nfiles;
     rv_link **links; /* candidate files, best first (pip's sort, reversed) */
     size_t nlinks;
+    rv_link *inst;     /* the installed distribution of this project, or NULL */
+    pyti_dist_file inst_file; /* its (empty) file */
     pyti_strv skipped; /* "2.0 (requires Python >=3.12)" for messages */
 };
 
@@ -55,6 +57,7 @@ struct rv_link {
     rv_cand *base;
     rv_cand **xcands;
     size_t nx;
+    bool inst;        /* an installed distribution, not a file */
 };
 
 struct rv_ident {
@@ -105,6 +108,10 @@ typedef struct rv_crit {
     size_t nexpl;
     rv_link **found;
     size_t nfound;
+    /* found holds only the installed distribution; the index's files are
+     * listed (after it) the first time a candidate past it is wanted, so a
+     * project the installed version satisfies never costs a request */
+    bool deferred;
 } rv_crit;
 
 typedef struct rv_table {
@@ -162,6 +169,13 @@ struct rv_ctx {
         }                                                            \
         (arr)[(n)++] = (v);                                          \
     } while (0)
+
+/* The file a link stands for (an empty one for an installed
+ * distribution). */
+static inline const pyti_dist_file *rv_link_file(const rv_link *l)
+{
+    return l->inst ? &l->proj->inst_file : &l->proj->files[l->file];
+}
 
 /* Marks the resolution as failed with e (the first failure wins). */
 void rv_set_fatal(rv_ctx *x, const pyti_error *e);

@@ -324,3 +324,62 @@ void target_free(pyti_target *t)
     tagmap_free(t->map);
     t->map = NULL;
 }
+
+pyti_status target_init_reported(pyti_target *t, const char *version, const pyti_marker_env *env,
+                                 const pyti_strv *tags, pyti_error *err)
+{
+    unsigned v[3] = {0, 0, 0};
+    const char *p = version ? version : "";
+    int parts = 0;
+    while (parts < 3 && parse_uint(&p, &v[parts])) {
+        parts++;
+        if (*p != '.')
+            break;
+        p++;
+    }
+    if (parts < 2)
+        return pyti_error_set(err, PYTI_ERR_INPUT,
+                              "the interpreter reported version '%s', not X.Y.Z", version ? version : "");
+    char buf[48];
+    snprintf(buf, sizeof buf, "%u.%u.%u", v[0], v[1], v[2]);
+    const char *const fields[] = {
+        env->implementation_name, env->implementation_version, env->os_name,
+        env->platform_machine, env->platform_release, env->platform_system,
+        env->platform_version, env->python_full_version,
+        env->platform_python_implementation, env->python_version, env->sys_platform};
+    static const char *const names[] = {
+        "implementation_name", "implementation_version", "os_name", "platform_machine",
+        "platform_release", "platform_system", "platform_version", "python_full_version",
+        "platform_python_implementation", "python_version", "sys_platform"};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!fields[i])
+            return pyti_error_set(err, PYTI_ERR_INPUT,
+                                  "the interpreter reported no marker value '%s'", names[i]);
+    pyti_status st = target_init_host(t, buf, err);
+    if (st != PYTI_OK)
+        return st;
+    snprintf(t->machine, sizeof t->machine, "%s", env->platform_machine);
+    if (strcmp(env->implementation_name, "cpython") == 0)
+        snprintf(t->interpreter, sizeof t->interpreter, "cp");
+    else if (strcmp(env->implementation_name, "pypy") == 0)
+        snprintf(t->interpreter, sizeof t->interpreter, "pp");
+    else
+        snprintf(t->interpreter, sizeof t->interpreter, "%.15s", env->implementation_name);
+    if (tags && tags->len) {
+        strv_free(&t->tags);
+        for (size_t i = 0; i < tags->len; i++)
+            strv_push(&t->tags, tags->items[i]);
+        target_index_tags(t);
+    } else {
+        target_compute_tags(t);
+    }
+    memset(&t->env, 0, sizeof t->env);
+    const char **dst[] = {
+        &t->env.implementation_name, &t->env.implementation_version, &t->env.os_name,
+        &t->env.platform_machine, &t->env.platform_release, &t->env.platform_system,
+        &t->env.platform_version, &t->env.python_full_version,
+        &t->env.platform_python_implementation, &t->env.python_version, &t->env.sys_platform};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        *dst[i] = keep(t, i, xstrdup(fields[i]));
+    return PYTI_OK;
+}

@@ -53,6 +53,17 @@ typedef struct pyti_target {
  * (PYTI_ERR_USAGE) only for a malformed version. */
 pyti_status target_init_host(pyti_target *t, const char *python_version, pyti_error *err);
 
+/* Fills t from what the target interpreter reported about itself (the
+ * venv task asks it inside the sandbox): its full version ("3.11.2";
+ * anything after X.Y.Z, like "rc1" or "+", is ignored for the numbers),
+ * its PEP 508 environment (every field but extra set; copied) and its
+ * supported tags, most preferred first (copied and indexed; when tags is
+ * empty they are computed from the version and machine, for the host's
+ * C library). PYTI_ERR_INPUT naming the field for a malformed version or
+ * a missing marker value; t is then left freed. */
+pyti_status target_init_reported(pyti_target *t, const char *version, const pyti_marker_env *env,
+                                 const pyti_strv *tags, pyti_error *err);
+
 /* Changes the Python version ("X.Y" or "X.Y.Z"; "X.Y" means X.Y.0 for
  * Requires-Python checks, as pip's --python-version does), then recomputes
  * the tags and the marker environment. PYTI_ERR_USAGE for a malformed

@@ -171,3 +171,41 @@ char *url_join(const char *base, const char *path, bool trailing_slash)
     return xasprintf("%.*s/%.*s%s", (int)bl, base, (int)pl, path,
                      trailing_slash && pl ? "/" : "");
 }
+
+char *url_password(const char *url)
+{
+    const char *auth = url ? strstr(url, "://") : NULL;
+    if (!auth)
+        return NULL;
+    auth += 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@')
+            at = auth + i;
+    if (!at)
+        return NULL;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon || colon + 1 == at)
+        return NULL;
+    return xstrndup(colon + 1, (size_t)(at - colon - 1));
+}
+
+char *url_redact_in(const char *text, const char *url)
+{
+    char *pw = url_password(url);
+    if (!pw)
+        return xstrdup(text ? text : "");
+    char *needle = xasprintf(":%s@", pw);
+    pyti_buf b = PYTI_BUF_INIT;
+    const char *p = text ? text : "";
+    for (const char *hit; (hit = strstr(p, needle));) {
+        buf_append(&b, p, (size_t)(hit - p));
+        buf_puts(&b, ":****@");
+        p = hit + strlen(needle);
+    }
+    buf_puts(&b, p);
+    free(needle);
+    free(pw);
+    return buf_detach(&b);
+}

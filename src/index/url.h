@@ -37,4 +37,13 @@ char *url_scheme(const char *url);
  * trailing '/' if trailing_slash. New string. */
 char *url_join(const char *base, const char *path, bool trailing_slash);
 
+/* The password of url's user information ("https://user:PASS@host/..."),
+ * as written (not decoded), or NULL when there is none. New string. Used
+ * to keep index credentials out of reports and messages. */
+char *url_password(const char *url);
+
+/* text with every ":" password "@" of url replaced by ":****@" (as pip
+ * shows credentials). New string; a copy when url has no password. */
+char *url_redact_in(const char *text, const char *url);
+
 #endif

@@ -2,9 +2,9 @@
  *
  * Debian ships Python build backends (flit_core, hatchling, poetry-core,
  * setuptools ...) as installed trees under /usr/lib/python3/dist-packages,
- * not as wheels. Until pyti stages build requirements from an index, the
- * sandboxed build task installs them from a local wheelhouse made of these
- * trees (see `pyti wheelhouse`). Only pure-Python distributions are
+ * not as wheels. The local wheelhouse made of these trees is the build
+ * task's offline fallback for build requirements (see exec/wheelhouse.h).
+ * Only pure-Python distributions are
  * packed; nothing is executed.
  *
  * A .dist-info directory supplies its file list (RECORD) and METADATA; a

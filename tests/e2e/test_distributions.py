@@ -31,12 +31,14 @@ def test_debian_wheel_passes(pyti, tmp_path, wheel):
     assert dist["kind"] == "wheel"
     assert dist["size"] == Path(wheel).stat().st_size
     assert [t["name"] for t in report["tasks"]] == [
-        "extract", "metadata", "record", "facts", "scan", "venv", "build", "install", "import",
-        "test", "lint"]
+        "extract", "metadata", "record", "facts", "scan", "venv", "build", "deps", "install",
+        "import", "testdeps", "test", "lint"]
     statuses = {t["name"]: t["status"] for t in report["tasks"]}
     assert statuses["build"] == "neutral"  # a wheel needs no build
     assert statuses["test"] == "neutral"   # Debian's wheels ship no tests
-    assert all(v == "passed" for k, v in statuses.items() if k not in ("build", "test")), statuses
+    assert statuses["testdeps"] == "neutral"  # ... so no test requirements are needed
+    assert all(v == "passed" for k, v in statuses.items()
+               if k not in ("build", "test", "testdeps")), statuses
     rec = task(report, "record")["data"]["record"]
     assert rec["entries"] > 10 and rec["mismatched"] == 0 and rec["missing"] == 0
     assert task(report, "facts")["data"]["languages"]["Python"]["files"] > 10

@@ -22,8 +22,8 @@ def test_recipes_lists_shipped(pyti):
 def test_recipe_show_prints_execution_order(pyti):
     cp = pyti("recipe", "show", "default", check=0)
     order = [l.split()[0] for l in cp.stdout.splitlines()]
-    assert order == ["extract", "metadata", "record", "facts", "scan", "venv", "build",
-                     "install", "import", "test", "lint"]
+    assert order == ["extract", "metadata", "record", "facts", "scan", "venv", "build", "deps",
+                     "install", "import", "testdeps", "test", "lint"]
     assert "needs=source" in cp.stdout
 
 

@@ -21,6 +21,7 @@
 #include "common/strv.h"
 #include "common/xalloc.h"
 #include "pkg/install.h"
+#include "pkg/install_report.h"
 #include "pkg/install_internal.h"
 
 #include <archive.h>
@@ -1156,6 +1157,63 @@ static void test_directory_moves(void **state)
     env_free(&e);
 }
 
+
+/* What an install put where, from the RECORD it wrote (install_report.h). */
+static void test_install_report(void **state)
+{
+    (void)state;
+    env e;
+    env_make(&e);
+    const wf files[] = {
+        {"demo/__init__.py", "X = 1\n", 0, NULL, false},
+        {"demo/sub/x.py", "Y = 1\n", 0, NULL, false},
+        {"demo_mod.py", "Z = 1\n", 0, NULL, false},
+        {"_speed.cpython-311-x86_64-linux-gnu.so", "\x7f" "ELF", 0755, NULL, false},
+        {"data_only/readme.txt", "no code\n", 0, NULL, false},
+        {"not-an-identifier.py", "W = 1\n", 0, NULL, false},
+        {"demo_pkg-1.0.data/scripts/run", "#!python\n", 0755, NULL, false},
+        {"demo_pkg-1.0.dist-info/top_level.txt", "demo\ndemo_mod\nghost\n", 0, NULL, false},
+        {"demo_pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: Demo-Pkg\n"
+                                            "Version: 1.0\n", 0, NULL, false},
+    };
+    char *whl = make_wheel(e.wheels, "demo_pkg", "1.0", true, files, NF(files));
+    pyti_install_result res;
+    pyti_error err;
+    const char *w[] = {whl};
+    if (install_wheels(&e.scheme, w, 1, NULL, &res, &err) != PYTI_OK)
+        fail_msg("%s", err.msg);
+    json_t *j = install_report_dist(&e.scheme, &res.dists[0]);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "Demo-Pkg");
+    assert_string_equal(json_string_value(json_object_get(j, "version")), "1.0");
+    json_t *tops = json_object_get(j, "top_level");
+    assert_int_equal(json_array_size(tops), 3);
+    assert_string_equal(json_string_value(json_array_get(tops, 0)), "_speed");
+    assert_string_equal(json_string_value(json_array_get(tops, 1)), "demo");
+    assert_string_equal(json_string_value(json_array_get(tops, 2)), "demo_mod");
+    json_t *missing = json_object_get(j, "top_level_txt_not_installed");
+    assert_int_equal(json_array_size(missing), 1);
+    assert_string_equal(json_string_value(json_array_get(missing, 0)), "ghost");
+    json_t *rec = json_object_get(j, "record");
+    assert_int_equal((size_t)json_integer_value(json_object_get(j, "files")),
+                     json_array_size(rec));
+    bool seen = false;
+    for (size_t i = 0; i < json_array_size(rec); i++)
+        seen |= strcmp(json_string_value(json_array_get(rec, i)), "demo/sub/x.py") == 0;
+    assert_true(seen);
+    json_decref(j);
+    /* A distribution whose RECORD is gone: said so, nothing invented. */
+    char *r = path_join(e.venv, "lib/python3.11/site-packages/demo_pkg-1.0.dist-info/RECORD");
+    assert_int_equal(unlink(r), 0);
+    free(r);
+    j = install_report_dist(&e.scheme, &res.dists[0]);
+    assert_non_null(json_object_get(j, "record_error"));
+    assert_int_equal(json_array_size(json_object_get(j, "top_level")), 0);
+    json_decref(j);
+    install_result_free(&res);
+    free(whl);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1177,6 +1235,7 @@ int main(void)
         cmocka_unit_test(test_compile),
         cmocka_unit_test(test_staging_elsewhere),
         cmocka_unit_test(test_directory_moves),
+        cmocka_unit_test(test_install_report),
     };
     return cmocka_run_group_tests_name("install", tests, NULL, NULL);
 }

@@ -214,10 +214,48 @@ static void test_summary_fields(void **state)
     json_decref(r);
 }
 
+
+/* The resolved dependency set from the `deps` item. */
+static void test_dependencies_from_the_deps_item(void **state)
+{
+    (void)state;
+    pyti_job job = fake_job();
+    pyti_recipe recipe = {.name = "default", .file = "/x/default.ini"};
+    pyti_report_builder rb;
+    report_builder_init(&rb, &job, &recipe);
+    json_error_t je;
+    json_t *items = json_loads(
+        "{\"deps\": {\"wheels\": [\"/job/input/deps/b-2.0-py3-none-any.whl\"],"
+        " \"staged\": [{\"name\": \"b\", \"version\": \"2.0\", \"filename\":"
+        " \"b-2.0-py3-none-any.whl\", \"sha256\": \"ab\", \"index\": \"https://i/simple\","
+        " \"requires_dist\": [\"c\"], \"path\": \"/job/input/deps/b-2.0-py3-none-any.whl\"}],"
+        " \"installed\": [{\"name\": \"six\", \"version\": \"1.16.0\","
+        " \"required_by\": [\"a 1.0\"]}]}}", 0, &je);
+    assert_non_null(items);
+    report_set_items(&rb, items);
+    json_decref(items);
+    json_t *r = report_builder_finish(&rb);
+    json_t *d = json_object_get(r, "dependencies");
+    assert_non_null(d);
+    json_t *b = json_array_get(json_object_get(d, "staged"), 0);
+    assert_string_equal(json_string_value(json_object_get(b, "filename")),
+                        "b-2.0-py3-none-any.whl");
+    assert_string_equal(json_string_value(json_object_get(b, "index")), "https://i/simple");
+    assert_null(json_object_get(b, "path")); /* inside paths stay in the task's data */
+    json_t *six = json_array_get(json_object_get(d, "installed"), 0);
+    assert_string_equal(json_string_value(json_object_get(six, "version")), "1.16.0");
+    json_decref(r);
+    /* no deps task: no member */
+    json_t *plain = build((const char *const[]){"extract"}, (const pyti_task_status[]){PYTI_TASK_PASSED}, 1, NULL, false);
+    assert_null(json_object_get(plain, "dependencies"));
+    json_decref(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_passed_is_ok),
+        cmocka_unit_test(test_dependencies_from_the_deps_item),
         cmocka_unit_test(test_failed_task_breaks_quality_with_evidence),
         cmocka_unit_test(test_findings_give_warnings_and_are_attributed),
         cmocka_unit_test(test_safety_findings_flag_the_job),

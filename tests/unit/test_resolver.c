@@ -748,6 +748,106 @@ static void test_hard_case_finishes(void **state)
     resolution_free(&r);
 }
 
+
+/* Installed distributions (pip's AlreadyInstalledCandidate): preferred
+ * when they fit, the index asked only when they do not, backtracked away
+ * from like any candidate. */
+static pyti_dist_metadata inst_meta(const char *name, const char *version, const char *deps,
+                                    const char *extras)
+{
+    pyti_dist_metadata m = {0};
+    m.name = xstrdup(name);
+    m.version = xstrdup(version);
+    split_into(&m.requires_dist, deps, '|');
+    split_into(&m.provides_extra, extras, ',');
+    return m;
+}
+
+static void run_installed(const mfile *f, size_t nf, pyti_dist_metadata *inst, size_t ninst,
+                          const char *req, pyti_resolution *r, mindex *keep)
+{
+    pyti_resolve_options o = {.installed = inst, .ninstalled = ninst};
+    const char *const reqs[] = {req, NULL};
+    assert_int_equal(run_opts(f, nf, reqs, &o, r, keep), PYTI_OK);
+}
+
+static bool pin_installed(const pyti_resolution *r, const char *name)
+{
+    for (size_t i = 0; i < r->npins; i++)
+        if (strcmp(r->pins[i].name, name) == 0)
+            return r->pins[i].installed;
+    fail_msg("no pin %s", name);
+    return false;
+}
+
+static void test_installed(void **state)
+{
+    (void)state;
+    static const mfile f[] = {
+        {"a-1.0-py3-none-any.whl", "b>=1", NULL, NULL, 0},
+        {"b-1.0-py3-none-any.whl", NULL, NULL, NULL, 0},
+        {"b-2.0-py3-none-any.whl", NULL, NULL, NULL, 0},
+        {"d-1.0-py3-none-any.whl", NULL, NULL, NULL, 0},
+        {"d-2.0-py3-none-any.whl", NULL, NULL, NULL, 0},
+        {"e-1.0-py3-none-any.whl", "b>=1|d>=2", NULL, NULL, 0},
+    };
+    size_t nf = sizeof f / sizeof f[0];
+    pyti_resolution r;
+    mindex keep = {0};
+
+    /* b 1.5 is installed and fits: it is used, b's page is never read. */
+    pyti_dist_metadata i1[] = {inst_meta("B", "1.5", NULL, NULL)};
+    run_installed(f, nf, i1, 1, "a", &r, &keep);
+    assert_pins(&r, "a==1.0 b==1.5");
+    assert_true(pin_installed(&r, "b"));
+    assert_false(pin_installed(&r, "a"));
+    assert_null(r.pins[1].file.filename);
+    if (!fallback_mode)
+        assert_int_equal(keep.list_calls, 1);
+    resolution_free(&r);
+    dist_metadata_free(&i1[0]);
+
+    /* An installed version the requirement excludes: the index's newest. */
+    pyti_dist_metadata i2[] = {inst_meta("b", "0.5", NULL, NULL)};
+    run_installed(f, nf, i2, 1, "a", &r, NULL);
+    assert_pins(&r, "a==1.0 b==2.0");
+    assert_false(pin_installed(&r, "b"));
+    resolution_free(&r);
+    dist_metadata_free(&i2[0]);
+
+    /* An installed distribution's own dependencies come from its
+     * metadata, and may be installed too (c is on no index). */
+    pyti_dist_metadata i3[] = {inst_meta("b", "1.5", "c>=1", NULL), inst_meta("c", "3", NULL, NULL)};
+    run_installed(f, nf, i3, 2, "a", &r, NULL);
+    assert_pins(&r, "a==1.0 b==1.5 c==3");
+    assert_true(pin_installed(&r, "c"));
+    resolution_free(&r);
+    dist_metadata_free(&i3[0]);
+    dist_metadata_free(&i3[1]);
+
+    /* The installed b needs d<2, e needs d>=2: pip's algorithm steps
+     * back from the installed b to the index's. */
+    pyti_dist_metadata i4[] = {inst_meta("b", "1.5", "d<2", NULL)};
+    run_installed(f, nf, i4, 1, "e", &r, NULL);
+    if (!fallback_mode) {
+        assert_pins(&r, "b==2.0 d==2.0 e==1.0");
+    } else {
+        assert_int_equal(r.outcome, PYTI_RESOLVED);
+    }
+    resolution_free(&r);
+    dist_metadata_free(&i4[0]);
+
+    /* The distribution under test as an installed one: requested exactly,
+     * its dependencies resolved, nothing of it fetched; its extras too. */
+    pyti_dist_metadata i5[] = {
+        inst_meta("self-pkg", "1.0", "b>=2|d; extra == 'test'", "test")};
+    run_installed(f, nf, i5, 1, "self_pkg[test]===1.0", &r, &keep);
+    assert_pins(&r, "b==2.0 d==2.0 self-pkg==1.0");
+    assert_true(pin_installed(&r, "self-pkg"));
+    resolution_free(&r);
+    dist_metadata_free(&i5[0]);
+}
+
 static int fallback_setup(void **state)
 {
     fallback_mode = true;
@@ -775,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_sdist_versions),
         cmocka_unit_test(test_too_deep_and_bad_input),
         cmocka_unit_test(test_hard_case_finishes),
+        cmocka_unit_test(test_installed),
     };
     int rc = cmocka_run_group_tests_name("pip's algorithm", tests, setup, teardown);
     rc += cmocka_run_group_tests_name("PubGrub fallback", tests, fallback_setup, teardown);
