@@ -159,6 +159,40 @@ static pyti_status write_sqlite(const char *home, const char *rel, const char *s
     return st;
 }
 
+/* prefix followed by n characters of alphabet (a token like ghp_...). */
+static char *token(const char *prefix, const char *alphabet, size_t n)
+{
+    char *tail = random_text(alphabet, n);
+    char *t = xasprintf("%s%s", prefix, tail);
+    free(tail);
+    return t;
+}
+
+/* One bait file: text (taken, freed) written at rel unless *st already
+ * failed, listed with its category, and its secret (may be NULL) listed
+ * as a value to watch for. */
+static void bait(const char *home, pyti_honeytokens *h, pyti_status *st, pyti_error *err,
+                 const char *rel, char *text, const char *category, const char *file_label,
+                 const char *secret, const char *value_label)
+{
+    if (*st == PYTI_OK)
+        *st = write_text(home, rel, text, 0600, err);
+    free(text);
+    add_file(h, rel, category, file_label);
+    if (secret)
+        add_value(h, secret, category, value_label);
+}
+
+/* A token only in the environment: NAME=value, watched for. */
+static void env_token(pyti_honeytokens *h, const char *name, const char *prefix, size_t n,
+                      const char *category, const char *label)
+{
+    char *v = token(prefix, ALNUM, n);
+    strv_push_owned(&h->env, xasprintf("%s=%s", name, v));
+    add_value(h, v, category, label);
+    free(v);
+}
+
 /* An SSH key pair and known hosts. */
 static pyti_status seed_ssh(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
@@ -232,19 +266,15 @@ static pyti_status seed_cloud(const char *home, pyti_honeytokens *h, pyti_error 
 static pyti_status seed_index(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
     pyti_status st = PYTI_OK;
-    char *pypi_tail = random_text(ALNUM, 64);
-    char *pypi = xasprintf("pypi-AgEIcHlwaS5vcmc%s", pypi_tail);
-    char *pypirc = xasprintf("[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n"
-                             "password = %s\n", pypi);
-    if (st == PYTI_OK)
-        st = write_text(home, ".pypirc", pypirc, 0600, err);
+    char *pypi = token("pypi-AgEIcHlwaS5vcmc", ALNUM, 64);
+    bait(home, h, &st, err, ".pypirc",
+         xasprintf("[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\n"
+                   "password = %s\n", pypi),
+         "pypi", "package index credentials (~/.pypirc)", pypi,
+         "PyPI API token (~/.pypirc, TWINE_PASSWORD)");
     strv_push(&h->env, "TWINE_USERNAME=__token__");
     strv_push_owned(&h->env, xasprintf("TWINE_PASSWORD=%s", pypi));
-    add_value(h, pypi, "pypi", "PyPI API token (~/.pypirc, TWINE_PASSWORD)");
-    free(pypi_tail);
     free(pypi);
-    free(pypirc);
-    add_file(h, ".pypirc", "pypi", "package index credentials (~/.pypirc)");
     return st;
 }
 
@@ -252,36 +282,18 @@ static pyti_status seed_index(const char *home, pyti_honeytokens *h, pyti_error 
 static pyti_status seed_git(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
     pyti_status st = PYTI_OK;
-    char *netpw = random_text(ALNUM, 24);
-    char *netrc = xasprintf("machine api.example-deploy.com\n  login deploy\n  password %s\n", netpw);
-    if (st == PYTI_OK)
-        st = write_text(home, ".netrc", netrc, 0600, err);
-    add_value(h, netpw, "netrc", "password in ~/.netrc");
+    char *netpw = token("", ALNUM, 24);
+    bait(home, h, &st, err, ".netrc",
+         xasprintf("machine api.example-deploy.com\n  login deploy\n  password %s\n", netpw),
+         "netrc", "~/.netrc passwords", netpw, "password in ~/.netrc");
     free(netpw);
-    free(netrc);
-    add_file(h, ".netrc", "netrc", "~/.netrc passwords");
-    char *ghp_tail = random_text(ALNUM, 36);
-    char *ghp = xasprintf("ghp_%s", ghp_tail);
-    char *gitcred = xasprintf("https://dev-eloper:%s@github.com\n", ghp);
-    if (st == PYTI_OK)
-        st = write_text(home, ".git-credentials", gitcred, 0600, err);
-    add_value(h, ghp, "git", "GitHub token (~/.git-credentials)");
-    free(ghp_tail);
+    char *ghp = token("ghp_", ALNUM, 36);
+    bait(home, h, &st, err, ".git-credentials",
+         xasprintf("https://dev-eloper:%s@github.com\n", ghp), "git", "git credentials", ghp,
+         "GitHub token (~/.git-credentials)");
     free(ghp);
-    free(gitcred);
-    add_file(h, ".git-credentials", "git", "git credentials");
-    char *gh_tail = random_text(ALNUM, 36);
-    char *gh = xasprintf("ghp_%s", gh_tail);
-    strv_push_owned(&h->env, xasprintf("GITHUB_TOKEN=%s", gh));
-    add_value(h, gh, "ci", "GITHUB_TOKEN (environment)");
-    free(gh_tail);
-    free(gh);
-    char *npm_tail = random_text(ALNUM, 36);
-    char *npm = xasprintf("npm_%s", npm_tail);
-    strv_push_owned(&h->env, xasprintf("NPM_TOKEN=%s", npm));
-    add_value(h, npm, "ci", "NPM_TOKEN (environment)");
-    free(npm_tail);
-    free(npm);
+    env_token(h, "GITHUB_TOKEN", "ghp_", 36, "ci", "GITHUB_TOKEN (environment)");
+    env_token(h, "NPM_TOKEN", "npm_", 36, "ci", "NPM_TOKEN (environment)");
     return st;
 }
 
@@ -289,35 +301,28 @@ static pyti_status seed_git(const char *home, pyti_honeytokens *h, pyti_error *e
 static pyti_status seed_containers(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
     pyti_status st = PYTI_OK;
-    char *dpat_tail = random_text(ALNUM, 27);
-    char *dauth_plain = xasprintf("dev-eloper:dckr_pat_%s", dpat_tail);
-    char *dauth = b64((const unsigned char *)dauth_plain, strlen(dauth_plain));
-    char *docker = xasprintf("{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t"
-                             "\"auth\": \"%s\"\n\t\t}\n\t}\n}\n", dauth);
-    if (st == PYTI_OK)
-        st = write_text(home, ".docker/config.json", docker, 0600, err);
-    add_value(h, dauth, "docker", "Docker registry auth (~/.docker/config.json)");
-    free(dpat_tail);
-    free(dauth_plain);
+    char *pat = token("dev-eloper:dckr_pat_", ALNUM, 27);
+    char *dauth = b64((const unsigned char *)pat, strlen(pat));
+    bait(home, h, &st, err, ".docker/config.json",
+         xasprintf("{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t"
+                   "\"auth\": \"%s\"\n\t\t}\n\t}\n}\n", dauth),
+         "docker", "Docker registry credentials", dauth,
+         "Docker registry auth (~/.docker/config.json)");
+    free(pat);
     free(dauth);
-    free(docker);
-    add_file(h, ".docker/config.json", "docker", "Docker registry credentials");
-    char *j1 = random_text(ALNUM, 36), *j2 = random_text(ALNUM, 120), *j3 = random_text(ALNUM, 43);
+    char *j1 = token("", ALNUM, 36), *j2 = token("", ALNUM, 120), *j3 = token("", ALNUM, 43);
     char *kt = xasprintf("eyJhbGciOiJSUzI1NiIsImtpZCI6I%s.eyJpc3MiOiJrdWJlcm5ldGVz%s.%s", j1, j2, j3);
-    char *kube = xasprintf("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: "
-                           "https://k8s.internal.example.com:6443\n  name: prod\ncontexts:\n"
-                           "- context:\n    cluster: prod\n    user: deployer\n  name: prod\n"
-                           "current-context: prod\nusers:\n- name: deployer\n  user:\n"
-                           "    token: %s\n", kt);
-    if (st == PYTI_OK)
-        st = write_text(home, ".kube/config", kube, 0600, err);
-    add_value(h, kt, "kube", "Kubernetes token (~/.kube/config)");
+    bait(home, h, &st, err, ".kube/config",
+         xasprintf("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: "
+                   "https://k8s.internal.example.com:6443\n  name: prod\ncontexts:\n"
+                   "- context:\n    cluster: prod\n    user: deployer\n  name: prod\n"
+                   "current-context: prod\nusers:\n- name: deployer\n  user:\n"
+                   "    token: %s\n", kt),
+         "kube", "Kubernetes credentials", kt, "Kubernetes token (~/.kube/config)");
     free(j1);
     free(j2);
     free(j3);
     free(kt);
-    free(kube);
-    add_file(h, ".kube/config", "kube", "Kubernetes credentials");
     return st;
 }
 
@@ -356,24 +361,21 @@ static pyti_status seed_browsers(const char *home, pyti_honeytokens *h, pyti_err
         st = write_text(home, ".config/google-chrome/Local State", ls, 0600, err);
     free(ek);
     free(ls);
-    char *prof = random_text("abcdefghijklmnopqrstuvwxyz0123456789", 8);
-    char *fx_rel = xasprintf(".mozilla/firefox/%s.default-release/logins.json", prof);
-    char *fx_user = random_text(B64CH, 64), *fx_pw = random_text(B64CH, 64);
-    char *fx = xasprintf("{\"nextId\":2,\"logins\":[{\"id\":1,\"hostname\":\"https://mail.example.com\","
-                         "\"encryptedUsername\":\"MDoEEPgAAAAA%s\",\"encryptedPassword\":"
-                         "\"MEIEEPgAAAAA%s\",\"encType\":1}]}\n", fx_user, fx_pw);
-    if (st == PYTI_OK)
-        st = write_text(home, fx_rel, fx, 0600, err);
-    add_value(h, fx_pw, "browser", "Firefox saved login (logins.json)");
     add_file(h, ".config/google-chrome/Default/Login Data", "browser", "Chrome saved passwords");
     add_file(h, ".config/google-chrome/Default/Cookies", "browser", "Chrome cookies");
     add_file(h, ".config/google-chrome/Local State", "browser", "Chrome key store (Local State)");
-    add_file(h, fx_rel, "browser", "Firefox saved logins");
+    char *prof = token("", "abcdefghijklmnopqrstuvwxyz0123456789", 8);
+    char *fx_rel = xasprintf(".mozilla/firefox/%s.default-release/logins.json", prof);
+    char *fx_user = token("", B64CH, 64), *fx_pw = token("", B64CH, 64);
+    bait(home, h, &st, err, fx_rel,
+         xasprintf("{\"nextId\":2,\"logins\":[{\"id\":1,\"hostname\":\"https://mail.example.com\","
+                   "\"encryptedUsername\":\"MDoEEPgAAAAA%s\",\"encryptedPassword\":"
+                   "\"MEIEEPgAAAAA%s\",\"encType\":1}]}\n", fx_user, fx_pw),
+         "browser", "Firefox saved logins", fx_pw, "Firefox saved login (logins.json)");
     free(prof);
     free(fx_rel);
     free(fx_user);
     free(fx_pw);
-    free(fx);
     return st;
 }
 
@@ -381,20 +383,15 @@ static pyti_status seed_browsers(const char *home, pyti_honeytokens *h, pyti_err
 static pyti_status seed_discord(const char *home, pyti_honeytokens *h, pyti_error *err)
 {
     pyti_status st = PYTI_OK;
-    char *d1 = random_text(ALNUM, 24), *d2 = random_text(ALNUM, 6), *d3 = random_text(ALNUM, 38);
+    char *d1 = token("", ALNUM, 24), *d2 = token("", ALNUM, 6), *d3 = token("", ALNUM, 38);
     char *dtok = xasprintf("%s.%s.%s", d1, d2, d3);
-    char *ldb = xasprintf("\x01\x02_https://discord.com\x01\x01token\x01\"%s\"\n", dtok);
-    if (st == PYTI_OK)
-        st = write_rel(home, ".config/discord/Local Storage/leveldb/000005.ldb", ldb,
-                       strlen(ldb) + 0, 0600, err);
-    add_value(h, dtok, "discord", "Discord token (Local Storage leveldb)");
-    add_file(h, ".config/discord/Local Storage/leveldb/000005.ldb", "discord",
-             "Discord token store");
+    bait(home, h, &st, err, ".config/discord/Local Storage/leveldb/000005.ldb",
+         xasprintf("\x01\x02_https://discord.com\x01\x01token\x01\"%s\"\n", dtok), "discord",
+         "Discord token store", dtok, "Discord token (Local Storage leveldb)");
     free(d1);
     free(d2);
     free(d3);
     free(dtok);
-    free(ldb);
     return st;
 }
 
@@ -410,16 +407,14 @@ static pyti_status seed_wallets(const char *home, pyti_honeytokens *h, pyti_erro
     pyti_buf seed = PYTI_BUF_INIT;
     for (int i = 0; i < 12; i++)
         buf_printf(&seed, "%s%s", i ? " " : "", words[wr[i] % 12]);
-    char *xprv = random_text(B64CH, 100);
-    char *electrum = xasprintf("{\"keystore\": {\"type\": \"bip32\", \"xprv\": \"xprv9s21ZrQH143K%s\", "
-                               "\"seed\": \"%s\"}, \"wallet_type\": \"standard\", \"seed_version\": 18}\n",
-                               xprv, buf_cstr(&seed));
-    if (st == PYTI_OK)
-        st = write_text(home, ".electrum/wallets/default_wallet", electrum, 0600, err);
-    add_value(h, xprv, "wallet", "Electrum wallet key (~/.electrum)");
+    char *xprv = token("", B64CH, 100);
+    bait(home, h, &st, err, ".electrum/wallets/default_wallet",
+         xasprintf("{\"keystore\": {\"type\": \"bip32\", \"xprv\": \"xprv9s21ZrQH143K%s\", "
+                   "\"seed\": \"%s\"}, \"wallet_type\": \"standard\", \"seed_version\": 18}\n",
+                   xprv, buf_cstr(&seed)),
+         "wallet", "Electrum wallet", xprv, "Electrum wallet key (~/.electrum)");
     buf_free(&seed);
     free(xprv);
-    free(electrum);
     unsigned char blob[512];
     random_bytes(blob, sizeof blob);
     memcpy(blob + 12, "b1\x05\x00\x00\x00", 6); /* a Berkeley DB-looking header */
@@ -429,21 +424,17 @@ static pyti_status seed_wallets(const char *home, pyti_honeytokens *h, pyti_erro
     memcpy(blob, "SECO", 4);
     if (st == PYTI_OK)
         st = write_rel(home, ".config/Exodus/exodus.wallet/seed.seco", blob, 256, 0600, err);
-    char *addr = random_text(HEX, 40), *ct = random_text(HEX, 64);
-    char *eth_rel = xasprintf(".ethereum/keystore/UTC--2024-03-14T09-26-53.123456789Z--%s", addr);
-    char *eth = xasprintf("{\"address\":\"%s\",\"crypto\":{\"cipher\":\"aes-128-ctr\","
-                          "\"ciphertext\":\"%s\",\"kdf\":\"scrypt\"},\"version\":3}\n", addr, ct);
-    if (st == PYTI_OK)
-        st = write_text(home, eth_rel, eth, 0600, err);
-    add_value(h, ct, "wallet", "Ethereum keystore (~/.ethereum/keystore)");
-    add_file(h, ".electrum/wallets/default_wallet", "wallet", "Electrum wallet");
     add_file(h, ".bitcoin/wallet.dat", "wallet", "Bitcoin Core wallet");
     add_file(h, ".config/Exodus/exodus.wallet/seed.seco", "wallet", "Exodus wallet seed");
-    add_file(h, eth_rel, "wallet", "Ethereum keystore");
+    char *addr = token("", HEX, 40), *ct = token("", HEX, 64);
+    char *eth_rel = xasprintf(".ethereum/keystore/UTC--2024-03-14T09-26-53.123456789Z--%s", addr);
+    bait(home, h, &st, err, eth_rel,
+         xasprintf("{\"address\":\"%s\",\"crypto\":{\"cipher\":\"aes-128-ctr\","
+                   "\"ciphertext\":\"%s\",\"kdf\":\"scrypt\"},\"version\":3}\n", addr, ct),
+         "wallet", "Ethereum keystore", ct, "Ethereum keystore (~/.ethereum/keystore)");
     free(addr);
     free(ct);
     free(eth_rel);
-    free(eth);
     return st;
 }
 
