@@ -6,6 +6,7 @@
 #include "cli/cmd_sandbox.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/strv.h"
 #include "common/xalloc.h"
 #include "sandbox/sandbox.h"
@@ -26,6 +27,13 @@ static void print_event(void *user, const pyti_sandbox_event *ev)
     if (++*shown > 100) {
         if (*shown == 101)
             fprintf(stderr, "pyti: sandbox: more events not shown (see --json)\n");
+        return;
+    }
+    if (ev->text) {
+        char *t = str_excerpt(ev->text, strlen(ev->text), 300);
+        fprintf(stderr, "pyti: sandbox: %s %s by pid %d (%s)\n", ev->kind, t, (int)ev->pid,
+                ev->comm);
+        free(t);
         return;
     }
     fprintf(stderr, "pyti: sandbox: %s %s() by pid %d (%s)\n",
@@ -62,7 +70,7 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
     enum {
         O_RO_BIND = 256, O_BIND, O_TMPFS, O_DIR, O_CHDIR, O_SETENV, O_TIMEOUT, O_MEMORY, O_PIDS,
         O_CPU, O_DISK, O_OUTPUT, O_HOSTNAME, O_JSON, O_HOME, O_STDOUT, O_STDERR, O_TRACE,
-        O_VERBOSE, O_NO_STDIN,
+        O_VERBOSE, O_NO_STDIN, O_TRACE_ALL,
     };
     static const struct option opts[] = {
         {"ro-bind", required_argument, NULL, O_RO_BIND},
@@ -83,6 +91,7 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
         {"stdout", required_argument, NULL, O_STDOUT},
         {"stderr", required_argument, NULL, O_STDERR},
         {"trace", required_argument, NULL, O_TRACE},
+        {"trace-all", no_argument, NULL, O_TRACE_ALL},
         {"no-stdin", no_argument, NULL, O_NO_STDIN},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"help", no_argument, NULL, 'h'},
@@ -212,6 +221,7 @@ int cmd_sandbox(int argc, char **argv, cli_globals *g)
         case O_STDOUT: spec.stdout_path = optarg; break;
         case O_STDERR: spec.stderr_path = optarg; break;
         case O_TRACE: strv_push(&trace, optarg); break;
+        case O_TRACE_ALL: spec.trace = true; break;
         case O_NO_STDIN: spec.stdin_fd = -1; break;
         case O_VERBOSE: verbose = true; break;
         case 'h':

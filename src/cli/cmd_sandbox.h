@@ -42,6 +42,8 @@
     "      --stdout FILE       also capture stdout into FILE\n" \
     "      --stderr FILE       also capture stderr into FILE\n" \
     "      --trace SYSCALL     report SYSCALL as a 'traced' event and let it run\n" \
+    "      --trace-all         the behaviour tracer: files, programs, network, DNS\n" \
+    "                          (decoded; docs/tracing.md)\n" \
     "      --verbose           print the isolation probe and the usage\n" \
     "\n" \
     "SIZE is a number with an optional K, M, G or T suffix; S is seconds with an\n" \

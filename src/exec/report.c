@@ -1,6 +1,7 @@
 /* report.c — building, judging and validating job reports (see report.h). */
 #include "exec/report.h"
 #include "exec/metrics.h"
+#include "exec/report_events.h"
 #include "common/jsonutil.h"
 #include "common/str.h"
 #include "common/timeutil.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void report_builder_init(pyti_report_builder *rb, const pyti_job *job, const pyti_recipe *recipe)
 {
@@ -172,6 +174,16 @@ static void report_add_metrics(json_t *r)
     json_object_set_new(r, "metrics", metrics_compute(r));
 }
 
+/* The behaviour timeline (report_events.c): times relative to the
+ * report's creation, taken on the real-time clock. */
+static void add_timeline(pyti_report_builder *rb)
+{
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    double created = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 - (time_monotonic() - rb->t0);
+    report_set_events(rb->report, created);
+}
+
 json_t *report_builder_finish(pyti_report_builder *rb)
 {
     json_t *r = rb->report;
@@ -181,6 +193,7 @@ json_t *report_builder_finish(pyti_report_builder *rb)
     json_object_set_new(r, "duration_s", json_real(time_monotonic() - rb->t0));
     json_object_set_new(r, "tasks", rb->tasks);
     json_object_set_new(r, "findings", rb->findings);
+    add_timeline(rb);
 
     /* Quality: broken if the package failed a task or was refused;
      * warnings if any quality finding of severity low or above; else ok. */

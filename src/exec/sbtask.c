@@ -1,5 +1,6 @@
 /* sbtask.c — running a task's command in the sandbox (see sbtask.h). */
 #include "exec/sbtask.h"
+#include "exec/tracing.h"
 #include "common/buf.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -74,7 +75,7 @@ static pyti_status size_setting(const pyti_config *cfg, const char *key, uint64_
 static pyti_status limits_from_config(const pyti_config *cfg, pyti_sandbox_limits *l,
                                       pyti_error *err)
 {
-    static const char *const known[] = {"memory", "pids", "cpu", "disk", "output", NULL};
+    static const char *const known[] = {"memory", "pids", "cpu", "disk", "output", "trace", NULL};
     l->memory_bytes = DEFAULT_MEMORY;
     l->pids = DEFAULT_PIDS;
     l->disk_bytes = DEFAULT_DISK;
@@ -193,29 +194,7 @@ static void log_capture(pyti_task_ctx *ctx, const char *label, const char *path)
     close(fd);
 }
 
-/* Denied calls are safety evidence: one finding per (call, process). */
-static void record_denials(pyti_task_ctx *ctx, const pyti_sandbox_result *res)
-{
-    pyti_strv seen = PYTI_STRV_INIT;
-    for (size_t i = 0; i < res->n_events; i++) {
-        const pyti_sandbox_event *ev = &res->events[i];
-        if (strcmp(ev->action, "denied") != 0)
-            continue;
-        char *key = xasprintf("%s/%s", ev->syscall, ev->comm);
-        if (!strv_contains(&seen, key)) {
-            strv_push(&seen, key);
-            char where[64];
-            snprintf(where, sizeof where, "pid %d (%s)", (int)ev->pid, ev->comm);
-            findings_add(&ctx->findings, "trace.denied-syscall", PYTI_SEV_MEDIUM, where,
-                         "%s (task %s) tried the system call %s (%s ABI), which the sandbox "
-                         "denies", ev->comm, ctx->def->name, ev->syscall, ev->arch);
-        }
-        free(key);
-    }
-    strv_free(&seen);
-}
-
-static char **build_env(const sbtask_opts *o)
+static char **build_env(const sbtask_opts *o, const pyti_strv *extra)
 {
     static const char *const base[] = {
         "PATH=" SB_VENV "/bin:/usr/local/bin:/usr/bin:/bin",
@@ -236,6 +215,8 @@ static char **build_env(const sbtask_opts *o)
     pyti_strv env = PYTI_STRV_INIT;
     for (size_t i = 0; base[i]; i++)
         strv_push(&env, base[i]);
+    for (size_t i = 0; extra && i < extra->len; i++)
+        strv_push(&env, extra->items[i]);
     for (size_t i = 0; o->env && o->env[i]; i++)
         strv_push(&env, o->env[i]);
     return env.items; /* NULL-terminated; freed by free_env */
@@ -281,7 +262,23 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     const char *core = sbtask_core_binary();
     if (path_is_file(core))
         mounts[n++] = (pyti_sandbox_mount){SANDBOX_MOUNT_RO_BIND, core, SB_CORE, 0};
-    char **env = build_env(o);
+    /* Every run is traced (tracing.h: the decoy home and environment, the
+     * behaviour policy) unless pyti.ini says [sandbox] trace = no; a
+     * failure to set tracing up is an error, never a silent untraced run. */
+    pyti_strv bait_env = PYTI_STRV_INIT;
+    pyti_tracing *tracing = NULL;
+    const char *trace_setting = job->config ? config_get(job->config, "sandbox", "trace") : NULL;
+    bool traced = !trace_setting || strcmp(trace_setting, "no") != 0;
+    if (traced && !(tracing = tracing_begin(ctx, &spec, &bait_env, &err))) {
+        free(dist);
+        free(helpers);
+        free(logs);
+        free(out_path);
+        free(err_path);
+        return task_error(ctx, "behaviour tracing could not be set up: %s", err.msg);
+    }
+    char **env = build_env(o, &bait_env);
+    strv_free(&bait_env);
     spec.argv = o->argv;
     spec.envp = env;
     spec.cwd = o->cwd ? o->cwd : SB_WORK;
@@ -304,6 +301,8 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
         sandbox_result_free(&res);
         goto out;
     }
+    if (tracing)
+        tracing_end(tracing, &res);
     json_object_set_new(ctx->data, "sandbox", sandbox_result_json(&res));
     json_t *r = json_object();
     json_object_set_new(r, "wall_s", json_real(res.wall_s));
@@ -313,7 +312,6 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     json_object_set_new(ctx->data, "resources", r);
     log_capture(ctx, "stdout", out_path);
     log_capture(ctx, "stderr", err_path);
-    record_denials(ctx, &res);
     if (exit_code)
         *exit_code = res.exit_code;
     if (res.timed_out)
@@ -328,6 +326,7 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
         status = PYTI_TASK_PASSED;
     sandbox_result_free(&res);
 out:
+    tracing_free(tracing);
     free_env(env);
     free(dist);
     free(helpers);

@@ -68,6 +68,14 @@ static void send_msg(int sock, char tag, const void *data, size_t len, const int
         c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
         memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
     }
+    /* Without descriptors, write(): once the filter is loaded, sendmsg is
+     * one of the tracer's calls, and init must never wait for its own
+     * supervisor. */
+    if (nfds == 0) {
+        while (write(sock, buf, 1 + len) < 0 && errno == EINTR)
+            ;
+        return;
+    }
     while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
 }
@@ -210,14 +218,24 @@ void sb_child_main(sb_child_ctx *c)
     struct pollfd p = {c->sock, 0, 0};
     if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
         _exit(1);
-    prctl(PR_SET_DUMPABLE, 0);
+    send_msg(c->sock, SB_MSG_TMPFS, "", 0, fds + 1, n_tmpfs);
+    for (size_t i = 1; i < n_tmpfs + 1; i++)
+        close(fds[i]);
 
+    /* The listener is not sent with SCM_RIGHTS: sendmsg may be traced,
+     * and a traced call waits for the supervisor, which would be waiting
+     * for this very message. The parent takes it with pidfd_getfd
+     * instead (hence dumpable for that moment: nothing of the command
+     * runs yet), then acknowledges. */
+    prctl(PR_SET_DUMPABLE, 1);
     fds[0] = sb_child_load_filter(&filter, &m);
     if (fds[0] < 0)
         die(c, &m);
-    send_msg(c->sock, SB_MSG_READY, "", 0, fds, n_tmpfs + 1);
-    for (size_t i = 0; i < n_tmpfs + 1; i++)
-        close(fds[i]);
+    send_msg(c->sock, SB_MSG_READY, &fds[0], sizeof fds[0], NULL, 0);
+    if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK)
+        _exit(1);
+    prctl(PR_SET_DUMPABLE, 0);
+    close(fds[0]);
 
     /* No controlling terminal for the command (TIOCSTI needs one too). */
     setsid();

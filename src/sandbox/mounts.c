@@ -97,7 +97,8 @@ static void plan_file(sb_plan *plan, const char *dst, const char *text)
  * a mount each and frozen for the run), directories bound read-only,
  * symlinks recreated. Nothing that names the host's identity, users,
  * secrets or network set-up: passwd, group and hosts are generated,
- * resolv.conf is absent (no network), shadow, machine-id, ssh, sudoers
+ * resolv.conf is absent (no network) or, with the tracer, names a
+ * loopback address where nothing listens, shadow, machine-id, ssh, sudoers
  * and pip.conf are not there. */
 static const char *const etc_entries[] = {
     "nsswitch.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
@@ -152,8 +153,13 @@ static bool plan_small_dir(sb_plan *plan, const char *host)
 }
 
 /* The generated /etc files (they depend on the spec's host name). */
-static void plan_etc_generated(sb_plan *plan, const char *hostname)
+static void plan_etc_generated(sb_plan *plan, const char *hostname, bool trace)
 {
+    /* With the tracer, name resolution is sent to a loopback address
+     * where nothing listens: the query is traced (and decoded) on its way
+     * out and fails at once with "connection refused". */
+    if (trace)
+        plan_file(plan, "/etc/resolv.conf", "nameserver 127.0.0.53\noptions timeout:1 attempts:1\n");
     plan_file(plan, "/etc/passwd",
               "root:x:0:0:root:/root:/usr/sbin/nologin\n"
               "pyti:x:1000:1000:pyti sandbox:/home/pyti:/bin/sh\n"
@@ -263,7 +269,7 @@ pyti_status sb_plan_build(const pyti_sandbox_spec *spec, uint64_t disk_limit, sb
     uint64_t tmpfs_default = disk_limit ? disk_limit : (uint64_t)1 << 30;
 
     plan_host_cached(plan);
-    plan_etc_generated(plan, spec->hostname ? spec->hostname : "pyti");
+    plan_etc_generated(plan, spec->hostname ? spec->hostname : "pyti", spec->trace);
     sb_op *op;
 
     plan_add(plan, SB_OP_PROC, NULL, "/proc");

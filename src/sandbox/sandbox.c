@@ -94,6 +94,8 @@ pyti_status sandbox_spec_check(const pyti_sandbox_spec *spec, pyti_error *err)
 
 void sandbox_result_free(pyti_sandbox_result *res)
 {
+    for (size_t i = 0; i < res->n_events; i++)
+        sandbox_event_clear(&res->events[i]);
     free(res->events);
     res->events = NULL;
     res->n_events = 0;
@@ -124,25 +126,45 @@ json_t *sandbox_result_json(const pyti_sandbox_result *res)
     json_object_set_new(o, "output_truncated", json_boolean(res->output_truncated));
     json_set_text(o, "accounting", res->accounting);
     json_t *evs = json_array();
-    for (size_t i = 0; i < res->n_events; i++) {
-        const pyti_sandbox_event *e = &res->events[i];
-        json_t *ev = json_object();
-        json_object_set_new(ev, "time_s", json_real(e->time_s));
-        json_object_set_new(ev, "pid", json_integer(e->pid));
-        json_set_text(ev, "comm", e->comm);
-        json_set_text(ev, "syscall", e->syscall);
-        json_set_text(ev, "arch", e->arch);
-        json_object_set_new(ev, "nr", json_integer(e->nr));
-        json_t *args = json_array();
-        for (int a = 0; a < 6; a++)
-            json_array_append_new(args, json_integer((json_int_t)e->args[a]));
-        json_object_set_new(ev, "args", args);
-        json_set_text(ev, "action", e->action);
-        json_array_append_new(evs, ev);
-    }
+    for (size_t i = 0; i < res->n_events; i++)
+        json_array_append_new(evs, sandbox_event_json(&res->events[i]));
     json_object_set_new(o, "events", evs);
     json_object_set_new(o, "events_dropped", json_integer((json_int_t)res->events_dropped));
+    if (res->traced_calls || res->forks || res->execs) {
+        json_object_set_new(o, "traced_calls", json_integer((json_int_t)res->traced_calls));
+        json_object_set_new(o, "forks", json_integer((json_int_t)res->forks));
+        json_object_set_new(o, "execs", json_integer((json_int_t)res->execs));
+        json_object_set_new(o, "sync_wakeup", json_boolean(res->sync_wakeup));
+    }
     return o;
+}
+
+json_t *sandbox_event_json(const pyti_sandbox_event *e)
+{
+    json_t *ev = json_object();
+    json_object_set_new(ev, "time_s", json_real(e->time_s));
+    if (e->wall_s > 0)
+        json_object_set_new(ev, "wall_s", json_real(e->wall_s));
+    json_object_set_new(ev, "pid", json_integer(e->pid));
+    json_set_text(ev, "comm", e->comm);
+    json_set_text(ev, "syscall", e->syscall);
+    json_set_text(ev, "arch", e->arch);
+    json_object_set_new(ev, "nr", json_integer(e->nr));
+    json_t *args = json_array();
+    for (int a = 0; a < 6; a++)
+        json_array_append_new(args, json_integer((json_int_t)e->args[a]));
+    json_object_set_new(ev, "args", args);
+    json_set_text(ev, "action", e->action);
+    if (e->kind[0]) {
+        json_set_text(ev, "kind", e->kind);
+        json_set_text(ev, "text", e->text);
+        json_set_text(ev, "object", e->object);
+        if (e->object2)
+            json_set_text(ev, "object2", e->object2);
+        if (e->detail)
+            json_object_set(ev, "detail", e->detail);
+    }
+    return ev;
 }
 
 /* ---- the run ---------------------------------------------------------- */
@@ -299,14 +321,30 @@ static void read_sock(run *r)
         }
     }
     switch (buf[0]) {
+    case SB_MSG_TMPFS:
+        for (size_t i = 0; i < nfds && r->n_tmpfs < SB_MAX_TMPFS; i++)
+            r->tmpfs_fds[r->n_tmpfs++] = fds[i];
+        nfds = 0;
+        break;
     case SB_MSG_READY:
-        if (nfds >= 1 && !r->ready) {
+        if ((size_t)n >= 1 + sizeof(int) && !r->ready) {
+            int remote;
+            memcpy(&remote, buf + 1, sizeof remote);
+            int lfd = (int)syscall(SYS_pidfd_getfd, r->pidfd, remote, 0);
+            if (lfd < 0) {
+                snprintf(r->setup_error, sizeof r->setup_error,
+                         "taking the seccomp listener from init (pidfd_getfd): %s",
+                         strerror(errno));
+                break; /* init gets no ACK; the run fails as not ready */
+            }
+            fcntl(lfd, F_SETFD, FD_CLOEXEC);
             r->ready = true;
-            sb_supervisor_init(&r->sup, fds[0], r->spec, r->t0);
+            sb_supervisor_init(&r->sup, lfd, r->spec, r->t0);
             r->supervising = true;
-            for (size_t i = 1; i < nfds; i++)
-                r->tmpfs_fds[r->n_tmpfs++] = fds[i];
-            nfds = 0;
+            char ack = SB_MSG_ACK;
+            if (write(r->sock, &ack, 1) != 1)
+                snprintf(r->setup_error, sizeof r->setup_error, "acknowledging init: %s",
+                         strerror(errno));
         }
         break;
     case SB_MSG_ERROR:
@@ -473,7 +511,7 @@ static const sb_filter *default_filter(pyti_error *err)
     static sb_filter f;
     static bool built;
     if (!built) {
-        if (sb_filter_build(NULL, &f, err) != PYTI_OK)
+        if (sb_filter_build(NULL, false, &f, err) != PYTI_OK)
             return NULL;
         built = true;
     }
@@ -522,7 +560,7 @@ static void watch(run *r)
         if (rc < 0 && errno != EINTR)
             break;
         if (i_sup >= 0 && p[i_sup].revents)
-            sb_supervisor_handle(&r->sup);
+            sb_supervisor_ready(&r->sup, p[i_sup].revents);
         if (i_sock >= 0 && p[i_sock].revents)
             read_sock(r);
         if (i_out >= 0 && p[i_out].revents && !pump(r, &r->out))
@@ -726,8 +764,9 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         (st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK)
         goto fail_started;
     res->accounting = r.cg.version == 2 ? "cgroup v2" : r.cg.version == 1 ? "cgroup v1" : "rlimits";
-    if (spec->trace_syscalls) {
-        if ((st = sb_filter_build(spec->trace_syscalls, &own_filter, err)) != PYTI_OK)
+    if (spec->trace_syscalls || spec->trace) {
+        if ((st = sb_filter_build(spec->trace_syscalls, spec->trace, &own_filter, err)) !=
+            PYTI_OK)
             goto fail_started;
         filter = &own_filter;
     } else if (!(filter = default_filter(err))) {

@@ -74,19 +74,52 @@ typedef struct pyti_sandbox_limits {
 #define SANDBOX_DEFAULT_HOST_ID 100000
 
 /* One reported system call: a denied call, or (for traced calls) one that
- * was let through. Strings are NUL-terminated and never NULL. */
+ * was let through. The fixed strings are NUL-terminated and never NULL.
+ *
+ * With spec.trace (the behaviour tracer, docs/tracing.md) the supervisor
+ * also decodes the call: kind names what it is, text is a one-line
+ * human description ("openat(\"/home/pyti/.ssh/id_rsa\", O_RDONLY)"),
+ * object is the thing acted upon (a path as the sandbox sees it, with
+ * dirfd-relative and relative paths resolved, and symlinks resolved for
+ * paths in writable trees; "1.2.3.4:80" for addresses; the query name for
+ * DNS), object2 a second path (rename/link target, symlink text), data a
+ * bounded copy of an outgoing payload (send*) or of execve's argv (NUL
+ * separated), detail every decoded argument as JSON. These pointers are
+ * owned by the event (by the result once recorded) and may be NULL. The
+ * memory of a call that is let through can change after the supervisor
+ * read it: decoded arguments are evidence of intent, not proof of what
+ * the kernel did (docs/tracing.md, "TOCTOU"). */
 typedef struct pyti_sandbox_event {
     double time_s;        /* seconds since the run started */
-    pid_t pid;            /* host pid of the caller */
+    double wall_s;        /* CLOCK_REALTIME, seconds since the epoch */
+    pid_t pid;            /* host pid (thread id) of the caller */
     char comm[17];        /* its /proc/<pid>/comm as read by the parent */
     char syscall[32];     /* "mount", or "x86:21" if the name is unknown */
     char arch[8];         /* "x86_64", "x86" (int 0x80) or "x32" */
     int nr;               /* raw syscall number */
     uint64_t args[6];     /* raw arguments */
     char action[12];      /* "denied" (EPERM), "enosys", "traced" */
+    char kind[16];        /* tracer: "file.open", "file.write", "exec", ...; else "" */
+    char *text;
+    char *object;
+    char *object2;
+    unsigned char *data;
+    size_t data_len;
+    json_t *detail;
+    uint64_t flags;       /* open flags, mode of chmod, port of connect ... */
 } pyti_sandbox_event;
 
 typedef void (*pyti_sandbox_event_fn)(void *user, const pyti_sandbox_event *ev);
+/* Decides whether an event is kept in the result (true) or forgotten
+ * (false: not counted as dropped either). May annotate ev->detail. */
+typedef bool (*pyti_sandbox_keep_fn)(void *user, pyti_sandbox_event *ev);
+
+/* Frees what an event owns (text, object, object2, data, detail). */
+void sandbox_event_clear(pyti_sandbox_event *ev);
+/* The event as a JSON object (new reference): time_s, wall_s, pid, comm,
+ * syscall, arch, nr, args, action, and with the tracer kind, text,
+ * object, object2, detail. */
+json_t *sandbox_event_json(const pyti_sandbox_event *ev);
 
 /* What to run and how. Initialise with sandbox_spec_init(); every pointer
  * is borrowed for the duration of sandbox_run(). */
@@ -124,6 +157,15 @@ typedef struct pyti_sandbox_spec {
     pyti_sandbox_event_fn on_event; /* called for every event, may be NULL */
     void *user;
     size_t max_events;        /* events kept in the result; 0 = 1000 */
+    /* The behaviour tracer (docs/tracing.md): file calls (every open,
+     * unlink, rename, chmod, chown, link, symlink, mkdir), execve with its
+     * argv and environment size, connect/bind/sendto/sendmsg/sendmmsg
+     * with decoded addresses and DNS queries, long sleeps, and counts of
+     * forks are notified, decoded and continued; everything else stays in
+     * the kernel. /etc/resolv.conf then names 127.0.0.53 (nothing
+     * listens: queries are sent, traced, and fail at once). */
+    bool trace;
+    pyti_sandbox_keep_fn keep_event; /* with trace: filter/annotate; NULL = keep all */
     /* When *cancel becomes non-zero (e.g. set by a SIGINT handler of the
      * caller; the run's poll is interrupted by the signal), the run is
      * killed and reported as cancelled. NULL = not cancellable. */
@@ -147,6 +189,10 @@ typedef struct pyti_sandbox_result {
     pyti_sandbox_event *events;
     size_t n_events;
     size_t events_dropped;    /* beyond max_events */
+    uint64_t traced_calls;    /* notifications handled for the tracer */
+    uint64_t forks;           /* fork/vfork/clone of processes (not threads) seen */
+    uint64_t execs;           /* execve/execveat seen */
+    bool sync_wakeup;         /* the listener uses the kernel's sync wake-up */
     const char *accounting;   /* "cgroup v2", "cgroup v1" or "rlimits" */
 } pyti_sandbox_result;
 
@@ -177,8 +223,8 @@ void sandbox_result_free(pyti_sandbox_result *res);
  * ("exited", "signaled", "timeout", "limit", "cancelled"), timed_out,
  * cancelled, limit, wall_s,
  * user_s, sys_s, peak_memory_bytes, disk_bytes, stdout_bytes, stderr_bytes,
- * output_truncated, accounting, events [{time_s, pid, comm, syscall, arch,
- * nr, args, action}], events_dropped. */
+ * output_truncated, accounting, events [sandbox_event_json...],
+ * events_dropped, and with the tracer traced_calls, forks, execs. */
 json_t *sandbox_result_json(const pyti_sandbox_result *res);
 
 /* What the host offers. */

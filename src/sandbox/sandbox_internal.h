@@ -136,11 +136,12 @@ typedef struct sb_filter {
     struct sock_fprog prog;
 } sb_filter;
 
-/* Compiles the table (plus trace, NULL-terminated names, may be NULL)
- * with libseccomp: native x86_64 rules; x86 and x32 go wholly to the
+/* Compiles the table (plus trace, NULL-terminated names, may be NULL, and
+ * with tracer the behaviour tracer's table) with libseccomp: native x86_64 rules; x86 and x32 go wholly to the
  * notifier. PYTI_ERR_INTERNAL naming the rule on failure; an unknown
  * trace name is PYTI_ERR_USAGE. */
-pyti_status sb_filter_build(const char *const *trace, sb_filter *f, pyti_error *err);
+pyti_status sb_filter_build(const char *const *trace, bool tracer, sb_filter *f,
+                            pyti_error *err);
 void sb_filter_free(sb_filter *f);
 /* Child: loads the filter with a new listener; returns the listener fd. */
 int sb_child_load_filter(const sb_filter *f, sb_msg *m);
@@ -148,26 +149,157 @@ int sb_child_load_filter(const sb_filter *f, sb_msg *m);
  * (trace list included) and a name; other-ABI calls are always SB_SC_DENY.
  * name gets "mount", "x86:mount", ... */
 sb_sc_action sb_seccomp_classify(uint32_t arch, int nr, const uint64_t *args,
-                                 const char *const *trace, char *name, size_t name_size,
-                                 const char **arch_name);
+                                 const char *const *trace, bool tracer, char *name,
+                                 size_t name_size, const char **arch_name);
+
+/* ---- trace_rules.c, trace_mem.c, trace_net.c, trace_decode.c: the
+ * behaviour tracer (docs/tracing.md). The filter notifies the rows of the
+ * tracer's table; the supervisor decodes each into an event and lets the
+ * call continue. */
+
+typedef enum sb_tr_decoder {
+    SB_TR_OPEN, SB_TR_OPENAT, SB_TR_OPENAT2, SB_TR_CREAT,
+    SB_TR_PATH,      /* unlink, rmdir, mkdir, chmod, chown, lchown, truncate: path in arg 0 */
+    SB_TR_PATHAT,    /* unlinkat, mkdirat, fchmodat, fchownat: dirfd 0, path 1 */
+    SB_TR_FD,        /* fchmod, fchown: fd 0 */
+    SB_TR_PATH2,     /* rename, link: old 0, new 1 */
+    SB_TR_PATH2AT,   /* renameat, renameat2, linkat: olddirfd 0, old 1, newdirfd 2, new 3 */
+    SB_TR_SYMLINK,   /* target 0, linkpath 1 */
+    SB_TR_SYMLINKAT, /* target 0, newdirfd 1, linkpath 2 */
+    SB_TR_EXECVE, SB_TR_EXECVEAT,
+    SB_TR_CONNECT, SB_TR_BIND, SB_TR_SENDTO, SB_TR_SENDMSG, SB_TR_SENDMMSG,
+    SB_TR_FORK,      /* clone (processes only), fork, vfork: counted */
+    SB_TR_NANOSLEEP, SB_TR_CLOCK_NANOSLEEP,
+} sb_tr_decoder;
+
+typedef struct sb_tr_rule {
+    const char *name;     /* syscall name (libseccomp) */
+    sb_tr_decoder decoder;
+    const char *kind;     /* event kind ("file.mkdir"); open decides read/write itself */
+    int arg;              /* -1: every call; else notified when (args[arg] & mask) == value */
+    uint64_t mask, value;
+} sb_tr_rule;
+
+/* The tracer's table, terminated by a NULL name. */
+const sb_tr_rule *sb_trace_rules(void);
+/* The row for a native x86_64 call, or NULL (its condition included). */
+const sb_tr_rule *sb_trace_match(int nr, const uint64_t *args);
+
+/* Reads up to len bytes at addr in pid's memory (page by page, stopping
+ * at the first unreadable page). Returns the bytes read, 0 if none. */
+size_t sb_tr_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+/* Reads a NUL-terminated string at addr into buf (cap >= 2): returns its
+ * length, or -1 if nothing was readable. *cut (may be NULL) is set when
+ * the string was longer than cap - 1 (buf holds its start). */
+ssize_t sb_tr_read_str(pid_t pid, uint64_t addr, char *buf, size_t cap, bool *cut);
+/* Joins base (absolute) and rel and removes ".", ".." and doubled
+ * slashes lexically ("/a/b" + "../c" = "/a/c"; ".." never climbs above
+ * "/"). rel may be absolute (base ignored). New string. */
+char *sb_path_join_normal(const char *base, const char *rel);
+/* What pid sees as the directory dirfd (AT_FDCWD: its cwd), through
+ * /proc/<pid>/{cwd,fd/N}. New string or NULL (not a directory path). */
+char *sb_tr_dir_of(pid_t pid, int dirfd);
+/* The absolute, lexically normalised path of (dirfd, path) for pid. */
+char *sb_tr_abs_path(pid_t pid, int dirfd, const char *path);
+/* The path after following symlinks inside pid's root (openat2 with
+ * RESOLVE_IN_ROOT on /proc/<pid>/root; the last component is not
+ * followed with nofollow). For a path that does not exist yet, its
+ * parent is resolved. New string, or NULL if nothing could be resolved. */
+char *sb_tr_resolve(pid_t pid, const char *abs, bool nofollow);
+/* The same inside an already opened root (an O_PATH fd of /proc/<pid>/root:
+ * every process of a sandbox has the same root, chroot and pivot_root
+ * being denied). */
+char *sb_tr_resolve_at(int root, const char *abs, bool nofollow);
+/* An O_PATH fd of /proc/<pid>/root, or -1. */
+int sb_tr_open_root(pid_t pid);
+/* False only when abs certainly does not exist inside root (ENOENT). */
+bool sb_tr_exists_at(int root, const char *abs);
+/* readlink of /proc/<pid>/fd/<fd> into out: "socket:[123]", "/tmp/x"... */
+bool sb_tr_fd_link(pid_t pid, int fd, char *out, size_t cap);
+
+/* Decodes a socket address (untrusted bytes): "1.2.3.4:80", "[::1]:53",
+ * "unix:/path", "unix:@abstract", "netlink", "family 17". *family and
+ * *port (0 when none) are set; *local is true for loopback, unix and
+ * netlink addresses. Returns false for a length too short to decode. */
+bool sb_tr_sockaddr(const unsigned char *sa, size_t len, char *out, size_t cap, int *family,
+                    int *port, bool *local);
+/* Parses a DNS query (a UDP payload, untrusted): header with QR=0 and at
+ * least one question; the first question's name (dotted, lower case,
+ * unusual bytes as \xNN) and type. Returns false if it is not one. */
+bool sb_dns_parse_query(const unsigned char *p, size_t n, char *name, size_t cap,
+                        unsigned *qtype);
+/* "A", "AAAA", "TXT"... or NULL. */
+const char *sb_dns_type_name(unsigned qtype);
+/* The peer address of socket fd of pid ("1.2.3.4:53") from its
+ * network namespace's /proc tables, and *port, *udp. False if unknown. */
+bool sb_tr_socket_peer(pid_t pid, int fd, char *out, size_t cap, int *port, bool *udp);
+/* Parses one line of /proc/net/{tcp,udp}{,6}: the socket inode and the
+ * remote address. False for the header or a malformed line. */
+bool sb_tr_parse_net_line(const char *line, bool v6, unsigned long *inode, char *peer,
+                          size_t cap, int *port);
+
+/* Open flags as text: "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC". */
+void sb_tr_open_flags(uint64_t flags, char *out, size_t cap);
+
+/* After the call was answered: resolves the decoded paths through
+ * symlinks inside the sandbox's root where decoding asked for it
+ * (detail.resolved, new_resolved; object, object2 and text updated) and
+ * marks programs that do not exist (detail.missing). */
+struct sb_supervisor;
+void sb_trace_after(struct sb_supervisor *s, pyti_sandbox_event *ev);
+
+/* Sets ev->detail.result: what the call did, where the sandbox knows it
+ * (denied, answered ENOSYS) or can tell in advance (a program that does
+ * not exist, a non-local address in the empty network namespace, a
+ * change in a read-only tree); else "continued". */
+void sb_trace_result(const char *action, pyti_sandbox_event *ev);
+
+struct sb_supervisor;
+/* The supervisor's O_PATH fd of the sandbox's root, opened through pid the
+ * first time; -1 if it could not be. */
+int sb_supervisor_root(struct sb_supervisor *s, pid_t pid);
+/* Decodes the notified call (req, of row r) into ev: reads the caller's
+ * memory and /proc entries. Returns false when the call is only counted
+ * (forks) or below interest (sleeps under a second). */
+bool sb_trace_decode(struct sb_supervisor *s, pid_t pid, int nr, const uint64_t *args,
+                     const sb_tr_rule *r, pyti_sandbox_event *ev);
 
 /* ---- supervisor.c */
 
 typedef struct sb_supervisor {
     int fd;                        /* listener, -1 when closed */
     const char *const *trace;
+    bool tracer;                   /* spec.trace */
     pyti_sandbox_event_fn on_event;
+    pyti_sandbox_keep_fn keep_event;
     void *user;
     double t0;                     /* monotonic start */
     size_t max_events;
     pyti_sandbox_event *events;
     size_t n_events, cap_events, dropped;
+    uint64_t traced_calls, forks, execs;
+    bool sync_wakeup;
+    char **writable;               /* inside prefixes where links may be planted */
+    size_t n_writable;
+    int root;                      /* O_PATH fd of the sandbox's root, -1 until needed */
+    struct {
+        bool active, nofollow;
+    } pend[2];                     /* the event's object/object2 await link resolution */
+    bool check_exists;             /* the event's program awaits an existence check */
+    struct {
+        pid_t pid;
+        char comm[17];
+    } comm_cache[256];             /* process names by thread id (cleared on exec) */
 } sb_supervisor;
 
 void sb_supervisor_init(sb_supervisor *s, int fd, const pyti_sandbox_spec *spec, double t0);
 /* Answers every pending notification. Returns false once the listener is
  * gone (all sandbox processes exited). */
 bool sb_supervisor_handle(sb_supervisor *s);
+/* Answers one notification when the caller's poll saw the listener ready
+ * (revents): one poll per traced call instead of two. Returns false once
+ * the listener is gone. */
+bool sb_supervisor_ready(sb_supervisor *s, short revents);
 /* Records one event (also used by tests). */
 void sb_supervisor_record(sb_supervisor *s, const pyti_sandbox_event *ev);
 /* Moves the events into res and closes the listener. */
@@ -256,7 +388,9 @@ typedef struct sb_child_ctx {
 /* Message tags on the parent/init socket. */
 #define SB_MSG_GO 'G'      /* parent -> init: maps written */
 #define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined; + the BPF program */
-#define SB_MSG_READY 'R'   /* init -> parent: + fds [listener, tmpfs...] */
+#define SB_MSG_TMPFS 'T'   /* init -> parent: + fds of the tmpfs mounts */
+#define SB_MSG_READY 'R'   /* init -> parent: + int, the listener's fd number in init */
+#define SB_MSG_ACK 'A'     /* parent -> init: listener taken (pidfd_getfd) */
 #define SB_MSG_ERROR 'E'   /* init -> parent: + text */
 #define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
 #define SB_MAX_TMPFS 16

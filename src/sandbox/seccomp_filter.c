@@ -13,8 +13,9 @@
  * reported only when it asked for a namespace. Everything else is allowed
  * in the kernel without a round trip: the fast path stays fast.
  *
- * The tracer (next issue) adds names with SB_SC_TRACE: they are notified,
- * reported and continued (SECCOMP_USER_NOTIF_FLAG_CONTINUE). */
+ * The behaviour tracer (trace_rules.c, spec.trace) and spec.trace_syscalls
+ * add calls that are notified, reported and continued
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE); a denied call stays denied. */
 #include "sandbox/sandbox_internal.h"
 #include "common/xalloc.h"
 
@@ -131,7 +132,8 @@ static bool in_list(const char *const *list, const char *name)
     return false;
 }
 
-pyti_status sb_filter_build(const char *const *trace, sb_filter *f, pyti_error *err)
+pyti_status sb_filter_build(const char *const *trace, bool tracer, sb_filter *f,
+                            pyti_error *err)
 {
     memset(f, 0, sizeof *f);
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -191,6 +193,22 @@ pyti_status sb_filter_build(const char *const *trace, sb_filter *f, pyti_error *
                                   trace[i], strerror(-rc));
         }
     }
+    for (const sb_tr_rule *r = tracer ? sb_trace_rules() : NULL; r && r->name; r++) {
+        int nr = seccomp_syscall_resolve_name(r->name);
+        if (nr == __NR_SCMP_ERROR || nr < 0)
+            continue; /* not known to this libseccomp or architecture */
+        if (r->arg < 0)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+        else
+            rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+                                  SCMP_CMP((unsigned)r->arg, SCMP_CMP_MASKED_EQ, r->mask,
+                                           r->value));
+        if (rc != 0) {
+            seccomp_release(ctx);
+            return pyti_error_set(err, PYTI_ERR_INTERNAL, "sandbox: seccomp tracer rule %s: %s",
+                                  r->name, strerror(-rc));
+        }
+    }
     /* libseccomp 2.5 exports to a file descriptor only. */
     int mfd = memfd_create("pyti-seccomp", MFD_CLOEXEC);
     if (mfd < 0) {
@@ -232,8 +250,8 @@ int sb_child_load_filter(const sb_filter *f, sb_msg *m)
 }
 
 sb_sc_action sb_seccomp_classify(uint32_t arch, int nr, const uint64_t *args,
-                                 const char *const *trace, char *name, size_t name_size,
-                                 const char **arch_name)
+                                 const char *const *trace, bool tracer, char *name,
+                                 size_t name_size, const char **arch_name)
 {
     if (arch != AUDIT_ARCH_X86_64 || (nr & 0x40000000)) {
         bool x32 = arch == AUDIT_ARCH_X86_64;
@@ -272,7 +290,7 @@ sb_sc_action sb_seccomp_classify(uint32_t arch, int nr, const uint64_t *args,
             return SB_SC_ALLOW;
         return hit->action;
     }
-    if (in_list(trace, name))
+    if (in_list(trace, name) || (tracer && sb_trace_match(nr, args)))
         return SB_SC_TRACE;
     /* A notification the table does not explain (a rule row whose
      * condition did not match here): deny rather than guess. */

@@ -212,14 +212,14 @@ static void test_seccomp_table(void **state)
 
     sb_filter f;
     pyti_error err;
-    assert_int_equal(sb_filter_build(NULL, &f, &err), PYTI_OK);
+    assert_int_equal(sb_filter_build(NULL, false, &f, &err), PYTI_OK);
     assert_true(f.prog.len > 20);
     sb_filter_free(&f);
     const char *trace[] = {"openat", "connect", NULL};
-    assert_int_equal(sb_filter_build(trace, &f, &err), PYTI_OK);
+    assert_int_equal(sb_filter_build(trace, false, &f, &err), PYTI_OK);
     sb_filter_free(&f);
     const char *bad[] = {"no_such_syscall", NULL};
-    assert_int_equal(sb_filter_build(bad, &f, &err), PYTI_ERR_USAGE);
+    assert_int_equal(sb_filter_build(bad, false, &f, &err), PYTI_ERR_USAGE);
     assert_non_null(strstr(err.msg, "no_such_syscall"));
 }
 
@@ -229,50 +229,50 @@ static void test_seccomp_classify(void **state)
     const char *arch;
     uint64_t args[6] = {0};
     int nr_mount = seccomp_syscall_resolve_name("mount");
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_mount, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_mount, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
     assert_string_equal(name, "mount");
     assert_string_equal(arch, "x86_64");
 
     int nr_unshare = seccomp_syscall_resolve_name("unshare");
     args[0] = CLONE_NEWUSER;
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_unshare, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_unshare, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
     args[0] = CLONE_FILES; /* no namespace: would not be notified; denied if it were */
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_unshare, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_unshare, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
 
     assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, seccomp_syscall_resolve_name("clone3"),
-                                         args, NULL, name, sizeof name, &arch), SB_SC_ENOSYS);
+                                         args, NULL, false, name, sizeof name, &arch), SB_SC_ENOSYS);
 
     int nr_pers = seccomp_syscall_resolve_name("personality");
     args[0] = 0xffffffffu;
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_pers, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_pers, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_ALLOW);
     args[0] = 0x0400000; /* READ_IMPLIES_EXEC */
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_pers, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_pers, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
 
     int nr_ioctl = seccomp_syscall_resolve_name("ioctl");
     args[1] = 0x100005412ULL; /* TIOCSTI with junk in the high half */
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_ioctl, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_ioctl, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
 
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_I386, 21, args, NULL, name, sizeof name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_I386, 21, args, NULL, false, name, sizeof name,
                                          &arch), SB_SC_DENY);
     assert_string_equal(name, "x86:mount");
     assert_string_equal(arch, "x86");
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, 0x40000000 | 39, args, NULL, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, 0x40000000 | 39, args, NULL, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
     assert_string_equal(arch, "x32");
     assert_non_null(strstr(name, "x32:"));
 
     const char *trace[] = {"uname", "mount", NULL};
     int nr_uname = seccomp_syscall_resolve_name("uname");
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_uname, args, trace, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_uname, args, trace, false, name,
                                          sizeof name, &arch), SB_SC_TRACE);
     /* a denied call stays denied even when traced */
-    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_mount, args, trace, name,
+    assert_int_equal(sb_seccomp_classify(AUDIT_ARCH_X86_64, nr_mount, args, trace, false, name,
                                          sizeof name, &arch), SB_SC_DENY);
 }
 
