@@ -259,6 +259,10 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
     /* The overview aggregates the whole store; a copy at most 5 s old
      * serves every request in between (docs/web.md). */
     web_set_overview_cache(5000);
+    /* Reports never change: the parts of their pages that depend on the
+     * report alone are kept, up to 256 MiB of copies (~4,000 pages of a
+     * typical report; docs/web.md). */
+    web_set_report_cache((size_t)256 << 20);
     if (master_http_start(m, err) != PYTI_OK) {
         master_free_for_tests(m);
         return NULL;
