@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
@@ -427,6 +428,25 @@ static void test_overview_cache(void **state)
     web_set_overview_cache(0);
     assert_int_equal(render(a, "/", NULL, &p), 200);
     assert_true(has(&p, "w9"));
+
+    /* Expired, the copy is still served — the request that finds it so
+     * starts a refresh on a thread of its own and does not wait for it —
+     * and the refreshed copy follows. */
+    web_set_overview_cache(40);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    t_worker(a, "w7", "x86_64", "linux", 1024, "3.11", NULL);
+    struct timespec pause = {0, 60 * 1000000L};
+    nanosleep(&pause, NULL);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    assert_false(has(&p, "w7"));
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; i++) {
+        nanosleep(&pause, NULL);
+        assert_int_equal(render(a, "/", NULL, &p), 200);
+        seen = has(&p, "w7");
+    }
+    assert_true(seen);
+    web_set_overview_cache(0); /* waits for a refresh in flight */
     web_page_free(&p);
     store_close(a);
     store_close(b);
