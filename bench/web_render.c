@@ -4,7 +4,11 @@
  * times in a random order, and prints the CPU time (user + system) and
  * wall-clock time per page and the bytes rendered.
  *
- *   web_render --db LOCATION --paths FILE [--repeat N]
+ *   web_render --db LOCATION --paths FILE [--repeat N] [--report-cache BYTES]
+ *
+ * --report-cache turns on the report pages' cache (web_set_report_cache)
+ * and fills it with one untimed pass over the paths first, so the timed
+ * passes show what a page served from it costs.
  *
  * With the same store and paths as web_load, the difference between this
  * and the server's CPU per request is what HTTP and the handle pool cost. */
@@ -31,9 +35,11 @@ int main(int argc, char **argv)
 {
     const char *db = NULL, *paths_file = NULL;
     long repeat = 1;
+    long long cache = 0;
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                           {"paths", required_argument, NULL, 'p'},
                                           {"repeat", required_argument, NULL, 'r'},
+                                          {"report-cache", required_argument, NULL, 'c'},
                                           {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -43,11 +49,13 @@ int main(int argc, char **argv)
             paths_file = optarg;
         else if (c == 'r')
             repeat = strtol(optarg, NULL, 10);
+        else if (c == 'c')
+            cache = strtoll(optarg, NULL, 10);
         else
             return 2;
     }
     if (!db || !paths_file || repeat < 1) {
-        fprintf(stderr, "usage: web_render --db LOC --paths FILE [--repeat N]\n");
+        fprintf(stderr, "usage: web_render --db LOC --paths FILE [--repeat N] [--report-cache BYTES]\n");
         return 2;
     }
     FILE *f = fopen(paths_file, "r");
@@ -79,6 +87,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "web_render: %s\n", err.msg);
         return 1;
     }
+    if (cache > 0) {
+        web_set_report_cache((size_t)cache);
+        for (size_t i = 0; i < n; i++) {
+            web_page page;
+            web_page_init(&page);
+            web_render(s, paths[i], NULL, &page, &err);
+            web_page_free(&page);
+        }
+    }
     unsigned long long seed = 0x9e3779b97f4a7c15ull, bytes = 0, pages = 0, failed = 0;
     double cpu0 = cpu_s(), wall0 = time_monotonic();
     for (long r = 0; r < repeat; r++) {
@@ -105,6 +122,13 @@ int main(int argc, char **argv)
            "%.1f KiB per page\n",
            pages, n, failed, cpu * 1000 / (double)pages, wall * 1000 / (double)pages,
            (double)bytes / 1024 / (double)pages);
+    if (cache > 0) {
+        web_report_cache_info info;
+        web_report_cache_stats(&info);
+        printf("report cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", info.entries,
+               (double)info.used / 1048576.0, info.hits, info.misses);
+        web_set_report_cache(0);
+    }
     store_close(s);
     for (size_t i = 0; i < n; i++)
         free(paths[i]);

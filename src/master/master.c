@@ -270,7 +270,7 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
     mallopt(M_MMAP_THRESHOLD, 8 << 20);
     web_set_overview_cache(5000);
     /* Reports never change: the parts of their pages that depend on the
-     * report alone are kept, up to 256 MiB of copies (~4,000 pages of a
+     * report alone are kept, up to 256 MiB of copies (~7,500 pages of a
      * typical report; docs/web.md). */
     web_set_report_cache((size_t)256 << 20);
     if (master_http_start(m, err) != PYTI_OK) {
