@@ -263,7 +263,7 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
      * JSON, a page); by default glibc hands the top of each thread's heap
      * back to the kernel as soon as 128 KiB are free and maps larger
      * blocks afresh, and each return costs a TLB shootdown across the
-     * cores: 15-20 % of the server's CPU under load (bench/README.md,
+     * cores: ~15 % of the server's CPU under load (bench/README.md,
      * "web_load"). Keep up to 32 MiB free per heap, map only blocks of
      * 8 MiB and more on their own. */
     mallopt(M_TRIM_THRESHOLD, 32 << 20);
