@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/netaddr.h"
 #include "common/str.h"
+#include "common/thread.h"
 #include "common/xalloc.h"
 
 #include <arpa/inet.h>
@@ -352,12 +353,7 @@ static enum MHD_Result offload(pyti_master *m, struct MHD_Connection *c, conn_st
     h->offloaded++;
     pthread_mutex_unlock(&h->lock);
     MHD_suspend_connection(c);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int rc = pthread_create(&t, &attr, offload_main, o);
-    pthread_attr_destroy(&attr);
+    int rc = thread_start_detached(offload_main, o);
     if (rc != 0) {
         free(o);
         cs->done = xmalloc(sizeof *cs->done);

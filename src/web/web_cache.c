@@ -9,6 +9,7 @@
  * reports). Only when there is no copy at all do requests wait for the
  * one being made (or, when no thread can be started, render it inline). */
 #include "web/web_internal.h"
+#include "common/thread.h"
 #include "common/xalloc.h"
 #include "store/dashboard.h"
 
@@ -93,15 +94,10 @@ static void *refresh_main(void *arg)
 static bool start_refresh(const char *loc)
 {
     char *arg = xstrdup(loc);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int rc = pthread_create(&t, &attr, refresh_main, arg);
-    pthread_attr_destroy(&attr);
-    if (rc != 0)
-        free(arg);
-    return rc == 0;
+    if (thread_start_detached(refresh_main, arg) == 0)
+        return true;
+    free(arg);
+    return false;
 }
 
 pyti_status web_overview_cached(pyti_store *s, web_page *out, pyti_error *err)
