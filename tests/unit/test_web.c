@@ -13,6 +13,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,6 +67,10 @@ static void test_escape(void **state)
        0.5);
     assert_string_equal(buf_cstr(&b), "0.0 -0.1 3 -3.14 1000000000000.250 "
                                       "100000000000000000000.0 0.500000");
+    buf_reset(&b);
+    hf(&b, "%d %d %d %L %L %L %.2f", 0, -7, INT_MIN, (long long)-1, LLONG_MIN, LLONG_MAX, -0.001);
+    assert_string_equal(buf_cstr(&b), "0 -7 -2147483648 -1 -9223372036854775808 "
+                                      "9223372036854775807 0.00");
     buf_free(&b);
 }
 
