@@ -7,11 +7,13 @@
  * around in memory); a master_request handed to master_dispatch, and its
  * master_response sent back with the headers every response carries.
  *
- * Requests that may hold their thread for long — claims, which are long
- * polls of up to long_poll_max, and spilled uploads — must not stall the
- * other connections of a pool thread: their connection is suspended and
- * the request runs on a thread of its own, which resumes the connection
- * with the response (offload()). */
+ * Requests that may hold their thread for long — writes (claims are long
+ * polls of up to long_poll_max; any write may wait for the store's write
+ * lock) and spilled uploads — must not stall the other connections of a
+ * pool thread: their connection is suspended and the request runs on a
+ * thread of its own, which resumes the connection with the response
+ * (offload()). Reads, the dashboard's pages and the JSON API's answers,
+ * run on the pool thread itself. */
 #include "master/master_internal.h"
 #include "common/log.h"
 #include "common/netaddr.h"
@@ -303,11 +305,13 @@ static void run_request(pyti_master *m, struct MHD_Connection *c, conn_state *cs
         log_error("serve: %s %s %s -> %d", remote, method, url, resp->status);
 }
 
-/* A worker's claim: a long poll that may wait up to long_poll_max. */
-static bool is_claim(const char *method, const char *url)
+/* Requests that may hold their thread for long: every write — a claim is
+ * a long poll of up to long_poll_max, and any write may wait up to 30 s
+ * for the store's write lock (SQLite's busy handler) — and spilled
+ * uploads. Reads (GET, HEAD) never wait for a lock (WAL readers, MVCC). */
+static bool may_block(const char *method, const conn_state *cs)
 {
-    return strcmp(method, "POST") == 0 && str_startswith(url, "/api/v1/workers/") &&
-           str_endswith(url, "/claim");
+    return !(strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) || cs->spill_fd >= 0;
 }
 
 typedef struct offloaded {
@@ -419,7 +423,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
 
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &cs->query);
-    if (is_claim(method, url) || cs->spill_fd >= 0)
+    if (may_block(method, cs))
         return offload(m, c, cs, method, url, ctype);
     master_response resp;
     run_request(m, c, cs, method, url, ctype, &resp);
