@@ -117,6 +117,12 @@ typedef struct db_driver {
      * still unreported. rollback cannot fail. */
     pyti_status (*commit)(pyti_store *s, pyti_error *err);
     void (*rollback)(pyti_store *s);
+    /* Runs a prepared statement as the last of the transaction and
+     * commits, in one round trip (PostgreSQL); the rows, once the commit
+     * has succeeded. NULL with err on failure: the caller rolls back.
+     * May be NULL: run, then commit. */
+    db_res *(*run_commit)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                          pyti_error *err);
     /* BEGIN for a transaction that will write: BEGIN IMMEDIATE on SQLite
      * (takes the write lock now, so the transaction never fails half way
      * with SQLITE_BUSY), plain BEGIN (READ COMMITTED) on PostgreSQL. */
@@ -177,6 +183,11 @@ pyti_status db_script(pyti_store *s, const char *what, const char *sql, pyti_err
 pyti_status db_begin(pyti_store *s, pyti_error *err);
 pyti_status db_commit(pyti_store *s, pyti_error *err);
 void db_rollback(pyti_store *s);
+/* db_query of the transaction's last statement, then db_commit: one round
+ * trip on PostgreSQL. The rows once committed; NULL with err on failure
+ * of either, the transaction rolled back. */
+db_res *db_query_commit(pyti_store *s, const char *what, const char *sql, int nargs,
+                        const db_arg *args, pyti_error *err);
 
 /* Forgets every prepared statement (after a reconnect). */
 void db_forget_statements(pyti_store *s);

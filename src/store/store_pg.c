@@ -95,8 +95,9 @@ static pyti_status note_pending(pyti_store *s, int sent, pyti_error *err)
 
 /* Ends the pipeline's batch and reads every pending result. The first
  * failure (naming the statement it came from) goes to err. If last is
- * not NULL it gets the result of the last statement (caller clears). */
-static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
+ * not NULL it gets the result of pending statement number keep (counted
+ * from 0; the caller clears it), given that no statement failed. */
+static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_error *err)
 {
     pg_impl *im = impl_of(s);
     if (last)
@@ -114,7 +115,7 @@ static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
                 rc = fail(s, err, r);
                 s->what = saved;
             }
-            if (last && i == im->npending - 1 && rc == PYTI_OK && !*last)
+            if (last && i == keep && rc == PYTI_OK && !*last)
                 *last = r;
             else
                 PQclear(r);
@@ -138,6 +139,12 @@ static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
         *last = NULL;
     }
     return rc;
+}
+
+/* drain_keep keeping the last statement's result. */
+static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
+{
+    return drain_keep(s, impl_of(s)->npending - 1, last, err);
 }
 
 /* Leaves pipeline mode for a call libpq only allows outside it; pending
@@ -365,6 +372,46 @@ static pyti_status pg_commit(pyti_store *s, pyti_error *err)
     return rc;
 }
 
+/* The statement and COMMIT in one batch: one round trip. The rows are
+ * returned only once the commit has succeeded. */
+static db_res *pg_run_commit(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                             pyti_error *err)
+{
+    pg_impl *im = impl_of(s);
+    if (!im->pipeline) {
+        db_res *r = pg_run(s, st, nargs, args, err);
+        if (r && pg_script(s, "COMMIT", err) != PYTI_OK) {
+            db_res_free(r);
+            return NULL;
+        }
+        return r;
+    }
+    char nums[MAX_ARGS][40];
+    const char *values[MAX_ARGS];
+    if (params(s, nargs, args, nums, values, err) != PYTI_OK)
+        return NULL;
+    if (im->npending + 2 > MAX_PENDING && drain(s, NULL, err) != PYTI_OK)
+        return NULL;
+    const char *what = s->what;
+    if (note_pending(s, PQsendQueryPrepared(im->conn, st->handle, nargs, values, NULL, NULL, 0),
+                     err) != PYTI_OK)
+        return NULL;
+    s->what = "committing";
+    if (send_command(s, "COMMIT", err) != PYTI_OK) {
+        s->what = what;
+        return NULL;
+    }
+    s->what = what;
+    PGresult *res;
+    if (drain_keep(s, im->npending - 2, &res, err) != PYTI_OK)
+        return NULL; /* the caller rolls back */
+    PQexitPipelineMode(im->conn);
+    im->pipeline = false;
+    db_res *r = to_res(res);
+    PQclear(res);
+    return r;
+}
+
 static void pg_rollback(pyti_store *s)
 {
     pg_impl *im = impl_of(s);
@@ -434,6 +481,7 @@ static const db_driver pg_driver = {
     .send = pg_send,
     .script = pg_script,
     .commit = pg_commit,
+    .run_commit = pg_run_commit,
     .rollback = pg_rollback,
     .begin = pg_begin,
     .lock_migrations = pg_lock_migrations,
