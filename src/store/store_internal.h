@@ -226,9 +226,15 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
  * row (linked to file/release and, if job_id > 0, the job and attempt),
  * its task results and findings, and the release's latest verdict.
  * *inserted says whether it was new (a report id is stored once). When
- * file_id <= 0 the catalogue rows are found or made from the report. */
+ * file_id <= 0 the catalogue rows are found or made from the report.
+ *
+ * fresh: the caller expects the id to be new. The report is then inserted
+ * without waiting for the database (PostgreSQL's pipeline), and an id
+ * already stored fails the transaction with DB_FAIL_CONSTRAINT (reported
+ * at the latest by db_commit), for the caller to roll back and call again
+ * without fresh; *inserted is set to true. */
 pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long job_id,
-                               int attempt, long long release_id, long long file_id,
+                               int attempt, long long release_id, long long file_id, bool fresh,
                                bool *inserted, pyti_error *err);
 
 /* Files a report stored before the catalogue existed (migration 2's

@@ -872,8 +872,10 @@ pyti_status store_job_fail(pyti_store *s, long long job_id, int attempt, bool re
 
 /* ---- results ---- */
 
+/* fresh: see catalog_put_report (store_job_complete says why). */
 static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
-                                   const json_t *report, store_result *result, pyti_error *err)
+                                   const json_t *report, bool fresh, store_result *result,
+                                   pyti_error *err)
 {
     const char *rid = json_get_str(report, "id");
     const char *outcome = json_get_str(report, "outcome");
@@ -889,7 +891,7 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
     }
     bool inserted = false;
     pyti_status rc = catalog_put_report(s, report, j->id, attempt, j->release_id, j->file_id,
-                                        &inserted, err);
+                                        fresh, &inserted, err);
     if (rc != PYTI_OK)
         return rc;
     if (!inserted) {
@@ -940,12 +942,10 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
     return rc;
 }
 
-pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, const json_t *report,
-                               store_result *result, pyti_error *err)
+static pyti_status complete_once(pyti_store *s, long long job_id, int attempt,
+                                 const json_t *report, const char *sha, bool fresh,
+                                 store_result *result, pyti_error *err)
 {
-    if (report_validate(report, err) != PYTI_OK)
-        return PYTI_ERR_INPUT;
-    const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");
     if (db_begin(s, err) != PYTI_OK)
         return PYTI_ERR_IO;
     job_row j;
@@ -957,13 +957,32 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
                             "job %lld: the report is of file sha256 %s, the job's is %s", job_id,
                             sha ? sha : "(none)", j.sha256);
     if (rc == PYTI_OK)
-        rc = complete_locked(s, &j, attempt, report, result, err);
+        rc = complete_locked(s, &j, attempt, report, fresh, result, err);
     job_row_free(&j);
     if (rc != PYTI_OK) {
         db_rollback(s);
         return rc;
     }
     return db_commit(s, err);
+}
+
+pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, const json_t *report,
+                               store_result *result, pyti_error *err)
+{
+    if (report_validate(report, err) != PYTI_OK)
+        return PYTI_ERR_INPUT;
+    const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");
+    /* Almost always the report is new: it is then inserted as such, and
+     * everything after reading the locked job row goes to PostgreSQL with
+     * the COMMIT in one batch — two round trips instead of three. A report
+     * id already stored (a repeated call, or a report of something else)
+     * fails that transaction, which is rolled back (nothing of it
+     * committed: the error stops the batch before its COMMIT) and done
+     * again the careful way. */
+    pyti_status rc = complete_once(s, job_id, attempt, report, sha, true, result, err);
+    if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
+        rc = complete_once(s, job_id, attempt, report, sha, false, result, err);
+    return rc;
 }
 
 /* ---- reaping ---- */
