@@ -29,7 +29,15 @@ typedef struct pg_impl {
     bool pipeline;   /* in pipeline mode (inside a transaction) */
     int npending;    /* queries sent whose results are unread */
     const char *pending_what[MAX_PENDING];
+    /* BEGIN and COMMIT are prepared statements too (named below), and so
+     * are the set_config forms of pg_set_local (by number of pairs): sent
+     * as text they were parsed, and set_config also planned, on every
+     * transaction. Prepared by the first BEGIN of a connection. */
+    bool control_ready;
 } pg_impl;
+
+#define BEGIN_STMT "pyti_begin"
+#define COMMIT_STMT "pyti_commit"
 
 static pg_impl *impl_of(pyti_store *s) { return s->impl; }
 static PGconn *conn_of(pyti_store *s) { return impl_of(s)->conn; }
@@ -78,6 +86,7 @@ static void heal(pyti_store *s)
     PQreset(im->conn);
     im->pipeline = false;
     im->npending = 0;
+    im->control_ready = false;
     db_forget_statements(s);
     s->in_txn = false;
 }
@@ -309,11 +318,67 @@ static pyti_status pg_send(pyti_store *s, db_stmt *st, int nargs, const db_arg *
                         err);
 }
 
-/* Sends a parameterless command inside the pipeline. */
+/* Sends a parameterless command inside the pipeline: COMMIT and BEGIN as
+ * the prepared statements, once they are. */
 static pyti_status send_command(pyti_store *s, const char *sql, pyti_error *err)
 {
     pg_impl *im = impl_of(s);
+    const char *name = !im->control_ready    ? NULL
+                       : !strcmp(sql, "BEGIN")  ? BEGIN_STMT
+                       : !strcmp(sql, "COMMIT") ? COMMIT_STMT
+                                                : NULL;
+    if (name)
+        return note_pending(s, PQsendQueryPrepared(im->conn, name, 0, NULL, NULL, NULL, 0), err);
     return note_pending(s, PQsendQueryParams(im->conn, sql, 0, NULL, NULL, NULL, NULL, 0), err);
+}
+
+enum { MAX_LOCAL_PAIRS = 8 };
+
+/* SELECT set_config($1, $2, true), ... for npairs pairs, and its name. */
+static void set_local_sql(int npairs, char *sql, size_t size, char *name, size_t nsize)
+{
+    int len = snprintf(sql, size, "SELECT ");
+    for (int i = 0; i < npairs; i++)
+        len += snprintf(sql + len, size - (size_t)len, "%sset_config($%d, $%d, true)",
+                        i ? ", " : "", 2 * i + 1, 2 * i + 2);
+    snprintf(name, nsize, "pyti_set_local_%d", npairs);
+}
+
+/* Prepares BEGIN, COMMIT and the set_config forms, in one round trip, out
+ * of a transaction. On failure (the statements are then sent as text)
+ * nothing is left pending. */
+static void prepare_control(pyti_store *s)
+{
+    pg_impl *im = impl_of(s);
+    if (PQstatus(im->conn) != CONNECTION_OK || !PQenterPipelineMode(im->conn))
+        return;
+    int sent = 0;
+    bool ok = PQsendPrepare(im->conn, BEGIN_STMT, "BEGIN", 0, NULL) &&
+              PQsendPrepare(im->conn, COMMIT_STMT, "COMMIT", 0, NULL);
+    sent = ok ? 2 : 0;
+    for (int n = 1; ok && n <= MAX_LOCAL_PAIRS; n++) {
+        char sql[256], name[32];
+        set_local_sql(n, sql, sizeof sql, name, sizeof name);
+        ok = PQsendPrepare(im->conn, name, sql, 0, NULL);
+        sent += ok;
+    }
+    ok = PQpipelineSync(im->conn) && ok;
+    for (int i = 0; i < sent; i++) {
+        PGresult *r;
+        while ((r = PQgetResult(im->conn)) != NULL) {
+            ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+            PQclear(r);
+        }
+    }
+    PGresult *r;
+    while ((r = PQgetResult(im->conn)) != NULL) {
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+    PQexitPipelineMode(im->conn);
+    im->control_ready = ok && PQstatus(im->conn) == CONNECTION_OK;
 }
 
 static pyti_status pg_script(pyti_store *s, const char *sql, pyti_error *err)
@@ -342,6 +407,8 @@ static pyti_status pg_begin(pyti_store *s, pyti_error *err)
 {
     heal(s);
     pg_impl *im = impl_of(s);
+    if (!im->control_ready)
+        prepare_control(s);
     if (!PQenterPipelineMode(im->conn))
         return fail(s, err, NULL);
     im->pipeline = true;
@@ -452,17 +519,19 @@ static pyti_status pg_set_clock_offset(pyti_store *s, long long offset_ms, pyti_
 static void pg_set_local(pyti_store *s, const char *const *pairs, int npairs)
 {
     pg_impl *im = impl_of(s);
-    if (!im->pipeline || npairs < 1 || npairs > 8)
+    if (!im->pipeline || npairs < 1 || npairs > MAX_LOCAL_PAIRS)
         return;
     /* One statement for all: SELECT set_config($1, $2, true), ... */
-    char sql[256];
-    int len = snprintf(sql, sizeof sql, "SELECT ");
-    for (int i = 0; i < npairs; i++)
-        len += snprintf(sql + len, sizeof sql - (size_t)len, "%sset_config($%d, $%d, true)",
-                        i ? ", " : "", 2 * i + 1, 2 * i + 2);
-    note_pending(s, PQsendQueryParams(im->conn, sql, 2 * npairs, NULL, (const char *const *)pairs,
-                                      NULL, NULL, 0),
-                 NULL);
+    char sql[256], name[32];
+    set_local_sql(npairs, sql, sizeof sql, name, sizeof name);
+    if (im->control_ready)
+        note_pending(s, PQsendQueryPrepared(im->conn, name, 2 * npairs,
+                                            (const char *const *)pairs, NULL, NULL, 0),
+                     NULL);
+    else
+        note_pending(s, PQsendQueryParams(im->conn, sql, 2 * npairs, NULL,
+                                          (const char *const *)pairs, NULL, NULL, 0),
+                     NULL);
 }
 
 static void ignore_notice(void *arg, const char *message)
