@@ -20,8 +20,10 @@
  *
  * Besides the wall-clock rate, it measures the CPU time the claim phase
  * cost — the claimers' own and, for a PostgreSQL server on this machine,
- * their server backends' (from /proc/PID/stat; needs the right to read
- * them, e.g. root) — and prints the rate the machine's cores could sustain
+ * the server's: its postmaster and every process it started (backends,
+ * WAL writer, autovacuum workers, also those that exited; from
+ * /proc/PID/stat, which needs the right to read them, e.g. root; other
+ * clusters on the machine are not counted) — and prints the rate the machine's cores could sustain
  * if they did nothing else: on a shared machine the wall-clock rate says
  * more about the neighbours than about the queue. */
 #include "common/timeutil.h"
@@ -29,7 +31,9 @@
 #include "store/queue.h"
 #include "store/store.h"
 
+#include <dirent.h>
 #include <getopt.h>
+#include <libpq-fe.h>
 #include <sys/resource.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -46,42 +50,74 @@ static int batch = 1;
 static unsigned run_tag;
 static bool async_submit;
 
-/* CPU seconds (user + system) of a process from /proc, or -1. */
-static double proc_cpu(long pid)
+/* A process's parent and CPU seconds (user + system; with children, also
+ * those of its children that have exited and were waited for) from
+ * /proc/PID/stat; false if it is gone. */
+static bool proc_stat(long pid, long *ppid, double *cpu, double *children)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return -1;
+        return false;
     char buf[1024];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
+    long pp = 0;
     unsigned long ut = 0, st = 0;
+    long cut = 0, cst = 0;
     /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt
-     * majflt cmajflt utime stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+     * majflt cmajflt utime stime cutime cstime */
+    if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %ld %ld", &pp,
+                     &ut, &st, &cut, &cst) != 5)
+        return false;
+    double tck = (double)sysconf(_SC_CLK_TCK);
+    *ppid = pp;
+    *cpu = (double)(ut + st) / tck;
+    *children = (double)(cut + cst) / tck;
+    return true;
 }
 
-/* CPU seconds of every process named "postgres" on this machine (the
- * server of a local location: postmaster, backends, WAL writer, ...). */
-static double server_cpu(void)
+/* The PID of the postmaster of the server at location (the parent of
+ * this connection's backend), or -1. */
+static long postmaster_of(const char *loc)
 {
-    FILE *p = popen("pgrep -x postgres", "r");
-    if (!p)
-        return 0;
-    double sum = 0;
-    long pid;
-    while (fscanf(p, "%ld", &pid) == 1) {
-        double c = proc_cpu(pid);
-        if (c > 0)
-            sum += c;
+    PGconn *c = PQconnectdb(loc);
+    long pm = -1;
+    if (PQstatus(c) == CONNECTION_OK) {
+        long backend = PQbackendPID(c), ppid;
+        double cpu, ch;
+        if (proc_stat(backend, &ppid, &cpu, &ch))
+            pm = ppid;
     }
-    pclose(p);
+    PQfinish(c);
+    return pm;
+}
+
+/* CPU seconds of a PostgreSQL server on this machine: its postmaster and
+ * every process it started (backends, WAL writer, checkpointer,
+ * autovacuum), including those that have exited — and only those: other
+ * clusters on a shared machine are not counted. */
+static double server_cpu(long postmaster)
+{
+    double sum = 0, cpu, children;
+    long ppid;
+    if (proc_stat(postmaster, &ppid, &cpu, &children))
+        sum += cpu + children;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == postmaster)
+            continue;
+        if (proc_stat(pid, &ppid, &cpu, &children) && ppid == postmaster)
+            sum += cpu;
+    }
+    if (d)
+        closedir(d);
     return sum;
 }
 
@@ -316,7 +352,8 @@ int main(int argc, char **argv)
             if (read(ready[0], &ch, 1) != 1)
                 die("barrier", NULL);
         }
-        double srv0 = pg ? server_cpu() : 0;
+        long postmaster = pg ? postmaster_of(location) : -1;
+        double srv0 = postmaster > 0 ? server_cpu(postmaster) : 0;
         t2 = time_monotonic();
         for (int i = 0; i < nclaimers; i++)
             if (write(go[1], "g", 1) != 1)
@@ -330,7 +367,7 @@ int main(int argc, char **argv)
             client_cpu += rep.cpu;
         }
         t3 = time_monotonic();
-        double srv = pg ? server_cpu() - srv0 : 0;
+        double srv = postmaster > 0 ? server_cpu(postmaster) - srv0 : 0;
         for (int i = 0; i < nclaimers; i++)
             if (write(closing[1], "c", 1) != 1)
                 die("barrier", NULL);
