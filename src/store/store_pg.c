@@ -5,10 +5,11 @@
  *
  * Inside a transaction the connection is in libpq's pipeline mode: BEGIN
  * and every statement whose rows are not needed are sent without waiting,
- * and the round trip happens only when a result is needed or at COMMIT.
- * A claim is then two round trips and a result three, instead of five and
- * eight. An error in a sent statement aborts the rest of the pipeline and
- * is reported, naming that statement, by the call that waits next.
+ * and the round trip happens only when a result is needed or at COMMIT
+ * (run_commit sends the last statement with the COMMIT). A claim is then
+ * one round trip and a result two, instead of five and eight. An error
+ * in a sent statement aborts the rest of the pipeline and is reported,
+ * naming that statement, by the call that waits next.
  *
  * A lost connection is re-established on the next call (never the failed
  * call itself: its outcome is unknown, so the caller decides whether to
