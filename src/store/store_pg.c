@@ -103,6 +103,18 @@ static pyti_status note_pending(pyti_store *s, int sent, pyti_error *err)
     return PYTI_OK;
 }
 
+/* Reads up to the PGRES_PIPELINE_SYNC that closes a batch. */
+static void skip_to_sync(PGconn *conn)
+{
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+}
+
 /* Ends the pipeline's batch and reads every pending result. The first
  * failure (naming the statement it came from) goes to err. If last is
  * not NULL it gets the result of pending statement number keep (counted
@@ -134,14 +146,7 @@ static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_err
             break;
     }
     im->npending = 0;
-    /* The PGRES_PIPELINE_SYNC that closes the batch. */
-    PGresult *r;
-    while ((r = PQgetResult(im->conn)) != NULL) {
-        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
-        if (sync)
-            break;
-    }
+    skip_to_sync(im->conn);
     if (PQstatus(im->conn) == CONNECTION_BAD && rc == PYTI_OK)
         rc = fail(s, err, NULL);
     if (rc != PYTI_OK && last && *last) {
@@ -371,13 +376,7 @@ static void prepare_control(pyti_store *s)
             PQclear(r);
         }
     }
-    PGresult *r;
-    while ((r = PQgetResult(im->conn)) != NULL) {
-        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
-        if (sync)
-            break;
-    }
+    skip_to_sync(im->conn);
     PQexitPipelineMode(im->conn);
     im->control_ready = ok && PQstatus(im->conn) == CONNECTION_OK;
 }
