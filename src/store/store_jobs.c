@@ -650,7 +650,7 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
                   "{{pg ), a AS (" CLAIM_ATTEMPTS ") SELECT * FROM u}}",
               DB_ARGS(db_text(worker_id), db_int(lease_ms), db_int((long long)max)), err);
     if (!r) {
-        db_rollback(s); /* db_query_commit has already */
+        db_rollback(s); /* db_query; db_query_commit has rolled back */
         return PYTI_ERR_IO;
     }
     for (int i = 0; !in_statement && i < r->nrows; i++) {
