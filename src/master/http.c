@@ -58,6 +58,7 @@ typedef struct http_state {
     pthread_mutex_t lock;
     pthread_cond_t idle;
     unsigned offloaded;
+    bool closing; /* master_http_stop began: no more offloads */
 } http_state;
 
 static uint64_t body_limit(const pyti_master *m, const char *method, const char *url,
@@ -351,11 +352,23 @@ static enum MHD_Result offload(pyti_master *m, struct MHD_Connection *c, conn_st
                                const char *method, const char *url, const char *ctype)
 {
     http_state *h = m->http;
+    pthread_mutex_lock(&h->lock);
+    bool closing = h->closing;
+    if (!closing)
+        h->offloaded++;
+    pthread_mutex_unlock(&h->lock);
+    if (closing) {
+        /* The daemon is stopping and must not find a connection
+         * suspended: answer here (m->stopping is set, so a claim does
+         * not wait). */
+        master_response resp;
+        run_request(m, c, cs, method, url, ctype, &resp);
+        enum MHD_Result r = send_response(m, c, &resp);
+        master_response_free(&resp);
+        return r;
+    }
     offloaded *o = xmalloc(sizeof *o);
     *o = (offloaded){m, c, cs, method, url, ctype};
-    pthread_mutex_lock(&h->lock);
-    h->offloaded++;
-    pthread_mutex_unlock(&h->lock);
     MHD_suspend_connection(c);
     int rc = thread_start_detached(offload_main, o);
     if (rc != 0) {
@@ -480,9 +493,11 @@ void master_http_stop(pyti_master *m)
     if (!h)
         return;
     /* The offloaded requests end soon once m->stopping is set (claims
-     * stop waiting); each resumes its connection, so none is suspended
-     * when the daemon stops. */
+     * stop waiting); each resumes its connection, and requests arriving
+     * from now on are answered inline, so none is suspended when the
+     * daemon stops. */
     pthread_mutex_lock(&h->lock);
+    h->closing = true;
     while (h->offloaded)
         pthread_cond_wait(&h->idle, &h->lock);
     pthread_mutex_unlock(&h->lock);
