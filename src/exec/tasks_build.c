@@ -125,7 +125,7 @@ static bool stage_round(pyti_task_ctx *ctx, const json_t *facts, const pyti_strv
                         const pyti_dist_metadata *inst, size_t ninst, json_t *stagings,
                         pyti_strv *paths, json_t **rec)
 {
-    pyti_stage_spec spec = {"build requirements", reqs, facts, inst, ninst, true};
+    pyti_stage_spec spec = {"build requirements", reqs, facts, inst, ninst, true, ctx, NULL};
     bool ok = false;
     *rec = staging_run(ctx->job, &spec, &ok);
     json_array_append(stagings, *rec);
