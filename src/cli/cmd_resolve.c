@@ -174,12 +174,8 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     if (!no_build) {
         /* sdists without static metadata: their PEP 517 hook, in the
          * sandbox (depbuild.h); without a sandbox they stay needs-build. */
-        pyti_error be;
-        builder = depbuild_host_new(cfg, python, &urls, offline, &be);
-        if (builder)
-            index_set_builder(ix, depbuild_metadata, depbuild_host_session(builder));
-        else
-            log_info("sdists without static metadata will not be built: %s", be.msg);
+        builder = depbuild_host_new(cfg, python, &urls, offline);
+        index_set_builder(ix, depbuild_host_metadata, builder);
     }
     pyti_provider prov;
     index_provider(ix, &prov);
@@ -188,7 +184,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     pyti_status st = resolve_requirements(&prov, &target, (const char *const *)reqs.items,
                                           reqs.len, &ro, &res, &err);
     double elapsed = now_s() - t0;
-    json_t *failed_builds = builder ? depbuild_records(depbuild_host_session(builder)) : NULL;
+    json_t *failed_builds = builder ? depbuild_host_records(builder) : NULL;
     bool build_failed = false;
     size_t bi;
     json_t *bv;
@@ -251,7 +247,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         for (size_t i = 0; i < urls.len; i++)
             json_array_append_new(json_object_get(j, "indexes"), json_text(urls.items[i]));
         if (builder) {
-            json_t *builds = depbuild_records(depbuild_host_session(builder));
+            json_t *builds = depbuild_host_records(builder);
             json_object_set_new(j, "builds", builds);
         }
         json_t *stats = json_object_get(j, "stats");

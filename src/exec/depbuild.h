@@ -76,17 +76,24 @@ json_t *depbuild_records(const pyti_depbuild *b);
 
 typedef struct pyti_depbuild_host pyti_depbuild_host;
 
-/* A throwaway job directory ($TMPDIR/pyti-resolve-XXXXXX) for building
- * sdists' metadata while resolving on the command line: interpreter
- * python_spec (NULL: python3; see job_set_python), the indexes urls, the
- * download cache only when offline. The interpreter's facts come from the
- * host's cache, else from a venv made in the sandbox. Fails (err says
- * why) when the sandbox cannot give full isolation or the interpreter
- * cannot be found: the caller then resolves without building. */
+/* A builder for resolving on the command line: interpreter python_spec
+ * (NULL: python3; see job_set_python), the indexes urls (copied), the
+ * download cache only when offline; cfg borrowed. Nothing is set up until
+ * the first build is needed (resolutions without one pay nothing): then
+ * a throwaway job directory ($TMPDIR/pyti-resolve-XXXXXX), the sandbox's
+ * isolation check, the interpreter's facts (the host's cache, else a venv
+ * made in the sandbox). Never fails. */
 pyti_depbuild_host *depbuild_host_new(const pyti_config *cfg, const char *python_spec,
-                                      const pyti_strv *urls, bool offline, pyti_error *err);
-/* The session to hand to index_set_builder. */
-pyti_depbuild *depbuild_host_session(pyti_depbuild_host *h);
+                                      const pyti_strv *urls, bool offline);
+/* The metadata builder hook for index_set_builder (user is the host):
+ * depbuild_metadata in the host's session, set up on first use. When the
+ * set-up fails (no full isolation, no such interpreter) it returns
+ * PYTI_ERR_NOTFOUND saying why: the sdist then needs a build, as
+ * without a builder. */
+pyti_status depbuild_host_metadata(void *user, const char *project, const pyti_dist_file *f,
+                                   const char *path, pyti_dist_metadata *out, pyti_error *err);
+/* The records of the host's builds (depbuild_records; [] before any). */
+json_t *depbuild_host_records(const pyti_depbuild_host *h);
 /* The log of the host's sandboxed runs (build output), or "". */
 const char *depbuild_host_log(const pyti_depbuild_host *h);
 /* Removes the directory and frees everything. NULL is fine. */

@@ -415,7 +415,7 @@ static void test_staging_from_file_index(void **state)
     fixture_make(&fx, NULL);
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "a");
-    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false};
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false, NULL, NULL};
     bool ok = false;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     if (!ok)
@@ -531,7 +531,7 @@ static void test_staging_unreachable_index(void **state)
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "c");
     /* Build requirements: the wheelhouse alone when the index fails. */
-    pyti_stage_spec spec = {"build requirements", &reqs, fx.venv, NULL, 0, true};
+    pyti_stage_spec spec = {"build requirements", &reqs, fx.venv, NULL, 0, true, NULL, NULL};
     bool ok = false;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     if (!ok)
@@ -688,7 +688,7 @@ static void test_credentials_redacted(void **state)
     fx.job.config = cfg;
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "a");
-    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false};
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false, NULL, NULL};
     bool ok = true;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     assert_false(ok);
