@@ -229,6 +229,9 @@ static pyti_status entry_setup(pyti_depbuild *b, dep_entry *e, const char *path,
         st = path_mkdirs(out, 0755, err);
     if (st == PYTI_OK)
         st = path_mkdirs(src, 0755, err);
+    /* the offline fallback of build requirements, as the build task has */
+    if (st == PYTI_OK && pj->wheelhouse)
+        st = wheelhouse_ensure(pj->wheelhouse, err);
     if (st == PYTI_OK) {
         st = archive_extract(path, src, &pj->extract_limits, NULL, err);
         if (st != PYTI_OK)
