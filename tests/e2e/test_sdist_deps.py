@@ -60,12 +60,14 @@ ATTACK_SETUP = textwrap.dedent('''
         results.append("file-written")
     except OSError as e:
         results.append("file-blocked")
-    try:
-        s = socket.create_connection(("127.0.0.1", {port}), timeout=3)
-        results.append("network-reached")
-        s.close()
-    except OSError:
-        results.append("network-blocked")
+    # the host's index on loopback, and a public address (TEST-NET-3)
+    for addr in (("127.0.0.1", {port}), ("203.0.113.5", 80)):
+        try:
+            s = socket.create_connection(addr, timeout=3)
+            results.append("network-reached")
+            s.close()
+        except OSError:
+            results.append("network-blocked")
     os.makedirs("evil_dep", exist_ok=True)
     with open("evil_dep/__init__.py", "w") as f:
         f.write("RESULTS = %r\\n" % results)
@@ -192,7 +194,7 @@ def test_failed_dependency_build_is_an_error_naming_it(pyti, tmp_path, index):
     t, report, cp = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
     d = t["deps"]
     assert d["status"] == "error"
-    assert "broken-dep" in d["reason"] and "broken-dep-1.0.tar.gz" in d["reason"]
+    assert "broken-dep" in d["reason"] and "broken_dep-1.0.tar.gz" in d["reason"]
     assert "failed" in d["reason"]
     staging = d["data"]["staging"]
     assert staging["build_failed"] == "broken-dep"
@@ -213,7 +215,8 @@ def test_attacking_dependency_build_runs_in_the_sandbox(pyti, tmp_path, index):
                  {"evil_dep/__init__.py": b""})
     whl = app_wheel(tmp_path, "app-evil", ["evil-dep"],
                     "import evil_dep\n"
-                    "assert evil_dep.RESULTS == ['file-blocked', 'network-blocked'], "
+                    "assert evil_dep.RESULTS == ['file-blocked', 'network-blocked', "
+                    "'network-blocked'], "
                     "evil_dep.RESULTS\n")
     with Server(d) as s:
         t, report, cp = run_job(pyti, tmp_path, whl, "--index-url", s.index)
@@ -224,8 +227,10 @@ def test_attacking_dependency_build_runs_in_the_sandbox(pyti, tmp_path, index):
     # (the package under test asserts both attempts failed)
     assert t["import"]["status"] == "passed", t["import"]["log"][-2000:]
     # and the tracer caught the attempt, in the task that built it
-    ids = {f["id"] for f in dep["findings"]}
-    assert "trace.network" in ids, ids
+    found = [f for f in report["findings"] if f["id"] == "trace.network"]
+    assert found and all(f["task"] == "deps" for f in found), report["findings"]
+    assert "203.0.113.5" in json.dumps(found)
+    assert report["verdict"]["safety"] != "clean"
 
 
 def test_sdist_build_requirement_of_the_target_is_built(pyti, tmp_path, index):
