@@ -512,6 +512,7 @@ pyti_status index_file_metadata(pyti_index *ix, const char *project, const pyti_
             return PYTI_OK;
         }
         is_static = false;
+        st = PYTI_OK;
     } else {
         pyti_error pe;
         if (index_metadata_from_text(text, len, f->filename, !wheel, out, &is_static, &pe) !=
