@@ -160,36 +160,6 @@ static pyti_status check_chain(const pyti_depbuild *b, const char *project, pyti
     return PYTI_OK;
 }
 
-/* The one directory an sdist unpacks into, or NULL. */
-static char *single_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
-    char *only = NULL;
-    int count = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        count++;
-        free(only);
-        only = xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (count != 1) {
-        free(only);
-        return NULL;
-    }
-    char *full = path_join(dir, only);
-    free(only);
-    if (!path_is_dir(full)) {
-        free(full);
-        return NULL;
-    }
-    return full;
-}
-
 /* Merges what the shadow runs found (behaviour findings) into the calling
  * task's findings. */
 static void merge_findings(pyti_depbuild *b, dep_entry *e)
@@ -237,7 +207,7 @@ static pyti_status entry_setup(pyti_depbuild *b, dep_entry *e, const char *path,
         if (st != PYTI_OK)
             pyti_error_prefix(err, "the sdist %s cannot be unpacked", e->filename);
     }
-    char *top = st == PYTI_OK ? single_dir(src) : NULL;
+    char *top = st == PYTI_OK ? extract_single_top_dir(src) : NULL;
     if (st == PYTI_OK && !top)
         st = pyti_error_set(err, PYTI_ERR_INPUT,
                             "the sdist %s does not unpack into one top-level directory",
@@ -397,19 +367,7 @@ static pyti_status run_build(pyti_depbuild *b, dep_entry *e, const char *hook, j
         e->prepared = true;
     }
     for (int round = 0; round < 2; round++) {
-        strv_free(&args);
-        strv_push(&args, "--phase");
-        strv_push(&args, "build");
-        strv_push(&args, "--work");
-        strv_push(&args, SB_WORK);
-        strv_push(&args, "--hook");
-        strv_push(&args, hook);
-        if (e->env_ready || round == 1)
-            strv_push(&args, "--no-get-requires");
-        for (size_t i = 0; i < paths.len; i++) {
-            strv_push(&args, "--install");
-            strv_push(&args, paths.items[i]);
-        }
+        build_phase_args(&args, hook, e->env_ready || round == 1, &paths);
         json_decref(*res);
         *res = NULL;
         ts = helper_round(b, e, hook, &args, res);

@@ -74,30 +74,19 @@ ATTACK_SETUP = textwrap.dedent('''
     setup(name="evil-dep", version="1.0", packages=["evil_dep"])
     ''')
 
-# A PEP 517 backend that is only published as an sdist: building the
-# target needs it built first (one level deeper).
+# A PEP 517 backend that is only published as an sdist (a thin wrapper of
+# setuptools' backend that marks what it built): building the target needs
+# it built first, one level deeper.
 SBACKEND_MODULE = textwrap.dedent('''
-    import base64, hashlib, os, zipfile
+    from setuptools import build_meta as _bm
 
-    def _row(path, data):
-        d = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        return f"{path},sha256={d},{len(data)}"
+    get_requires_for_build_wheel = _bm.get_requires_for_build_wheel
+    prepare_metadata_for_build_wheel = _bm.prepare_metadata_for_build_wheel
 
     def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-        di = "via_sbackend-1.0.dist-info"
-        files = {
-            "via_sbackend/__init__.py": b"BUILT_BY = 'sbackend'\\n",
-            di + "/METADATA": b"Metadata-Version: 2.1\\nName: via-sbackend\\nVersion: 1.0\\n\\n",
-            di + "/WHEEL": b"Wheel-Version: 1.0\\nGenerator: sbackend\\n"
-                           b"Root-Is-Purelib: true\\nTag: py3-none-any\\n",
-        }
-        rows = [_row(p, d) for p, d in sorted(files.items())] + [di + "/RECORD,,"]
-        files[di + "/RECORD"] = ("\\n".join(rows) + "\\n").encode()
-        name = "via_sbackend-1.0-py3-none-any.whl"
-        with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
-            for p, d in sorted(files.items()):
-                zf.writestr(p, d)
-        return name
+        with open("via_sbackend/built_by.py", "w") as f:
+            f.write("BUILT_BY = 'sbackend'\\n")
+        return _bm.build_wheel(wheel_directory, config_settings, metadata_directory)
     ''')
 
 
@@ -189,11 +178,17 @@ def test_sdist_dependency_built_in_sandbox_and_cached(pyti, tmp_path, index):
     assert t2["import"]["status"] == "passed"
 
 
+def deps_error(pyti, tmp_path, index, app, dep):
+    """A job whose wheel needs dep: exit 3, the deps task's error."""
+    whl = app_wheel(tmp_path, app, [dep], f"import {dep.replace('-', '_')}\n")
+    t, report, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
+    assert t["deps"]["status"] == "error", t["deps"]["reason"]
+    return t, report
+
+
 def test_failed_dependency_build_is_an_error_naming_it(pyti, tmp_path, index):
-    whl = app_wheel(tmp_path, "app-broken", ["broken-dep"], "import broken_dep\n")
-    t, report, cp = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
+    t, report = deps_error(pyti, tmp_path, index, "app-broken", "broken-dep")
     d = t["deps"]
-    assert d["status"] == "error"
     assert "broken-dep" in d["reason"] and "broken_dep-1.0.tar.gz" in d["reason"]
     assert "failed" in d["reason"]
     staging = d["data"]["staging"]
@@ -236,9 +231,11 @@ def test_attacking_dependency_build_runs_in_the_sandbox(pyti, tmp_path, index):
 def test_sdist_build_requirement_of_the_target_is_built(pyti, tmp_path, index):
     files = {
         "PKG-INFO": b"Metadata-Version: 2.1\nName: via-sbackend\nVersion: 1.0\n\n",
-        "pyproject.toml": b'[build-system]\nrequires = ["sbackend"]\n'
-                          b'build-backend = "sbackend"\n',
-        "via_sbackend/__init__.py": b"",
+        "pyproject.toml": b'[build-system]\nrequires = ["sbackend", "setuptools>=61"]\n'
+                          b'build-backend = "sbackend"\n\n'
+                          b'[project]\nname = "via-sbackend"\nversion = "1.0"\n\n'
+                          b'[tool.setuptools]\npackages = ["via_sbackend"]\n',
+        "via_sbackend/__init__.py": b"from via_sbackend.built_by import BUILT_BY\n",
     }
     sdist = distbuild.write_sdist(tmp_path, name="via-sbackend", files=files)
     t, _, _ = run_job(pyti, tmp_path, sdist, "--index-url", index.index)
@@ -251,10 +248,8 @@ def test_sdist_build_requirement_of_the_target_is_built(pyti, tmp_path, index):
 
 
 def test_build_cycle_is_an_error_naming_it(pyti, tmp_path, index):
-    whl = app_wheel(tmp_path, "app-cyc", ["cyc-a"], "import cyc_a\n")
-    t, _, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
+    t, _ = deps_error(pyti, tmp_path, index, "app-cyc", "cyc-a")
     d = t["deps"]
-    assert d["status"] == "error"
     assert "build cycle" in d["reason"] and "cyc-a → cyc-b → cyc-a" in d["reason"], d["reason"]
 
 
