@@ -226,6 +226,11 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
             }
         }
     }
+    /* A metadata build is package code: what the tracer saw is told. */
+    json_t *bfind = builder ? depbuild_host_findings(builder) : json_array();
+    json_array_foreach(bfind, bi, bv)
+        log_warn("while building metadata: %s: %s", json_get_str(bv, "id"),
+                 json_get_str(bv, "message"));
     pyti_http_stats hs;
     http_stats(http, &hs);
     if (g->verbose)
@@ -247,8 +252,8 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         for (size_t i = 0; i < urls.len; i++)
             json_array_append_new(json_object_get(j, "indexes"), json_text(urls.items[i]));
         if (builder) {
-            json_t *builds = depbuild_host_records(builder);
-            json_object_set_new(j, "builds", builds);
+            json_object_set_new(j, "builds", depbuild_host_records(builder));
+            json_object_set(j, "build_findings", bfind);
         }
         json_t *stats = json_object_get(j, "stats");
         json_object_set_new(stats, "seconds", json_real(elapsed));
@@ -265,6 +270,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         }
         json_decref(j);
     }
+    json_decref(bfind);
 done:
     resolution_free(&res);
     index_free(ix);

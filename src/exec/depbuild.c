@@ -793,6 +793,11 @@ json_t *depbuild_host_records(const pyti_depbuild_host *h)
     return depbuild_records(h ? h->session : NULL);
 }
 
+json_t *depbuild_host_findings(const pyti_depbuild_host *h)
+{
+    return h && h->ctx.data ? findings_to_json(&h->ctx.findings) : json_array();
+}
+
 const char *depbuild_host_log(const pyti_depbuild_host *h)
 {
     return h && h->ctx.log.len ? buf_cstr(&h->ctx.log) : "";

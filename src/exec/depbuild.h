@@ -94,6 +94,9 @@ pyti_status depbuild_host_metadata(void *user, const char *project, const pyti_d
                                    const char *path, pyti_dist_metadata *out, pyti_error *err);
 /* The records of the host's builds (depbuild_records; [] before any). */
 json_t *depbuild_host_records(const pyti_depbuild_host *h);
+/* What the tracer found in the host's builds (findings_to_json; [] when
+ * none). New reference. */
+json_t *depbuild_host_findings(const pyti_depbuild_host *h);
 /* The log of the host's sandboxed runs (build output), or "". */
 const char *depbuild_host_log(const pyti_depbuild_host *h);
 /* Removes the directory and frees everything. NULL is fine. */

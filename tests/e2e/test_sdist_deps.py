@@ -214,7 +214,14 @@ def test_attacking_dependency_build_runs_in_the_sandbox(pyti, tmp_path, index):
                     "'network-blocked'], "
                     "evil_dep.RESULTS\n")
     with Server(d) as s:
+        # pyti resolve builds the metadata in the sandbox too, and says what
+        # the tracer saw (first: the job's wheel goes to the cache)
+        out = tmp_path / "resolve.json"
+        rcp = pyti("resolve", "--index-url", s.index, "--json", out, "evil-dep", check=0)
         t, report, cp = run_job(pyti, tmp_path, whl, "--index-url", s.index)
+    assert "evil-dep==1.0" in rcp.stdout.split()
+    assert "trace.network" in rcp.stderr
+    assert any(f["id"] == "trace.network" for f in json.loads(out.read_text())["build_findings"])
     assert not target.exists(), "setup.py of a dependency wrote a host file"
     dep = t["deps"]
     assert dep["status"] == "passed", (dep["reason"], dep["log"][-3000:])
