@@ -296,6 +296,11 @@ static pyti_task_status helper_round(pyti_depbuild *b, dep_entry *e, const char 
     json_t *rs = json_object_get(e->ctx.data, "resources");
     if (rs)
         json_object_set(r, "resources", rs);
+    /* what the tracer kept of this run (the report's timeline has the
+     * calling task's own runs only; the findings are merged above) */
+    json_t *ev = json_object_get(json_object_get(e->ctx.data, "sandbox"), "events");
+    if (json_array_size(ev))
+        json_object_set(r, "events", ev);
     json_array_append_new(json_object_get(e->rec, "rounds"), r);
     const char *tail = json_get_str(*res, "log_tail");
     if (tail && *tail)
