@@ -75,7 +75,7 @@ static const cli_command commands[] = {
      "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
      "                     $XDG_DATA_HOME/pyti/pyti.db)\n"},
     {"resolve", cmd_resolve, "pyti resolve REQUIREMENT... [OPTIONS]",
-     "resolve requirements against package indexes, without running package code",
+     "resolve requirements against package indexes, running no package code on the host",
      "Finds one version of every project needed by the REQUIREMENTs (PEP 508:\n"
      "extras, specifiers, markers) for the target Python, as pip would, and\n"
      "prints them as name==version lines sorted by name. Metadata comes from\n"
