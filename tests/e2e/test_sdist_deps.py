@@ -12,6 +12,7 @@ setuptools sdists (setup.py, PKG-INFO 2.1: dynamic metadata) written here:
   to the index): the attack fails and the tracer reports it;
 - build requirements that are sdists: a backend served only as an sdist
   is built to build the target; a build cycle is an error naming it;
+- a test requirement that is only an sdist is built for the tests;
 - `pyti resolve` on a set that needs a metadata build agrees with pip
   (`pip install --dry-run --report` against the same index), and
   `--no-build` keeps the old needs-build outcome."""
@@ -252,6 +253,28 @@ def test_sdist_build_requirement_of_the_target_is_built(pyti, tmp_path, index):
     e = st["staged"][0]
     assert e["name"] == "sbackend" and e["built_from"]["sdist"] == "sbackend-1.0.tar.gz"
     assert t["import"]["status"] == "passed"
+
+
+def test_sdist_test_requirement_is_built_for_the_tests(pyti, tmp_path, index):
+    files = distbuild.project_files()
+    del files["PKG-INFO"]
+    files["pyproject.toml"] = (b'[build-system]\nrequires = ["setuptools>=61"]\n'
+                               b'build-backend = "setuptools.build_meta"\n\n'
+                               b'[project]\nname = "demo-pkg"\nversion = "1.0"\n\n'
+                               b'[tool.setuptools.packages.find]\nwhere = ["src"]\n')
+    files["test-requirements.txt"] = b"sdep\n"
+    files["tests/test_answer.py"] = (b"import sdep\nfrom demo_pkg import answer\n\n\n"
+                                     b"def test_answer():\n"
+                                     b"    assert sdep.VALUE == answer() == 42\n")
+    sdist = distbuild.write_sdist(tmp_path, files=files)
+    t, _, _ = run_job(pyti, tmp_path, sdist, "--index-url", index.index)
+    td = t["testdeps"]
+    assert td["status"] == "passed", (td["reason"], td["log"][-3000:])
+    staged = {e["name"]: e for e in td["data"]["staging"]["staged"]}
+    assert staged["sdep"]["built_from"]["sdist"] == "sdep-1.0.tar.gz"
+    assert "dep-two" in staged
+    # the package's tests import it: they pass only if it was installed
+    assert t["test"]["status"] == "passed", (t["test"]["reason"], t["test"]["log"][-2000:])
 
 
 def test_build_cycle_is_an_error_naming_it(pyti, tmp_path, index):
