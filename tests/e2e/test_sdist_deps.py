@@ -61,6 +61,11 @@ ATTACK_SETUP = textwrap.dedent('''
         results.append("file-written")
     except OSError as e:
         results.append("file-blocked")
+    try:  # a decoy secret in the sandbox's home
+        with open(os.path.expanduser("~/.aws/credentials")) as f:
+            f.read()
+    except OSError:
+        pass
     # the host's index on loopback, and a public address (TEST-NET-3)
     for addr in (("127.0.0.1", {port}), ("203.0.113.5", 80)):
         try:
@@ -233,6 +238,8 @@ def test_attacking_dependency_build_runs_in_the_sandbox(pyti, tmp_path, index):
     found = [f for f in report["findings"] if f["id"] == "trace.network"]
     assert found and all(f["task"] == "deps" for f in found), report["findings"]
     assert "203.0.113.5" in json.dumps(found)
+    assert any(f["id"] == "honeytoken.read" and f["task"] == "deps"
+               for f in report["findings"]), report["findings"]
     assert report["verdict"]["safety"] != "clean"
 
 
