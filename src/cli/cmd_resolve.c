@@ -184,15 +184,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     pyti_status st = resolve_requirements(&prov, &target, (const char *const *)reqs.items,
                                           reqs.len, &ro, &res, &err);
     double elapsed = now_s() - t0;
-    json_t *failed_builds = builder ? depbuild_host_records(builder) : NULL;
-    bool build_failed = false;
-    size_t bi;
-    json_t *bv;
-    json_array_foreach(failed_builds, bi, bv)
-        build_failed |= strcmp(json_get_str(bv, "outcome") ? json_get_str(bv, "outcome") : "",
-                               "failed") == 0;
-    json_decref(failed_builds);
-    if (st != PYTI_OK && build_failed) {
+    if (st != PYTI_OK && depbuild_host_failed(builder)) {
         /* the sdist's backend failed: no resolution (as pip's
          * metadata-generation-failed), not a rejected input */
         const char *blog = depbuild_host_log(builder);
@@ -228,6 +220,8 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     }
     /* A metadata build is package code: what the tracer saw is told. */
     json_t *bfind = builder ? depbuild_host_findings(builder) : json_array();
+    size_t bi;
+    json_t *bv;
     json_array_foreach(bfind, bi, bv)
         log_warn("while building metadata: %s: %s", json_get_str(bv, "id"),
                  json_get_str(bv, "message"));

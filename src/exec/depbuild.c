@@ -120,6 +120,14 @@ void depbuild_free(pyti_depbuild *b)
     free(b);
 }
 
+const char *depbuild_failed(const pyti_depbuild *b)
+{
+    for (size_t i = 0; b && i < b->n; i++)
+        if (b->v[i]->failed)
+            return json_get_str(b->v[i]->rec, "name");
+    return NULL;
+}
+
 json_t *depbuild_records(const pyti_depbuild *b)
 {
     json_t *a = json_array();
@@ -791,6 +799,11 @@ pyti_status depbuild_host_metadata(void *user, const char *project, const pyti_d
         return PYTI_ERR_NOTFOUND;
     }
     return depbuild_metadata(h->session, project, f, path, out, err);
+}
+
+bool depbuild_host_failed(const pyti_depbuild_host *h)
+{
+    return h && depbuild_failed(h->session);
 }
 
 json_t *depbuild_host_records(const pyti_depbuild_host *h)

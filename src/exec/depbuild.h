@@ -66,6 +66,10 @@ pyti_status depbuild_wheel(pyti_depbuild *b, const char *project, const pyti_dis
                            const char *path, const char *sha256, char **wheel, bool *cached,
                            pyti_error *err);
 
+/* The name of a project whose build failed in this session, or NULL
+ * (b may be NULL). Owned by the session. */
+const char *depbuild_failed(const pyti_depbuild *b);
+
 /* The records of the session's builds, one per sdist (a new reference):
  * [{name, version, sdist, sha256, outcome ("built", "cached",
  * "metadata", "failed"), wheel, hooks, rounds, staging, reason, log}];
@@ -92,6 +96,8 @@ pyti_depbuild_host *depbuild_host_new(const pyti_config *cfg, const char *python
  * without a builder. */
 pyti_status depbuild_host_metadata(void *user, const char *project, const pyti_dist_file *f,
                                    const char *path, pyti_dist_metadata *out, pyti_error *err);
+/* Whether a build of the host's failed (h may be NULL: false). */
+bool depbuild_host_failed(const pyti_depbuild_host *h);
 /* The records of the host's builds (depbuild_records; [] before any). */
 json_t *depbuild_host_records(const pyti_depbuild_host *h);
 /* What the tracer found in the host's builds (findings_to_json; [] when

@@ -225,25 +225,6 @@ static void stage_pins(const pyti_job *job, const pyti_stage_spec *spec, pyti_in
     }
 }
 
-/* The name of a dependency whose build failed in this session, or NULL
- * (such a failure is not the indexes': no wheelhouse fallback). */
-static const char *builds_failed(const pyti_depbuild *db)
-{
-    json_t *builds = depbuild_records(db);
-    const char *name = NULL;
-    size_t i;
-    json_t *b;
-    json_array_foreach(builds, i, b) {
-        const char *o = json_get_str(b, "outcome");
-        if (o && strcmp(o, "failed") == 0) {
-            name = json_get_str(b, "name");
-            break;
-        }
-    }
-    json_decref(builds); /* the names live in the session's records */
-    return name;
-}
-
 /* Replaces index passwords in every string of v (reports are shared;
  * credentials in an index URL must not travel with them). */
 static void redact(json_t *v, const pyti_strv *urls)
@@ -367,7 +348,7 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
                            : xstrdup(why);
         if (!was_unreachable && err.code == PYTI_ERR_IO)
             path_write_file_atomic(marker, err.msg, strlen(err.msg), NULL);
-        const char *failed_build = builds_failed(db);
+        const char *failed_build = depbuild_failed(db);
         if (failed_build)
             json_set_text(rec, "build_failed", failed_build);
         if (wh && !failed_build) {
