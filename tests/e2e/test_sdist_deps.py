@@ -5,7 +5,8 @@ setuptools sdists (setup.py, PKG-INFO 2.1: dynamic metadata) written here:
 - a wheel whose dependency is only such an sdist: the job passes; the
   dependency's metadata and wheel are built inside the sandbox, staged,
   installed and imported; a second job reuses the built wheel (the cache
-  keyed by the sdist's sha256 and the interpreter's tag);
+  keyed by the sdist's sha256 and the interpreter's tag); a backend
+  without prepare_metadata_for_build_wheel has its wheel built once;
 - a dependency sdist whose build fails: the deps task's `error` names it
   and keeps the build log;
 - a dependency sdist whose setup.py attacks (writes a host file, connects
@@ -96,6 +97,32 @@ SBACKEND_MODULE = textwrap.dedent('''
     ''')
 
 
+# An in-tree backend (backend-path) with build_wheel only: no
+# prepare_metadata_for_build_wheel, so the metadata comes from the wheel
+# (PEP 517's fallback), which is then staged without a second build.
+NOHOOK_BACKEND = textwrap.dedent('''
+    import base64, hashlib, zipfile
+
+    def _digest(data):
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+        info = "nohook_dep-1.0.dist-info/"
+        members = [("nohook_dep/__init__.py", b"FROM_WHEEL_ONLY = True\\n"),
+                   (info + "METADATA", b"Metadata-Version: 2.1\\nName: nohook-dep\\n"
+                                       b"Version: 1.0\\nRequires-Dist: dep-two<2\\n\\n"),
+                   (info + "WHEEL", b"Wheel-Version: 1.0\\nGenerator: nohook\\n"
+                                    b"Root-Is-Purelib: true\\nTag: py3-none-any\\n")]
+        record = "".join(f"{p},sha256={_digest(d)},{len(d)}\\n" for p, d in members)
+        members.append((info + "RECORD", (record + info + "RECORD,,\\n").encode()))
+        name = "nohook_dep-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel_directory + "/" + name, "w") as z:
+            for p, d in members:
+                z.writestr(p, d)
+        return name
+    ''')
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
     d = tmp_path_factory.mktemp("sdist-index")
@@ -110,6 +137,11 @@ def index(tmp_path_factory):
         from setuptools import setup
         setup(name="sbackend", version="1.0", py_modules=["sbackend"])
         '''), {"sbackend.py": SBACKEND_MODULE.encode()})
+    distbuild.write_sdist(d, name="nohook-dep", version="1.0", files={
+        "PKG-INFO": b"Metadata-Version: 2.1\nName: nohook-dep\nVersion: 1.0\n\n",
+        "pyproject.toml": b'[build-system]\nrequires = []\nbuild-backend = "nohook"\n'
+                          b'backend-path = ["."]\n',
+        "nohook.py": NOHOOK_BACKEND.encode()})
     # a build cycle: cyc-a needs cyc-b to build, which needs cyc-a
     for me, other in (("cyc-a", "cyc-b"), ("cyc-b", "cyc-a")):
         files = {
@@ -190,6 +222,23 @@ def deps_error(pyti, tmp_path, index, app, dep):
     t, report, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index, check=3)
     assert t["deps"]["status"] == "error", t["deps"]["reason"]
     return t, report
+
+
+def test_backend_without_metadata_hook_builds_the_wheel_once(pyti, tmp_path, index):
+    whl = app_wheel(tmp_path, "app-nohook", ["nohook-dep"],
+                    "import nohook_dep, dep_two\nassert nohook_dep.FROM_WHEEL_ONLY\n"
+                    "assert dep_two.OLD\n")
+    t, _, _ = run_job(pyti, tmp_path, whl, "--index-url", index.index)
+    d = t["deps"]
+    assert d["status"] == "passed", (d["reason"], d["log"][-3000:])
+    staging = d["data"]["staging"]
+    staged = {e["name"]: e for e in staging["staged"]}
+    assert staged["dep-two"]["version"] == "1.0"  # the wheel's METADATA: dep-two<2
+    b = {b["name"]: b for b in staging["builds"]}["nohook-dep"]
+    assert b["outcome"] == "built" and b["hooks"] == ["metadata"]
+    assert [(r["phase"], r["outcome"]) for r in b["rounds"]] == [
+        ("prepare", "prepared"), ("metadata", "built")]
+    assert t["import"]["status"] == "passed", t["import"]["log"][-2000:]
 
 
 def test_failed_dependency_build_is_an_error_naming_it(pyti, tmp_path, index):
