@@ -203,6 +203,7 @@ typedef struct run {
     int tmpfs_fds[SB_MAX_TMPFS];
     size_t n_tmpfs;
     bool ready, exited, killed;
+    bool root;               /* pyti runs as root: init does not wait for ACK */
     int wait_status;
     char setup_error[sizeof(sb_msg)];
     double t0;
@@ -342,7 +343,8 @@ static void read_sock(run *r)
             sb_supervisor_init(&r->sup, lfd, r->spec, r->t0);
             r->supervising = true;
             char ack = SB_MSG_ACK;
-            if (write(r->sock, &ack, 1) != 1)
+            /* As root, init does not wait for it (child.c). */
+            if (!r->root && write(r->sock, &ack, 1) != 1)
                 snprintf(r->setup_error, sizeof r->setup_error, "acknowledging init: %s",
                          strerror(errno));
         }
@@ -677,6 +679,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         (st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
         goto out;
     sb_ids_choose(spec, &ids);
+    r.root = ids.root;
     r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);
     if (spec->home_source)
         r.disk_dirs[r.n_disk_dirs++] = spec->home_source;
