@@ -336,15 +336,19 @@ static void read_sock(run *r)
                 snprintf(r->setup_error, sizeof r->setup_error,
                          "taking the seccomp listener from init (pidfd_getfd): %s",
                          strerror(errno));
-                break; /* init gets no ACK; the run fails as not ready */
+                kill_run(r, NULL, "no listener"); /* the run fails as not ready */
+                break;
             }
             fcntl(lfd, F_SETFD, FD_CLOEXEC);
             r->ready = true;
             sb_supervisor_init(&r->sup, lfd, r->spec, r->t0);
             r->supervising = true;
+            /* As root, init did not wait (child.c): answer what is already
+             * pending before init may exit on the ack. */
+            if (r->root)
+                sb_supervisor_handle(&r->sup);
             char ack = SB_MSG_ACK;
-            /* As root, init does not wait for it (child.c). */
-            if (!r->root && write(r->sock, &ack, 1) != 1)
+            if (write(r->sock, &ack, 1) != 1)
                 snprintf(r->setup_error, sizeof r->setup_error, "acknowledging init: %s",
                          strerror(errno));
         }
