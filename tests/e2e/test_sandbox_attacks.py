@@ -482,7 +482,10 @@ def test_infinite_loop_cpu_limit(env, nobody):
     r = attack(env, "spin", opts=["--cpu", "1", "--timeout", "60"], nobody=nobody)
     assert r.rc == 125, r
     assert r.result["limit"] == "cpu", r
-    assert r.result["user_s"] + r.result["sys_s"] >= 0.9
+    # It spun until the limit (not killed early by something else). The
+    # usage read back after RLIMIT_CPU's SIGXCPU has been seen as low as
+    # 0.87 s on a machine at load average 23, hence the margin.
+    assert r.result["user_s"] + r.result["sys_s"] >= 0.75
 
 
 @modes()

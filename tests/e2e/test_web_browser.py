@@ -137,6 +137,12 @@ def site(tmp_path_factory):
             t["data"].setdefault("sandbox", {})["events"] = [
                 {"time": 0.25, "pid": 4242, "comm": PAYLOADS["comm"], "syscall": "connect",
                  "action": "denied", "args": [PAYLOADS["arg"], 443]}]
+    # ... and in the report's timeline, which the tracer builds from them
+    # and the page shows when present.
+    r.setdefault("events", []).insert(0, {
+        "time": r["created"], "t": 0.25, "task": "install", "phase": "install", "pid": 4242,
+        "process": PAYLOADS["comm"], "kind": "net", "syscall": "connect", "action": "denied",
+        "object": PAYLOADS["arg"] + ":443"})
     del r["metrics"]  # an old-style report: the store computes them
     (tmp / "evil101.json").write_text(json.dumps(r))
     pyti("store", "--db", db, tmp / "evil101.json", ok=(0,))
