@@ -172,8 +172,14 @@ static pyti_status index_report(pyti_store *s, const json_t *report, const json_
                    NULL, err);
 }
 
+#define INSERT_REPORT                                                                            \
+    "INSERT INTO reports (id, project, name, version, filename, sha256, recipe,"                  \
+    " quality, safety, outcome, created, stored_at, report, release_id, file_id,"                 \
+    " job_id, attempt)"                                                                           \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+
 pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long job_id,
-                               int attempt, long long release_id, long long file_id,
+                               int attempt, long long release_id, long long file_id, bool fresh,
                                bool *inserted, pyti_error *err)
 {
     json_t *summary = report_summary(report);
@@ -198,14 +204,11 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
     }
     char now[40];
     time_utc_iso8601(now, sizeof now);
-    long long changes = 0;
-    /* A report id is stored once: a repeat keeps the first copy. */
+    long long changes = 1;
+    /* A report id is stored once: a repeat keeps the first copy (or, when
+     * fresh, fails the transaction). */
     rc = db_exec(s, "storing the report",
-                 "INSERT INTO reports (id, project, name, version, filename, sha256, recipe,"
-                 " quality, safety, outcome, created, stored_at, report, release_id, file_id,"
-                 " job_id, attempt)"
-                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
-                 " $17) ON CONFLICT (id) DO NOTHING",
+                 fresh ? INSERT_REPORT : INSERT_REPORT " ON CONFLICT (id) DO NOTHING",
                  DB_ARGS(db_text(json_get_str(summary, "id")), db_text(project),
                          db_text(json_get_str(summary, "name")),
                          db_text(json_get_str(summary, "version")),
@@ -219,7 +222,7 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
                          db_int(release_id), db_int(file_id),
                          job_id > 0 ? db_int(job_id) : db_null(),
                          job_id > 0 ? db_int(attempt) : db_null()),
-                 &changes, err);
+                 fresh ? NULL : &changes, err);
     if (rc != PYTI_OK)
         goto out;
     if (inserted)
@@ -296,7 +299,7 @@ pyti_status store_put_report(pyti_store *s, const json_t *report, bool *inserted
         return PYTI_ERR_INPUT;
     if (db_begin(s, err) != PYTI_OK)
         return PYTI_ERR_IO;
-    pyti_status rc = catalog_put_report(s, report, 0, 0, 0, 0, inserted, err);
+    pyti_status rc = catalog_put_report(s, report, 0, 0, 0, 0, false, inserted, err);
     if (rc != PYTI_OK) {
         db_rollback(s);
         return rc;

@@ -248,6 +248,38 @@ pyti_status db_commit(pyti_store *s, pyti_error *err)
     return PYTI_OK;
 }
 
+db_res *db_query_commit(pyti_store *s, const char *what, const char *sql, int nargs,
+                        const db_arg *args, pyti_error *err)
+{
+    assert(s->in_txn);
+    if (!s->drv->run_commit) {
+        db_res *r = db_query(s, what, sql, nargs, args, err);
+        if (!r) {
+            db_rollback(s);
+            return NULL;
+        }
+        if (db_commit(s, err) != PYTI_OK) {
+            db_res_free(r);
+            return NULL;
+        }
+        return r;
+    }
+    s->what = what;
+    s->last_fail = DB_FAIL_NONE;
+    db_stmt *st = cache_find(s, sql);
+    if (!st)
+        st = cache_add(s, sql);
+    db_res *r = NULL;
+    if (st->handle || s->drv->prepare(s, st, err) == PYTI_OK)
+        r = s->drv->run_commit(s, st, nargs, args, err);
+    if (!r) {
+        db_rollback(s);
+        return NULL;
+    }
+    s->in_txn = false;
+    return r;
+}
+
 void db_rollback(pyti_store *s)
 {
     if (!s->in_txn)

@@ -117,6 +117,12 @@ typedef struct db_driver {
      * still unreported. rollback cannot fail. */
     pyti_status (*commit)(pyti_store *s, pyti_error *err);
     void (*rollback)(pyti_store *s);
+    /* Runs a prepared statement as the last of the transaction and
+     * commits, in one round trip (PostgreSQL); the rows, once the commit
+     * has succeeded. NULL with err on failure: the caller rolls back.
+     * May be NULL: run, then commit. */
+    db_res *(*run_commit)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                          pyti_error *err);
     /* BEGIN for a transaction that will write: BEGIN IMMEDIATE on SQLite
      * (takes the write lock now, so the transaction never fails half way
      * with SQLITE_BUSY), plain BEGIN (READ COMMITTED) on PostgreSQL. */
@@ -177,6 +183,11 @@ pyti_status db_script(pyti_store *s, const char *what, const char *sql, pyti_err
 pyti_status db_begin(pyti_store *s, pyti_error *err);
 pyti_status db_commit(pyti_store *s, pyti_error *err);
 void db_rollback(pyti_store *s);
+/* db_query of the transaction's last statement, then db_commit: one round
+ * trip on PostgreSQL. The rows once committed; NULL with err on failure
+ * of either, the transaction rolled back. */
+db_res *db_query_commit(pyti_store *s, const char *what, const char *sql, int nargs,
+                        const db_arg *args, pyti_error *err);
 
 /* Forgets every prepared statement (after a reconnect). */
 void db_forget_statements(pyti_store *s);
@@ -215,9 +226,15 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
  * row (linked to file/release and, if job_id > 0, the job and attempt),
  * its task results and findings, and the release's latest verdict.
  * *inserted says whether it was new (a report id is stored once). When
- * file_id <= 0 the catalogue rows are found or made from the report. */
+ * file_id <= 0 the catalogue rows are found or made from the report.
+ *
+ * fresh: the caller expects the id to be new. The report is then inserted
+ * without waiting for the database (PostgreSQL's pipeline), and an id
+ * already stored fails the transaction with DB_FAIL_CONSTRAINT (reported
+ * at the latest by db_commit), for the caller to roll back and call again
+ * without fresh; *inserted is set to true. */
 pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long job_id,
-                               int attempt, long long release_id, long long file_id,
+                               int attempt, long long release_id, long long file_id, bool fresh,
                                bool *inserted, pyti_error *err);
 
 /* Files a report stored before the catalogue existed (migration 2's

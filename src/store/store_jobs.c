@@ -556,6 +556,18 @@ out:
     "    WHERE c.worker_id = w.id AND c.kind = 'project' AND c.value = j.project))"             \
     " ORDER BY j.priority DESC, j.id LIMIT" LIMIT "{{pg FOR UPDATE OF j SKIP LOCKED}}"
 
+/* Leases the jobs WHERE selects (the candidates, locked), returning
+ * JOB_COLUMNS; $1 is the worker, $2 the lease in ms. */
+#define CLAIM_UPDATE(WHERE)                                                                       \
+    "UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"                  \
+    " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"                             \
+    " WHERE " WHERE " RETURNING " JOB_COLUMNS
+
+/* The attempts of the jobs leased by CTE u (PostgreSQL). */
+#define CLAIM_ATTEMPTS                                                                            \
+    "INSERT INTO attempts (job_id, n, worker_id, leased_at)"                                      \
+    " SELECT id, attempts, $1, pyti_now_ms() FROM u"
+
 typedef struct claimed_row {
     long long priority;
     long long id;
@@ -617,62 +629,65 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
      * WHERE has no "state = 'queued'": the candidates were checked and
      * locked (PostgreSQL re-checks a changed row before locking it; SQLite
      * holds the write lock), and with it a stats-less planner used the
-     * partial index jobs_queue to find an id, reading the whole queue. */
+     * partial index jobs_queue to find an id, reading the whole queue.
+     *
+     * On PostgreSQL the same statement also records the attempts (a
+     * data-modifying CTE) and travels with BEGIN and COMMIT: the whole
+     * claim is one round trip. SQLite has no INSERT inside WITH: it
+     * records them with one more statement (no round trips there). */
+    bool in_statement = s->drv->dialect == DB_PG;
+    db_res *(*run)(pyti_store *, const char *, const char *, int, const db_arg *, pyti_error *) =
+        in_statement ? db_query_commit : db_query;
     db_res *r = max == 1
-        ? db_query(s, "claiming a job",
-                   "UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
-                   " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
-                   " WHERE id = (" CLAIM_CANDIDATES(" 1 ") ")"
-                   " RETURNING " JOB_COLUMNS,
-                   DB_ARGS(db_text(worker_id), db_int(lease_ms)), err)
-        : db_query(s, "claiming jobs",
-                   "WITH c AS MATERIALIZED (" CLAIM_CANDIDATES(" $3 ") ")"
-                   " UPDATE jobs SET state = 'leased', attempts = attempts + 1, worker_id = $1,"
-                   " lease_expires = pyti_now_ms() + $2, updated_at = pyti_now_ms()"
-                   " WHERE {{pg id = ANY(ARRAY(SELECT id FROM c))}}"
-                   "{{sqlite id IN (SELECT id FROM c)}}"
-                   " RETURNING " JOB_COLUMNS,
-                   DB_ARGS(db_text(worker_id), db_int(lease_ms), db_int((long long)max)), err);
-    if (!r)
-        goto fail;
+        ? run(s, "claiming a job",
+              "{{pg WITH u AS (}}" CLAIM_UPDATE("id = (" CLAIM_CANDIDATES(" 1 ") ")")
+                  "{{pg ), a AS (" CLAIM_ATTEMPTS ") SELECT * FROM u}}",
+              DB_ARGS(db_text(worker_id), db_int(lease_ms)), err)
+        : run(s, "claiming jobs",
+              "WITH c AS MATERIALIZED (" CLAIM_CANDIDATES(" $3 ") ")"
+              "{{pg , u AS (}}" CLAIM_UPDATE("{{pg id = ANY(ARRAY(SELECT id FROM c))}}"
+                                            "{{sqlite id IN (SELECT id FROM c)}}")
+                  "{{pg ), a AS (" CLAIM_ATTEMPTS ") SELECT * FROM u}}",
+              DB_ARGS(db_text(worker_id), db_int(lease_ms), db_int((long long)max)), err);
+    if (!r) {
+        db_rollback(s); /* db_query; db_query_commit has rolled back */
+        return PYTI_ERR_IO;
+    }
+    for (int i = 0; !in_statement && i < r->nrows; i++) {
+        if (db_exec(s, "recording the attempt",
+                    "INSERT INTO attempts (job_id, n, worker_id, leased_at)"
+                    " VALUES ($1, $2, $3, pyti_now_ms())",
+                    DB_ARGS(db_int(db_get_int(r, i, 0)), db_int(db_get_int(r, i, 15)),
+                            db_text(worker_id)),
+                    NULL, err) != PYTI_OK) {
+            db_res_free(r);
+            db_rollback(s);
+            return PYTI_ERR_IO;
+        }
+    }
+    if (!in_statement && db_commit(s, err) != PYTI_OK) {
+        db_res_free(r);
+        return PYTI_ERR_IO;
+    }
     if (r->nrows == 0) {
+        /* Nothing to claim; say so if the worker is unknown. */
         db_res_free(r);
         r = db_query(s, "claiming jobs", "SELECT state FROM workers WHERE id = $1",
                      DB_ARGS(db_text(worker_id)), err);
         if (!r)
-            goto fail;
+            return PYTI_ERR_IO;
         bool known = r->nrows > 0;
         db_res_free(r);
-        if (!known) {
-            db_rollback(s);
+        if (!known)
             return pyti_error_set(err, PYTI_ERR_NOTFOUND,
                                   "worker '%s' is not registered in %s", worker_id, s->location);
-        }
-        return db_commit(s, err);
+        return PYTI_OK;
     }
     /* RETURNING follows no order; hand the leases out in the claim's. */
     claimed_row *order = xcalloc((size_t)r->nrows, sizeof *order);
     for (int i = 0; i < r->nrows; i++)
         order[i] = (claimed_row){db_get_int(r, i, 12), db_get_int(r, i, 0), i};
     qsort(order, (size_t)r->nrows, sizeof *order, cmp_claimed);
-    for (int i = 0; i < r->nrows; i++) {
-        int row = order[i].row;
-        if (db_exec(s, "recording the attempt",
-                    "INSERT INTO attempts (job_id, n, worker_id, leased_at)"
-                    " VALUES ($1, $2, $3, pyti_now_ms())",
-                    DB_ARGS(db_int(db_get_int(r, row, 0)), db_int(db_get_int(r, row, 15)),
-                            db_text(worker_id)),
-                    NULL, err) != PYTI_OK) {
-            free(order);
-            db_res_free(r);
-            goto fail;
-        }
-    }
-    if (db_commit(s, err) != PYTI_OK) {
-        free(order);
-        db_res_free(r);
-        return PYTI_ERR_IO;
-    }
     for (int i = 0; i < r->nrows; i++) {
         int row = order[i].row;
         leases[i].job_id = db_get_int(r, row, 0);
@@ -684,9 +699,6 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
     free(order);
     db_res_free(r);
     return PYTI_OK;
-fail:
-    db_rollback(s);
-    return PYTI_ERR_IO;
 }
 
 pyti_status store_job_claim(pyti_store *s, const char *worker_id, long long lease_ms,
@@ -860,8 +872,10 @@ pyti_status store_job_fail(pyti_store *s, long long job_id, int attempt, bool re
 
 /* ---- results ---- */
 
+/* fresh: see catalog_put_report (store_job_complete says why). */
 static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
-                                   const json_t *report, store_result *result, pyti_error *err)
+                                   const json_t *report, bool fresh, store_result *result,
+                                   pyti_error *err)
 {
     const char *rid = json_get_str(report, "id");
     const char *outcome = json_get_str(report, "outcome");
@@ -877,7 +891,7 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
     }
     bool inserted = false;
     pyti_status rc = catalog_put_report(s, report, j->id, attempt, j->release_id, j->file_id,
-                                        &inserted, err);
+                                        fresh, &inserted, err);
     if (rc != PYTI_OK)
         return rc;
     if (!inserted) {
@@ -928,12 +942,10 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
     return rc;
 }
 
-pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, const json_t *report,
-                               store_result *result, pyti_error *err)
+static pyti_status complete_once(pyti_store *s, long long job_id, int attempt,
+                                 const json_t *report, const char *sha, bool fresh,
+                                 store_result *result, pyti_error *err)
 {
-    if (report_validate(report, err) != PYTI_OK)
-        return PYTI_ERR_INPUT;
-    const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");
     if (db_begin(s, err) != PYTI_OK)
         return PYTI_ERR_IO;
     job_row j;
@@ -945,13 +957,32 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
                             "job %lld: the report is of file sha256 %s, the job's is %s", job_id,
                             sha ? sha : "(none)", j.sha256);
     if (rc == PYTI_OK)
-        rc = complete_locked(s, &j, attempt, report, result, err);
+        rc = complete_locked(s, &j, attempt, report, fresh, result, err);
     job_row_free(&j);
     if (rc != PYTI_OK) {
         db_rollback(s);
         return rc;
     }
     return db_commit(s, err);
+}
+
+pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, const json_t *report,
+                               store_result *result, pyti_error *err)
+{
+    if (report_validate(report, err) != PYTI_OK)
+        return PYTI_ERR_INPUT;
+    const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");
+    /* Almost always the report is new: it is then inserted as such, and
+     * everything after reading the locked job row goes to PostgreSQL with
+     * the COMMIT in one batch — two round trips instead of three. A report
+     * id already stored (a repeated call, or a report of something else)
+     * fails that transaction, which is rolled back (nothing of it
+     * committed: the error stops the batch before its COMMIT) and done
+     * again the careful way. */
+    pyti_status rc = complete_once(s, job_id, attempt, report, sha, true, result, err);
+    if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
+        rc = complete_once(s, job_id, attempt, report, sha, false, result, err);
+    return rc;
 }
 
 /* ---- reaping ---- */

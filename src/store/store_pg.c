@@ -5,10 +5,11 @@
  *
  * Inside a transaction the connection is in libpq's pipeline mode: BEGIN
  * and every statement whose rows are not needed are sent without waiting,
- * and the round trip happens only when a result is needed or at COMMIT.
- * A claim is then two round trips and a result three, instead of five and
- * eight. An error in a sent statement aborts the rest of the pipeline and
- * is reported, naming that statement, by the call that waits next.
+ * and the round trip happens only when a result is needed or at COMMIT
+ * (run_commit sends the last statement with the COMMIT). A claim is then
+ * one round trip and a result two, instead of five and eight. An error
+ * in a sent statement aborts the rest of the pipeline and is reported,
+ * naming that statement, by the call that waits next.
  *
  * A lost connection is re-established on the next call (never the failed
  * call itself: its outcome is unknown, so the caller decides whether to
@@ -29,7 +30,15 @@ typedef struct pg_impl {
     bool pipeline;   /* in pipeline mode (inside a transaction) */
     int npending;    /* queries sent whose results are unread */
     const char *pending_what[MAX_PENDING];
+    /* BEGIN and COMMIT are prepared statements too (named below), and so
+     * are the set_config forms of pg_set_local (by number of pairs): sent
+     * as text they were parsed, and set_config also planned, on every
+     * transaction. Prepared by the first BEGIN of a connection. */
+    bool control_ready;
 } pg_impl;
+
+#define BEGIN_STMT "pyti_begin"
+#define COMMIT_STMT "pyti_commit"
 
 static pg_impl *impl_of(pyti_store *s) { return s->impl; }
 static PGconn *conn_of(pyti_store *s) { return impl_of(s)->conn; }
@@ -78,6 +87,7 @@ static void heal(pyti_store *s)
     PQreset(im->conn);
     im->pipeline = false;
     im->npending = 0;
+    im->control_ready = false;
     db_forget_statements(s);
     s->in_txn = false;
 }
@@ -93,10 +103,23 @@ static pyti_status note_pending(pyti_store *s, int sent, pyti_error *err)
     return PYTI_OK;
 }
 
+/* Reads up to the PGRES_PIPELINE_SYNC that closes a batch. */
+static void skip_to_sync(PGconn *conn)
+{
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+}
+
 /* Ends the pipeline's batch and reads every pending result. The first
  * failure (naming the statement it came from) goes to err. If last is
- * not NULL it gets the result of the last statement (caller clears). */
-static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
+ * not NULL it gets the result of pending statement number keep (counted
+ * from 0; the caller clears it), given that no statement failed. */
+static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_error *err)
 {
     pg_impl *im = impl_of(s);
     if (last)
@@ -114,7 +137,7 @@ static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
                 rc = fail(s, err, r);
                 s->what = saved;
             }
-            if (last && i == im->npending - 1 && rc == PYTI_OK && !*last)
+            if (last && i == keep && rc == PYTI_OK && !*last)
                 *last = r;
             else
                 PQclear(r);
@@ -123,14 +146,7 @@ static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
             break;
     }
     im->npending = 0;
-    /* The PGRES_PIPELINE_SYNC that closes the batch. */
-    PGresult *r;
-    while ((r = PQgetResult(im->conn)) != NULL) {
-        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-        PQclear(r);
-        if (sync)
-            break;
-    }
+    skip_to_sync(im->conn);
     if (PQstatus(im->conn) == CONNECTION_BAD && rc == PYTI_OK)
         rc = fail(s, err, NULL);
     if (rc != PYTI_OK && last && *last) {
@@ -138,6 +154,12 @@ static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
         *last = NULL;
     }
     return rc;
+}
+
+/* drain_keep keeping the last statement's result. */
+static pyti_status drain(pyti_store *s, PGresult **last, pyti_error *err)
+{
+    return drain_keep(s, impl_of(s)->npending - 1, last, err);
 }
 
 /* Leaves pipeline mode for a call libpq only allows outside it; pending
@@ -302,11 +324,61 @@ static pyti_status pg_send(pyti_store *s, db_stmt *st, int nargs, const db_arg *
                         err);
 }
 
-/* Sends a parameterless command inside the pipeline. */
+/* Sends a parameterless command inside the pipeline: COMMIT and BEGIN as
+ * the prepared statements, once they are. */
 static pyti_status send_command(pyti_store *s, const char *sql, pyti_error *err)
 {
     pg_impl *im = impl_of(s);
+    const char *name = !im->control_ready    ? NULL
+                       : !strcmp(sql, "BEGIN")  ? BEGIN_STMT
+                       : !strcmp(sql, "COMMIT") ? COMMIT_STMT
+                                                : NULL;
+    if (name)
+        return note_pending(s, PQsendQueryPrepared(im->conn, name, 0, NULL, NULL, NULL, 0), err);
     return note_pending(s, PQsendQueryParams(im->conn, sql, 0, NULL, NULL, NULL, NULL, 0), err);
+}
+
+enum { MAX_LOCAL_PAIRS = 8 };
+
+/* SELECT set_config($1, $2, true), ... for npairs pairs, and its name. */
+static void set_local_sql(int npairs, char *sql, size_t size, char *name, size_t nsize)
+{
+    int len = snprintf(sql, size, "SELECT ");
+    for (int i = 0; i < npairs; i++)
+        len += snprintf(sql + len, size - (size_t)len, "%sset_config($%d, $%d, true)",
+                        i ? ", " : "", 2 * i + 1, 2 * i + 2);
+    snprintf(name, nsize, "pyti_set_local_%d", npairs);
+}
+
+/* Prepares BEGIN, COMMIT and the set_config forms, in one round trip, out
+ * of a transaction. On failure (the statements are then sent as text)
+ * nothing is left pending. */
+static void prepare_control(pyti_store *s)
+{
+    pg_impl *im = impl_of(s);
+    if (PQstatus(im->conn) != CONNECTION_OK || !PQenterPipelineMode(im->conn))
+        return;
+    int sent = 0;
+    bool ok = PQsendPrepare(im->conn, BEGIN_STMT, "BEGIN", 0, NULL) &&
+              PQsendPrepare(im->conn, COMMIT_STMT, "COMMIT", 0, NULL);
+    sent = ok ? 2 : 0;
+    for (int n = 1; ok && n <= MAX_LOCAL_PAIRS; n++) {
+        char sql[256], name[32];
+        set_local_sql(n, sql, sizeof sql, name, sizeof name);
+        ok = PQsendPrepare(im->conn, name, sql, 0, NULL);
+        sent += ok;
+    }
+    ok = PQpipelineSync(im->conn) && ok;
+    for (int i = 0; i < sent; i++) {
+        PGresult *r;
+        while ((r = PQgetResult(im->conn)) != NULL) {
+            ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+            PQclear(r);
+        }
+    }
+    skip_to_sync(im->conn);
+    PQexitPipelineMode(im->conn);
+    im->control_ready = ok && PQstatus(im->conn) == CONNECTION_OK;
 }
 
 static pyti_status pg_script(pyti_store *s, const char *sql, pyti_error *err)
@@ -335,6 +407,8 @@ static pyti_status pg_begin(pyti_store *s, pyti_error *err)
 {
     heal(s);
     pg_impl *im = impl_of(s);
+    if (!im->control_ready)
+        prepare_control(s);
     if (!PQenterPipelineMode(im->conn))
         return fail(s, err, NULL);
     im->pipeline = true;
@@ -363,6 +437,46 @@ static pyti_status pg_commit(pyti_store *s, pyti_error *err)
     /* On failure the caller rolls back (db_commit), which ends the
      * pipeline and the aborted transaction. */
     return rc;
+}
+
+/* The statement and COMMIT in one batch: one round trip. The rows are
+ * returned only once the commit has succeeded. */
+static db_res *pg_run_commit(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                             pyti_error *err)
+{
+    pg_impl *im = impl_of(s);
+    if (!im->pipeline) {
+        db_res *r = pg_run(s, st, nargs, args, err);
+        if (r && pg_script(s, "COMMIT", err) != PYTI_OK) {
+            db_res_free(r);
+            return NULL;
+        }
+        return r;
+    }
+    char nums[MAX_ARGS][40];
+    const char *values[MAX_ARGS];
+    if (params(s, nargs, args, nums, values, err) != PYTI_OK)
+        return NULL;
+    if (im->npending + 2 > MAX_PENDING && drain(s, NULL, err) != PYTI_OK)
+        return NULL;
+    const char *what = s->what;
+    if (note_pending(s, PQsendQueryPrepared(im->conn, st->handle, nargs, values, NULL, NULL, 0),
+                     err) != PYTI_OK)
+        return NULL;
+    s->what = "committing";
+    if (send_command(s, "COMMIT", err) != PYTI_OK) {
+        s->what = what;
+        return NULL;
+    }
+    s->what = what;
+    PGresult *res;
+    if (drain_keep(s, im->npending - 2, &res, err) != PYTI_OK)
+        return NULL; /* the caller rolls back */
+    PQexitPipelineMode(im->conn);
+    im->pipeline = false;
+    db_res *r = to_res(res);
+    PQclear(res);
+    return r;
 }
 
 static void pg_rollback(pyti_store *s)
@@ -405,17 +519,19 @@ static pyti_status pg_set_clock_offset(pyti_store *s, long long offset_ms, pyti_
 static void pg_set_local(pyti_store *s, const char *const *pairs, int npairs)
 {
     pg_impl *im = impl_of(s);
-    if (!im->pipeline || npairs < 1 || npairs > 8)
+    if (!im->pipeline || npairs < 1 || npairs > MAX_LOCAL_PAIRS)
         return;
     /* One statement for all: SELECT set_config($1, $2, true), ... */
-    char sql[256];
-    int len = snprintf(sql, sizeof sql, "SELECT ");
-    for (int i = 0; i < npairs; i++)
-        len += snprintf(sql + len, sizeof sql - (size_t)len, "%sset_config($%d, $%d, true)",
-                        i ? ", " : "", 2 * i + 1, 2 * i + 2);
-    note_pending(s, PQsendQueryParams(im->conn, sql, 2 * npairs, NULL, (const char *const *)pairs,
-                                      NULL, NULL, 0),
-                 NULL);
+    char sql[256], name[32];
+    set_local_sql(npairs, sql, sizeof sql, name, sizeof name);
+    if (im->control_ready)
+        note_pending(s, PQsendQueryPrepared(im->conn, name, 2 * npairs,
+                                            (const char *const *)pairs, NULL, NULL, 0),
+                     NULL);
+    else
+        note_pending(s, PQsendQueryParams(im->conn, sql, 2 * npairs, NULL,
+                                          (const char *const *)pairs, NULL, NULL, 0),
+                     NULL);
 }
 
 static void ignore_notice(void *arg, const char *message)
@@ -434,6 +550,7 @@ static const db_driver pg_driver = {
     .send = pg_send,
     .script = pg_script,
     .commit = pg_commit,
+    .run_commit = pg_run_commit,
     .rollback = pg_rollback,
     .begin = pg_begin,
     .lock_migrations = pg_lock_migrations,

@@ -833,6 +833,59 @@ static void test_result_stored_exactly_once(void **state)
     store_close(s);
 }
 
+/* A report is first inserted as new, in one batch with the rest of the
+ * result (store_job_complete); when its id is taken that transaction
+ * fails and the careful path decides. Both ways must leave nothing
+ * behind of the failed try. */
+static void test_result_report_id_taken(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long a = submit(s, 21), b = submit(s, 22);
+    int aa, ab;
+    assert_int_equal(claim(s, "w", &aa), a);
+    assert_int_equal(claim(s, "w", &ab), b);
+    char rid[33];
+    assert_int_equal(complete(s, a, aa, 21, "passed", rid), STORE_RESULT_STORED);
+    /* Job b's report under the id job a's result has: refused, and b
+     * still holds its lease, with nothing stored. */
+    char sha[65];
+    t_sha(22, sha);
+    json_t *r = t_report(rid, "demo-22", "1.0", sha, "passed", "2026-11-25T10:00:00.000Z", NULL);
+    store_result res;
+    pyti_error err;
+    assert_int_equal(store_job_complete(s, b, ab, r, &res, &err), PYTI_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "already stored for something else"));
+    json_decref(r);
+    assert_state(s, b, "leased");
+    assert_int_equal(heartbeat(s, b, ab), STORE_LEASE_OK);
+    assert_int_equal(store_count_reports(s, &err), 1);
+    json_t *rel = store_list_releases(s, "demo-22", &err);
+    assert_true(json_is_null(json_object_get(json_array_get(rel, 0), "latest")));
+    json_decref(rel);
+    /* An "error" report sent twice (a lost answer): the second call finds
+     * its own report stored and the attempt ended; nothing changes. */
+    char rid2[33];
+    t_report_id(rid2);
+    r = t_report(rid2, "demo-22", "1.0", sha, "error", "2026-11-25T10:00:00.000Z", NULL);
+    assert_int_equal(store_job_complete(s, b, ab, r, &res, &err), PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_RETRY);
+    assert_state(s, b, "queued");
+    assert_int_equal(store_job_complete(s, b, ab, r, &res, &err), PYTI_OK);
+    assert_int_equal(res, STORE_RESULT_IGNORED);
+    assert_state(s, b, "queued");
+    json_decref(r);
+    assert_int_equal(store_count_reports(s, &err), 2);
+    json_t *j = job(s, b);
+    json_t *hist = json_object_get(j, "attempt_history");
+    assert_int_equal(json_array_size(hist), 1);
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "error");
+    assert_string_equal(json_get_str(json_array_get(hist, 0), "report_id"), rid2);
+    json_decref(j);
+    store_close(s);
+}
+
 static void test_late_result_first_complete_wins(void **state)
 {
     pyti_store *s = t_store_fresh(state, NULL);
@@ -1299,6 +1352,7 @@ int main(void)
         T_BOTH(test_matching_worker_policy),
         T_BOTH(test_heartbeat_expiry_requeue),
         T_BOTH(test_result_stored_exactly_once),
+        T_BOTH(test_result_report_id_taken),
         T_BOTH(test_late_result_first_complete_wins),
         T_BOTH(test_infra_errors_backoff_then_fail),
         T_BOTH(test_backoff_is_capped),
