@@ -6,13 +6,21 @@
  * (posix_spawn + wait), and lines are "sandbox_s bwrap_s": interleaved,
  * so both see the same machine load.
  *
- * usage: sandbox_loop RUNS [--bwrap] */
+ * With --cli PYTI [PYTI_B], no sandbox_run() here: each round spawns
+ * `PYTI -q sandbox -- true`, the bwrap command (and `PYTI_B -q sandbox --
+ * true`, e.g. another build, when given), in an order that rotates every
+ * round so that none always follows another; each line is the round's
+ * "wall cpu" pairs (cpu: user+sys of the process and everything it
+ * waited for, from wait4), in the order PYTI, bwrap[, PYTI_B].
+ *
+ * usage: sandbox_loop RUNS [--bwrap | --cli PYTI [PYTI_B]] */
 #include "sandbox/sandbox.h"
 
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -37,6 +45,52 @@ static double bwrap_once(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - t;
 }
 
+static double now(void);
+
+/* Spawns argv, waits; wall and user+sys CPU seconds. false on failure. */
+static int spawn_timed(char *const argv[], double *wall, double *cpu)
+{
+    double t = now();
+    pid_t pid;
+    if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+        return 0;
+    int st;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return 0;
+    *wall = now() - t;
+    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    return 1;
+}
+
+/* --cli: the commands interleaved, order rotating per round. */
+static int cli_loop(int runs, char *pyti, char *pyti_b)
+{
+    char *bwrap[] = {"bwrap", "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev",
+                     "--proc", "/proc", "true", NULL};
+    char *a[] = {pyti, "-q", "sandbox", "--", "true", NULL};
+    char *b[] = {pyti_b, "-q", "sandbox", "--", "true", NULL};
+    char *const *cmds[3] = {a, bwrap, b};
+    int n = pyti_b ? 3 : 2;
+    for (int i = 0; i < runs + 10; i++) {
+        double wall[3], cpu[3];
+        for (int k = 0; k < n; k++) {
+            int c = (i + k) % n;
+            if (!spawn_timed(cmds[c], &wall[c], &cpu[c])) {
+                fprintf(stderr, "sandbox_loop: %s failed\n", cmds[c][0]);
+                return 1;
+            }
+        }
+        if (i < 10) /* warm-up */
+            continue;
+        for (int c = 0; c < n; c++)
+            printf("%s%.6f %.6f", c ? " " : "", wall[c], cpu[c]);
+        printf("\n");
+    }
+    return 0;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -48,6 +102,8 @@ int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 100;
     int with_bwrap = argc > 2 && strcmp(argv[2], "--bwrap") == 0;
+    if (argc > 3 && strcmp(argv[2], "--cli") == 0)
+        return cli_loop(runs, argv[3], argc > 4 ? argv[4] : NULL);
     char *cmd[] = {"true", NULL};
     pyti_sandbox_spec spec;
     sandbox_spec_init(&spec);

@@ -1,5 +1,5 @@
 """build.py --phase prepare|build --work DIR [--source DIR] [--install WHEEL...]
-          [--no-get-requires] --result FILE
+          [--no-get-requires] [--hook wheel|metadata] --result FILE
 
 A PEP 517 front end in rounds, so that pyti can resolve and stage build
 requirements on the host between them (the sandbox has no network):
@@ -16,6 +16,11 @@ requirements on the host between them (the sandbox has no network):
            builds the wheel (outcome "built"); otherwise outcome
            "needs-more" with the requirements to stage, and pyti calls
            this phase again with them and --no-get-requires.
+           With --hook metadata it calls prepare_metadata_for_build_wheel
+           instead (outcome "metadata" with the METADATA file's path);
+           a backend without that hook builds the wheel (outcome "built",
+           whose METADATA pyti reads). Used for dependencies that are
+           only sdists (src/exec/depbuild.c).
 
 Outcome "failed" is the package's (invalid pyproject.toml, the backend
 failed); "error" is pyti's own trouble in this helper."""
@@ -50,6 +55,9 @@ if hook == "get_requires_for_build_wheel":
     answer = fn({}) if fn else []
 elif hook == "build_wheel":
     answer = backend.build_wheel(sys.argv[2], {})
+elif hook == "prepare_metadata_for_build_wheel":
+    fn = getattr(backend, hook, None)
+    answer = fn(sys.argv[2], {}) if fn else None
 print("\n@@PYTI-HOOK-RESULT@@" + json.dumps(answer))
 """
 
@@ -180,6 +188,22 @@ def build(a, res, log):
         if missing:
             res.update(outcome="needs-more", missing=missing)
             return 0
+    if a.hook == "metadata":
+        meta_dir = os.path.join(a.work, "metadata")
+        shutil.rmtree(meta_dir, ignore_errors=True)
+        os.makedirs(meta_dir)
+        code, out, name = call_hook(python, src, bs, "prepare_metadata_for_build_wheel", meta_dir)
+        log.append(out)
+        if code != 0:
+            res.update(reason="the backend's prepare_metadata_for_build_wheel failed")
+            return 1
+        if name is not None:
+            if not isinstance(name, str) or "/" in name or not name.endswith(".dist-info"):
+                res.update(reason=f"prepare_metadata_for_build_wheel returned {name!r}")
+                return 1
+            res.update(outcome="metadata", metadata=os.path.join(meta_dir, name, "METADATA"))
+            return 0
+        # no such hook: build the wheel (PEP 517's fallback)
     os.makedirs(out_dir, exist_ok=True)
     code, out, name = call_hook(python, src, bs, "build_wheel", out_dir)
     log.append(out)
@@ -200,6 +224,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--install", action="append", default=[])
     ap.add_argument("--no-get-requires", action="store_true")
+    ap.add_argument("--hook", choices=("wheel", "metadata"), default="wheel")
     ap.add_argument("--result", required=True)
     a = ap.parse_args()
     res = {"outcome": "failed", "phase": a.phase}

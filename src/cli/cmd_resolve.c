@@ -9,6 +9,7 @@
 #include "common/strv.h"
 #include "common/xalloc.h"
 #include "common/timeutil.h"
+#include "exec/depbuild.h"
 #include "index/http.h"
 #include "index/index.h"
 #include "index/resolver.h"
@@ -95,13 +96,14 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         {"requirement", required_argument, NULL, 'r'},
         {"download", required_argument, NULL, 'd'},
         {"no-cache", no_argument, NULL, 'n'},
+        {"no-build", no_argument, NULL, 'B'},
         {"quiet", no_argument, NULL, 'q'},
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *index_url = NULL, *python = NULL, *json_path = NULL, *download = NULL;
-    bool offline = false, pre = false, no_cache = false;
+    bool offline = false, pre = false, no_cache = false, no_build = false;
     pyti_strv extra = PYTI_STRV_INIT, reqs = PYTI_STRV_INIT, req_files = PYTI_STRV_INIT;
     int c, rc = EXIT_PASSED;
     while ((c = getopt_long(argc, argv, "i:r:qh", opts, NULL)) != -1) {
@@ -115,6 +117,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         case 'r': strv_push(&req_files, optarg); break;
         case 'd': download = optarg; break;
         case 'n': no_cache = true; break;
+        case 'B': no_build = true; break;
         case 'q': g->quiet = true; break;
         case 'c': g->config_path = optarg; break;
         case 'h':
@@ -153,6 +156,7 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     pyti_http *http = NULL;
     pyti_index *ix = NULL;
     pyti_resolution res = {0};
+    pyti_depbuild_host *builder = NULL;
     if (index_urls_from_config(cfg, index_url, &extra, &urls, &err) != PYTI_OK ||
         index_http_options_from_config(cfg, &ho, &err) != PYTI_OK ||
         target_init_host(&target, python, &err) != PYTI_OK) {
@@ -167,6 +171,12 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         goto done;
     }
     ix = index_new(http, &urls);
+    if (!no_build) {
+        /* sdists without static metadata: their PEP 517 hook, in the
+         * sandbox (depbuild.h); without a sandbox they stay needs-build. */
+        builder = depbuild_host_new(cfg, python, &urls, offline);
+        index_set_builder(ix, depbuild_host_metadata, builder);
+    }
     pyti_provider prov;
     index_provider(ix, &prov);
     pyti_resolve_options ro = {.allow_prereleases = pre};
@@ -174,12 +184,23 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
     pyti_status st = resolve_requirements(&prov, &target, (const char *const *)reqs.items,
                                           reqs.len, &ro, &res, &err);
     double elapsed = now_s() - t0;
-    if (st != PYTI_OK) {
+    if (st != PYTI_OK && depbuild_host_failed(builder)) {
+        /* the sdist's backend failed: no resolution (as pip's
+         * metadata-generation-failed), not a rejected input */
+        const char *blog = depbuild_host_log(builder);
+        if (*blog && g->verbose)
+            fputs(blog, stderr);
+        log_error("cannot resolve: %s", err.msg);
+        rc = EXIT_FLAGGED;
+    } else if (st != PYTI_OK) {
         rc = cli_fail(&err);
     } else if (res.outcome == PYTI_RESOLVED) {
         for (size_t i = 0; i < res.npins; i++)
             printf("%s==%s\n", res.pins[i].name, res.pins[i].version);
     } else {
+        const char *blog = builder ? depbuild_host_log(builder) : "";
+        if (*blog && g->verbose)
+            fputs(blog, stderr);
         log_error("cannot resolve (%s): %s", resolve_outcome_name(res.outcome),
                   res.explanation ? res.explanation : "");
         rc = EXIT_FLAGGED;
@@ -197,6 +218,13 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
             }
         }
     }
+    /* A metadata build is package code: what the tracer saw is told. */
+    json_t *bfind = builder ? depbuild_host_findings(builder) : json_array();
+    size_t bi;
+    json_t *bv;
+    json_array_foreach(bfind, bi, bv)
+        log_warn("while building metadata: %s: %s", json_get_str(bv, "id"),
+                 json_get_str(bv, "message"));
     pyti_http_stats hs;
     http_stats(http, &hs);
     if (g->verbose)
@@ -217,6 +245,10 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         json_object_set_new(j, "indexes", json_array());
         for (size_t i = 0; i < urls.len; i++)
             json_array_append_new(json_object_get(j, "indexes"), json_text(urls.items[i]));
+        if (builder) {
+            json_object_set_new(j, "builds", depbuild_host_records(builder));
+            json_object_set(j, "build_findings", bfind);
+        }
         json_t *stats = json_object_get(j, "stats");
         json_object_set_new(stats, "seconds", json_real(elapsed));
         json_object_set_new(stats, "requests", json_integer((json_int_t)hs.requests));
@@ -232,9 +264,11 @@ int cmd_resolve(int argc, char **argv, cli_globals *g)
         }
         json_decref(j);
     }
+    json_decref(bfind);
 done:
     resolution_free(&res);
     index_free(ix);
+    depbuild_host_free(builder);
     http_free(http);
     if (have_target)
         target_free(&target);

@@ -190,7 +190,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
 out:
     if (keep)
         fprintf(stderr, "pyti: job directory kept: %s\n", job.job_dir);
-    job_cleanup(&job, keep);
+    job_cleanup_detached(&job, keep); /* the report is out: no need to wait */
     recipe_free(recipe);
     config_free(cfg);
     return rc;

@@ -75,13 +75,16 @@ static const cli_command commands[] = {
      "      --db LOCATION  store: a SQLite path or postgresql://... (default\n"
      "                     $XDG_DATA_HOME/pyti/pyti.db)\n"},
     {"resolve", cmd_resolve, "pyti resolve REQUIREMENT... [OPTIONS]",
-     "resolve requirements against package indexes, without running package code",
+     "resolve requirements against package indexes, running no package code on the host",
      "Finds one version of every project needed by the REQUIREMENTs (PEP 508:\n"
      "extras, specifiers, markers) for the target Python, as pip would, and\n"
      "prints them as name==version lines sorted by name. Metadata comes from\n"
-     "PEP 658 files, wheels, or sdists with static metadata (PEP 643); nothing\n"
-     "is built or run. Downloads are verified against the index's hashes and\n"
-     "cached in $XDG_CACHE_HOME/pyti.\n"
+     "PEP 658 files, wheels, or sdists with static metadata (PEP 643). An sdist\n"
+     "without static metadata has it prepared by its PEP 517 backend inside\n"
+     "pyti's sandbox (no network; prepare_metadata_for_build_wheel, else\n"
+     "build_wheel; its build requirements staged like `pyti test` does) when\n"
+     "the sandbox is available; nothing runs on the host. Downloads are\n"
+     "verified against the index's hashes and cached in $XDG_CACHE_HOME/pyti.\n"
      "\n"
      "options:\n"
      "  -i, --index-url URL        main index (default [index] url, else PyPI)\n"
@@ -94,10 +97,12 @@ static const cli_command commands[] = {
      "      --download DIR         also download the chosen files into DIR\n"
      "      --offline              use only the cache, never the network\n"
      "      --no-cache             neither read nor write the cache\n"
+     "      --no-build             never build: an sdist without static metadata\n"
+     "                             ends the resolution as needs-build\n"
      "      --config FILE          settings file\n"
      "\n"
-     "exit codes: 0 resolved, 1 no resolution (a conflict, or an sdist that\n"
-     "needs a PEP 517 metadata build), 2 usage error or rejected input (bad\n"
+     "exit codes: 0 resolved, 1 no resolution (a conflict, a metadata build\n"
+     "that failed, or an sdist that needs one with --no-build), 2 usage error or rejected input (bad\n"
      "requirement, hash mismatch), 3 network or pyti failure.\n"},
     {"index", cmd_index, "pyti index serve DIR [OPTIONS] | pyti index tags [--python X.Y]",
      "serve a directory as a package index; show wheel tags",

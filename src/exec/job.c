@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,10 +165,9 @@ pyti_status job_set_python(pyti_job *job, const char *spec, pyti_error *err)
     return PYTI_OK;
 }
 
-void job_cleanup(pyti_job *job, bool keep)
+/* Frees the job's strings (the directory is the caller's business). */
+static void job_free(pyti_job *job)
 {
-    if (job->job_dir && !keep)
-        path_rmtree(job->job_dir, NULL);
     free(job->job_dir);
     free(job->input_dir);
     free(job->work_dir);
@@ -179,4 +180,50 @@ void job_cleanup(pyti_job *job, bool keep)
     job->python = job->wheelhouse = NULL;
     job->job_dir = job->input_dir = job->work_dir = job->out_dir = NULL;
     job->dist_filename = job->dist_path = NULL;
+}
+
+void job_cleanup(pyti_job *job, bool keep)
+{
+    if (job->job_dir && !keep)
+        path_rmtree(job->job_dir, NULL);
+    job_free(job);
+}
+
+/* In the grandchild: nothing of the caller's (its pipes above all: a
+ * caller reading pyti's output to EOF must not wait for the removal). */
+__attribute__((noreturn)) static void remove_detached(const char *dir)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    syscall(SYS_close_range, 3, ~0U, 0);
+    path_rmtree(dir, NULL);
+    _exit(0);
+}
+
+void job_cleanup_detached(pyti_job *job, bool keep)
+{
+    if (!job->job_dir || keep) {
+        job_free(job);
+        return;
+    }
+    /* Double fork: the grandchild belongs to init (or the nearest
+     * subreaper), so no caller ever has to reap it. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        if (fork() == 0)
+            remove_detached(job->job_dir);
+        _exit(0);
+    }
+    if (pid < 0) {
+        job_cleanup(job, false); /* cannot fork: remove it here */
+        return;
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    job_free(job);
 }

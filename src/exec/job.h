@@ -56,6 +56,14 @@ pyti_status job_set_indexes(pyti_job *job, const char *url, const pyti_strv *ext
 /* Removes the job directory (unless keep) and frees the job's strings. */
 void job_cleanup(pyti_job *job, bool keep);
 
+/* Like job_cleanup, but the directory is removed by a detached process
+ * (a grandchild with no descriptors of the caller's), so the caller does
+ * not wait for the file system: removing a small job's ~160 entries took
+ * 0.1-0.2 s on an ext4 mounted with discard, 3-5% of the job. For the end
+ * of a job whose report is out; the directory disappears shortly after
+ * the call returns. Removes it in the caller if it cannot fork. */
+void job_cleanup_detached(pyti_job *job, bool keep);
+
 /* Copies the file from into a new file to (created exclusively, never
  * through a link, mode 0644). On failure err names the file. */
 pyti_status job_copy_file(const char *from, const char *to, pyti_error *err);

@@ -109,7 +109,8 @@ static void report_set_dependencies(json_t *report, const json_t *deps)
 {
     if (!json_is_object(deps))
         return;
-    static const char *const fields[] = {"name", "version", "filename", "sha256", "index", NULL};
+    static const char *const fields[] = {"name", "version", "filename", "sha256", "index",
+                                         "built_from", NULL};
     json_t *out = json_object(), *staged = json_array(), *installed = json_array();
     size_t i;
     json_t *e;

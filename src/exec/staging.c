@@ -7,6 +7,7 @@
 #include "common/path.h"
 #include "common/str.h"
 #include "common/xalloc.h"
+#include "exec/depbuild.h"
 #include "exec/pyfacts.h"
 #include "exec/sbtask.h"
 #include "index/http.h"
@@ -77,6 +78,52 @@ static void add_wheel_metadata(json_t *entry, const char *path, const char *file
     free(text);
 }
 
+/* Stages the wheel built (in the sandbox, or found in the cache) from
+ * the sdist pin p; fills e, or *ok false with rec.reason. */
+static void stage_built(const pyti_job *job, pyti_index *ix, pyti_depbuild *db,
+                        const pyti_pin *p, json_t *e, json_t *rec, bool *ok)
+{
+    const pyti_dist_file *f = &p->file;
+    pyti_error err;
+    char sdist_sha[PYTI_SHA256_HEX_LEN + 1] = "", wheel_sha[PYTI_SHA256_HEX_LEN + 1] = "";
+    char *sdist = NULL, *wheel = NULL;
+    bool cached = false;
+    pyti_status st = index_download(ix, f, &sdist, sdist_sha, &err);
+    if (st == PYTI_OK)
+        st = depbuild_wheel(db, p->display_name, f, sdist, sdist_sha, &wheel, &cached, &err);
+    if (st == PYTI_OK)
+        st = hash_sha256_file(wheel, wheel_sha, NULL, &err);
+    if (st == PYTI_OK)
+        st = place(job, wheel, path_basename(wheel), wheel_sha, &err);
+    if (st != PYTI_OK) {
+        char *why = xasprintf("cannot stage %s %s (only available as the sdist %s): %s",
+                              p->display_name, p->version, f->filename, err.msg);
+        json_object_set_new(rec, "reason", json_text(why));
+        json_set_text(rec, "build_failed", p->display_name);
+        free(why);
+        *ok = false;
+    } else {
+        const char *name = path_basename(wheel);
+        char *inside = xasprintf(SB_INPUT "/" STAGING_DIR "/%s", name);
+        char *host = xasprintf("%s/" STAGING_DIR "/%s", job->input_dir, name);
+        json_set_text(e, "filename", name);
+        json_set_text(e, "sha256", wheel_sha);
+        json_set_text(e, "index", f->index_url);
+        json_set_text(e, "url", f->url);
+        json_set_text(e, "path", inside);
+        json_t *from = json_object();
+        json_set_text(from, "sdist", f->filename);
+        json_set_text(from, "sha256", sdist_sha);
+        json_object_set_new(from, "cached", json_boolean(cached));
+        json_object_set_new(e, "built_from", from);
+        add_wheel_metadata(e, host, name);
+        free(inside);
+        free(host);
+    }
+    free(sdist);
+    free(wheel);
+}
+
 static const pyti_dist_metadata *find_installed(const pyti_stage_spec *spec, const char *name)
 {
     for (size_t i = 0; i < spec->ninstalled; i++) {
@@ -94,7 +141,8 @@ static const pyti_dist_metadata *find_installed(const pyti_stage_spec *spec, con
 /* Stages every pin of a resolution; *ok false with rec.reason when one
  * cannot be. */
 static void stage_pins(const pyti_job *job, const pyti_stage_spec *spec, pyti_index *ix,
-                       pyti_localdir *wh, const pyti_resolution *res, json_t *rec, bool *ok)
+                       pyti_localdir *wh, pyti_depbuild *db, const pyti_resolution *res,
+                       json_t *rec, bool *ok)
 {
     json_t *staged = json_array(), *installed = json_array();
     json_object_set_new(rec, "staged", staged);
@@ -117,6 +165,14 @@ static void stage_pins(const pyti_job *job, const pyti_stage_spec *spec, pyti_in
             continue;
         }
         const pyti_dist_file *f = &p->file;
+        if (!str_endswith(f->filename, ".whl") && db) {
+            stage_built(job, ix, db, p, e, rec, ok);
+            if (*ok)
+                json_array_append_new(staged, e);
+            else
+                json_decref(e);
+            continue;
+        }
         if (!str_endswith(f->filename, ".whl")) {
             char *why = xasprintf("%s %s is only available as %s, an sdist: pyti does not build "
                                   "dependencies (only the distribution under test)",
@@ -256,6 +312,7 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
     pyti_index *ix = NULL;
     pyti_localdir *wh = NULL;
     pyti_provider_pool *pool = NULL;
+    pyti_depbuild *db = NULL;
     pyti_resolution res = {0};
     if (index_http_options_from_config(job->config, &ho, &err) != PYTI_OK) {
         json_object_set_new(rec, "reason", json_text(err.msg));
@@ -267,6 +324,10 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
         goto out;
     }
     ix = index_new(http, &job->index_urls);
+    if (spec->build_ctx) {
+        db = depbuild_new(spec->build_ctx, spec->venv, spec->build_chain);
+        index_set_builder(ix, depbuild_metadata, db);
+    }
     pyti_provider subs[2];
     index_provider(ix, &subs[0]);
     pyti_provider prov = subs[0];
@@ -287,7 +348,10 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
                            : xstrdup(why);
         if (!was_unreachable && err.code == PYTI_ERR_IO)
             path_write_file_atomic(marker, err.msg, strlen(err.msg), NULL);
-        if (wh) {
+        const char *failed_build = depbuild_failed(db);
+        if (failed_build)
+            json_set_text(rec, "build_failed", failed_build);
+        if (wh && !failed_build) {
             /* The offline fallback: the wheelhouse alone. */
             json_object_set_new(rec, "fallback", json_text(reason));
             log_info("%s: the indexes failed (%s); resolving from the wheelhouse alone",
@@ -338,8 +402,15 @@ json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok)
         goto out;
     }
     *ok = true;
-    stage_pins(job, spec, ix, wh, &res, rec, ok);
+    stage_pins(job, spec, ix, wh, db, &res, rec, ok);
 out:
+    if (db) {
+        json_t *builds = depbuild_records(db);
+        if (json_array_size(builds))
+            json_object_set(rec, "builds", builds);
+        json_decref(builds);
+    }
+    depbuild_free(db);
     resolution_free(&res);
     provider_pool_free(pool);
     localdir_free(wh);

@@ -29,6 +29,7 @@
 
 #include "common/strv.h"
 #include "exec/job.h"
+#include "exec/task.h"
 #include "index/resolver.h"
 
 #define STAGING_DIR "deps" /* under the job's input */
@@ -40,6 +41,11 @@ typedef struct pyti_stage_spec {
     const pyti_dist_metadata *installed; /* already there (see resolver.h) */
     size_t ninstalled;
     bool wheelhouse;            /* pool the job's wheelhouse with the indexes */
+    /* Building sdists (depbuild.h): the task whose sandbox runs build
+     * them (NULL: an sdist that is needed is an error, as before), and
+     * the sdists whose build this staging serves (NULL at the top). */
+    pyti_task_ctx *build_ctx;
+    const pyti_strv *build_chain;
 } pyti_stage_spec;
 
 /* Resolves spec->reqs and stages what is not installed. Returns the
@@ -51,7 +57,12 @@ typedef struct pyti_stage_spec {
  *   outcome       the resolution's ("resolved", "impossible", "needs-build",
  *                 "too-deep", "error")
  *   staged        [{name, version, filename, sha256, index, path, required_by,
- *                  extras}] — path is the file's path inside the sandbox
+ *                  extras, built_from}] — path is the file's path inside the
+ *                 sandbox; built_from {sdist, sha256, cached} for a wheel
+ *                 built from an sdist (build_ctx set)
+ *   builds        the records of the sdists built (depbuild_records), when
+ *                 any were: metadata for the resolver, wheels for staging
+ *   build_failed  the dependency whose build failed, when that is why
  *   installed     [{name, version, required_by}] satisfied by what is
  *                 installed (nothing staged for them)
  *   explanation, conflicts   when not resolved
@@ -62,8 +73,8 @@ typedef struct pyti_stage_spec {
  *
  * *ok is true when everything needed is staged. Never fails otherwise:
  * an unreachable index, an unsatisfiable requirement, a hash mismatch or
- * a dependency only available as an sdist all end in *ok false with the
- * reason (pyti's limitation or the infrastructure's, never the package's
+ * a dependency only available as an sdist (without build_ctx) or whose
+ * build fails all end in *ok false with the reason (pyti's limitation or the infrastructure's, never the package's
  * failure). */
 json_t *staging_run(const pyti_job *job, const pyti_stage_spec *spec, bool *ok);
 

@@ -125,7 +125,7 @@ static bool stage_round(pyti_task_ctx *ctx, const json_t *facts, const pyti_strv
                         const pyti_dist_metadata *inst, size_t ninst, json_t *stagings,
                         pyti_strv *paths, json_t **rec)
 {
-    pyti_stage_spec spec = {"build requirements", reqs, facts, inst, ninst, true};
+    pyti_stage_spec spec = {"build requirements", reqs, facts, inst, ninst, true, ctx, NULL};
     bool ok = false;
     *rec = staging_run(ctx->job, &spec, &ok);
     json_array_append(stagings, *rec);
@@ -144,6 +144,21 @@ static void json_to_strv(const json_t *a, pyti_strv *out)
     size_t i;
     json_t *v;
     json_array_foreach(a, i, v) if (json_is_string(v)) strv_push(out, json_string_value(v));
+}
+
+void build_phase_args(pyti_strv *args, const char *hook, bool no_get_requires,
+                      const pyti_strv *install)
+{
+    strv_free(args);
+    const char *fixed[] = {"--phase", "build", "--work", SB_WORK, "--hook", hook};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        strv_push(args, fixed[i]);
+    if (no_get_requires)
+        strv_push(args, "--no-get-requires");
+    for (size_t i = 0; i < install->len; i++) {
+        strv_push(args, "--install");
+        strv_push(args, install->items[i]);
+    }
 }
 
 pyti_task_status task_builtin_build(pyti_task_ctx *ctx)
@@ -207,17 +222,7 @@ pyti_task_status task_builtin_build(pyti_task_ctx *ctx)
     }
     /* 3. install, get_requires_for_build_wheel, build */
     for (int round = 0; round < 2; round++) {
-        strv_free(&args);
-        strv_push(&args, "--phase");
-        strv_push(&args, "build");
-        strv_push(&args, "--work");
-        strv_push(&args, SB_WORK);
-        if (round == 1)
-            strv_push(&args, "--no-get-requires");
-        for (size_t i = 0; i < paths.len; i++) {
-            strv_push(&args, "--install");
-            strv_push(&args, paths.items[i]);
-        }
+        build_phase_args(&args, "wheel", round == 1, &paths);
         json_decref(res);
         res = NULL;
         st = sbtask_helper(ctx, "build", (const char *const *)args.items, 0, &res);

@@ -125,7 +125,7 @@ pyti_task_status task_builtin_deps(pyti_task_ctx *ctx)
      * to ask): the common case of small pure-Python wheels. */
     if (self.requires_dist.len)
         strv_push_owned(&reqs, self_requirement(&self, task_def_option(ctx->def, "extras")));
-    pyti_stage_spec spec = {"dependencies", &reqs, venv, installed, ninst, false};
+    pyti_stage_spec spec = {"dependencies", &reqs, venv, installed, ninst, false, ctx, NULL};
     bool ok = false;
     json_t *rec = staging_run(ctx->job, &spec, &ok);
 

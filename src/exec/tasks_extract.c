@@ -17,8 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* If dir holds exactly one entry and it is a directory, its path; else NULL. */
-static char *single_top_dir(const char *dir)
+char *extract_single_top_dir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -105,7 +104,7 @@ pyti_task_status task_builtin_extract(pyti_task_ctx *ctx)
 
     char *root = NULL;
     if (strcmp(kind, "sdist") == 0) {
-        root = single_top_dir(dest);
+        root = extract_single_top_dir(dest);
         if (!root) {
             findings_add(&ctx->findings, "sdist.no-top-level-dir", PYTI_SEV_MEDIUM,
                          job->dist_filename,

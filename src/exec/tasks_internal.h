@@ -12,6 +12,14 @@ pyti_status deps_read_wheel_metadata(const pyti_job *job, const json_t *wheel,
                                      pyti_dist_metadata *out, pyti_error *err);
 
 pyti_task_status task_builtin_extract(pyti_task_ctx *ctx);
+/* If dir holds exactly one entry and it is a directory (not a link), its
+ * path (new string); else NULL. An sdist's top-level directory. */
+char *extract_single_top_dir(const char *dir);
+/* The arguments of build.py's build phase (python/pyti_helper/build.py)
+ * into *args (emptied first): hook "wheel" or "metadata", whether to skip
+ * get_requires_for_build_wheel, the staged wheels to install first. */
+void build_phase_args(pyti_strv *args, const char *hook, bool no_get_requires,
+                      const pyti_strv *install);
 pyti_task_status task_builtin_metadata(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_record(pyti_task_ctx *ctx);
 pyti_task_status task_builtin_facts(pyti_task_ctx *ctx);

@@ -242,7 +242,7 @@ pyti_task_status task_builtin_testdeps(pyti_task_ctx *ctx)
     memcpy(inst + ninst, sys, nsys * sizeof *sys);
     ninst += nsys;
     free(sys);
-    pyti_stage_spec spec = {"test requirements", &reqs, venv, inst, ninst, false};
+    pyti_stage_spec spec = {"test requirements", &reqs, venv, inst, ninst, false, ctx, NULL};
     bool ok = false;
     rec = staging_run(ctx->job, &spec, &ok);
     json_object_set(ctx->data, "staging", rec);

@@ -271,8 +271,11 @@ static void save_state(pyti_tracing *t)
     json_set_text(o, "secret", t->secret);
     json_set_text(o, "reach", t->reach);
     json_object_set_new(o, "exfil_reported", json_boolean(t->exfil_reported));
+    /* Job state, removed with the job: no fsync. */
     char *p = path_join(t->ctx->job->job_dir, STATE_FILE);
-    json_write_file(o, p, NULL);
+    char *text = json_dump_pretty(o);
+    path_write_file_scratch(p, text, strlen(text), NULL);
+    free(text);
     free(p);
     json_decref(o);
 }

@@ -512,6 +512,7 @@ pyti_status index_file_metadata(pyti_index *ix, const char *project, const pyti_
             return PYTI_OK;
         }
         is_static = false;
+        st = PYTI_OK;
     } else {
         pyti_error pe;
         if (index_metadata_from_text(text, len, f->filename, !wheel, out, &is_static, &pe) !=
@@ -528,9 +529,20 @@ pyti_status index_file_metadata(pyti_index *ix, const char *project, const pyti_
         out->source = xstrdup("sdist");
     } else if (ix->builder) {
         dist_metadata_free(out);
-        st = ix->builder(ix->builder_user, project, f, path, out, err);
+        pyti_error be;
+        st = ix->builder(ix->builder_user, project, f, path, out, &be);
         if (st == PYTI_OK && !out->source)
             out->source = xstrdup("build");
+        if (st == PYTI_ERR_NOTFOUND) {
+            /* the builder cannot build here (no sandbox): as without one */
+            log_info("%s: %s", f->filename, be.msg);
+            dist_metadata_free(out);
+            memset(out, 0, sizeof *out);
+            *needs_build = true;
+            st = PYTI_OK;
+        } else if (st != PYTI_OK && err) {
+            *err = be;
+        }
     } else {
         dist_metadata_free(out);
         *needs_build = true;

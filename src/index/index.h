@@ -67,8 +67,11 @@ pyti_status index_file_metadata(pyti_index *ix, const char *project, const pyti_
                                 pyti_dist_metadata *out, bool *needs_build, pyti_error *err);
 
 /* A metadata builder: given an sdist's project, file and downloaded
- * path, fills out (a PEP 517 prepare_metadata_for_build_wheel run in the
- * sandbox, later). Returns PYTI_OK or an error. */
+ * path, fills out (exec/depbuild.h: the PEP 517 hook run in the
+ * sandbox). Returns PYTI_OK, PYTI_ERR_NOTFOUND when it cannot build at
+ * all (then the file needs a build, as without a builder), or another
+ * error (the build failed: the resolution stops with it, as pip's
+ * metadata-generation-failed). */
 typedef pyti_status (*pyti_metadata_builder)(void *user, const char *project,
                                              const pyti_dist_file *f, const char *path,
                                              pyti_dist_metadata *out, pyti_error *err);

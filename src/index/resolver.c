@@ -1587,7 +1587,8 @@ static pyti_status finish_fatal(rv_ctx *x, pyti_error *err)
         out->explanation = xasprintf(
             "%s %s is only available as %s, whose metadata is not static (no PKG-INFO with "
             "Metadata-Version 2.2 or later that declares its dependencies): it needs a PEP 517 "
-            "metadata build in the sandbox, which pyti cannot run yet",
+            "metadata build in the sandbox, and building was not available (--no-build, or no "
+            "sandbox)",
             l->proj->name, out->build_version, f->filename);
         return PYTI_OK;
     }

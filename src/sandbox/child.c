@@ -225,17 +225,28 @@ void sb_child_main(sb_child_ctx *c)
     /* The listener is not sent with SCM_RIGHTS: sendmsg may be traced,
      * and a traced call waits for the supervisor, which would be waiting
      * for this very message. The parent takes it with pidfd_getfd
-     * instead (hence dumpable for that moment: nothing of the command
-     * runs yet), then acknowledges. */
-    prctl(PR_SET_DUMPABLE, 1);
+     * instead. As root it has CAP_SYS_PTRACE over init's memory, so init
+     * stays non-dumpable and does not wait here: it keeps its copy of the
+     * listener open (the command never inherits it: run_command closes
+     * every descriptor above 2) and goes on; a call that is notified
+     * meanwhile just waits for the supervisor, which does not need init
+     * to get the descriptor. The acknowledgement is read before init
+     * exits instead, so the parent always holds the listener (and has
+     * answered what was pending) before the namespace goes away. As a
+     * user, pidfd_getfd needs init dumpable: init is, for that moment only
+     * (nothing of the command runs yet), and waits for the ack here. */
+    bool wait_for_ack = !c->ids->root;
+    prctl(PR_SET_DUMPABLE, wait_for_ack ? 1 : 0);
     fds[0] = sb_child_load_filter(&filter, &m);
     if (fds[0] < 0)
         die(c, &m);
     send_msg(c->sock, SB_MSG_READY, &fds[0], sizeof fds[0], NULL, 0);
-    if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK)
-        _exit(1);
-    prctl(PR_SET_DUMPABLE, 0);
-    close(fds[0]);
+    if (wait_for_ack) {
+        if (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK)
+            _exit(1);
+        prctl(PR_SET_DUMPABLE, 0);
+        close(fds[0]);
+    }
 
     /* No controlling terminal for the command (TIOCSTI needs one too). */
     setsid();
@@ -256,6 +267,8 @@ void sb_child_main(sb_child_ctx *c)
         int st;
         pid_t r = waitpid(-1, &st, 0);
         if (r == cmd) {
+            if (!wait_for_ack && (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK))
+                _exit(1);
             send_msg(c->sock, SB_MSG_EXIT, &st, sizeof st, NULL, 0);
             _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         }

@@ -203,6 +203,7 @@ typedef struct run {
     int tmpfs_fds[SB_MAX_TMPFS];
     size_t n_tmpfs;
     bool ready, exited, killed;
+    bool root;               /* pyti runs as root: init does not wait for ACK */
     int wait_status;
     char setup_error[sizeof(sb_msg)];
     double t0;
@@ -335,12 +336,17 @@ static void read_sock(run *r)
                 snprintf(r->setup_error, sizeof r->setup_error,
                          "taking the seccomp listener from init (pidfd_getfd): %s",
                          strerror(errno));
-                break; /* init gets no ACK; the run fails as not ready */
+                kill_run(r, NULL, "no listener"); /* the run fails as not ready */
+                break;
             }
             fcntl(lfd, F_SETFD, FD_CLOEXEC);
             r->ready = true;
             sb_supervisor_init(&r->sup, lfd, r->spec, r->t0);
             r->supervising = true;
+            /* As root, init did not wait (child.c): answer what is already
+             * pending before init may exit on the ack. */
+            if (r->root)
+                sb_supervisor_handle(&r->sup);
             char ack = SB_MSG_ACK;
             if (write(r->sock, &ack, 1) != 1)
                 snprintf(r->setup_error, sizeof r->setup_error, "acknowledging init: %s",
@@ -677,6 +683,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         (st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
         goto out;
     sb_ids_choose(spec, &ids);
+    r.root = ids.root;
     r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);
     if (spec->home_source)
         r.disk_dirs[r.n_disk_dirs++] = spec->home_source;

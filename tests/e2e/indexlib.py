@@ -104,6 +104,28 @@ def synthetic_sdist(out_dir, name, version, requires=(), requires_python=None,
     return path
 
 
+def dynamic_sdist(out_dir, name, version, requires=()):
+    """A setuptools sdist whose metadata is not static (PKG-INFO 2.1): its
+    dependencies are only known by running setup.py (a metadata build)."""
+    top = f"{_escape(name)}-{version}"
+    mod = _escape(name).lower()
+    setup = (f"from setuptools import setup\n"
+             f"setup(name={name!r}, version={version!r}, packages=[{mod!r}],\n"
+             f"      install_requires={list(requires)!r})\n")
+    files = {f"{top}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n",
+             f"{top}/setup.py": setup,
+             f"{top}/{mod}/__init__.py": f"__version__ = {version!r}\n"}
+    path = Path(out_dir) / f"{top}.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(rel)
+            info.size = len(data)
+            info.mode = 0o644
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
 def _installed_metadata(dist):
     """METADATA for an installed distribution: its own for .dist-info; for
     .egg-info, PKG-INFO with Requires-Dist/Provides-Extra from requires.txt
@@ -213,6 +235,12 @@ def S(name, version, *requires, rp=None, mv="2.2", dynamic=()):
                 mv=mv, dynamic=list(dynamic), yanked=None)
 
 
+def D(name, version, *requires):
+    """An sdist-only release with dynamic metadata (needs a metadata build)."""
+    return dict(kind="dynamic-sdist", name=name, version=version, requires=list(requires),
+                yanked=None)
+
+
 def universe():
     """Synthetic projects: (spec dicts) for the hard cases."""
     u = []
@@ -277,6 +305,11 @@ def universe():
           W("tg-pkg", "1.1", tag="cp39-cp39-manylinux1_x86_64"),
           W("tg-build", "1.0"), W("tg-build", "1.0", build="1"), W("tg-build", "1.0", build="2"),
           W("tg-mixed", "1.0"), S("tg-mixed", "1.0")]
+    # sdists whose metadata only a PEP 517 build can tell (pyti builds them
+    # in the sandbox, pip on the host): BUILD_CASES
+    u += [W("dyn-app", "1.0", "dyn-lib"),
+          D("dyn-lib", "1.0", "syn-util<2"), D("dyn-lib", "2.0", "syn-util>=9"),
+          D("dyn-chain", "1.0", "dyn-lib", "syn-lib>=2")]
     # specifier forms
     u += [W("sp-pkg", v) for v in ("0.9", "1.0", "1.0.post1", "1.1", "1.4.2", "1.5",
                                    "2.0", "2.0.1", "3.0.dev1")]
@@ -309,6 +342,8 @@ def build_universe(out_dir):
         if s["kind"] == "wheel":
             p = synthetic_wheel(out_dir, s["name"], s["version"], s["requires"], s["rp"],
                                 s["extras"], s["tag"], s["build"])
+        elif s["kind"] == "dynamic-sdist":
+            p = dynamic_sdist(out_dir, s["name"], s["version"], s["requires"])
         else:
             p = synthetic_sdist(out_dir, s["name"], s["version"], s["requires"], s["rp"],
                                 s["mv"], s["dynamic"])
@@ -379,6 +414,16 @@ def cases(real_projects=()):
     for name in real_projects:
         c.append((f"real-{name.lower()}", [name], []))
     return c
+
+
+# Cases that need metadata builds (pyti: in the sandbox; pip: on the host,
+# with build isolation, setuptools and wheel from the index's real wheels).
+# Kept out of cases() so bench/resolve_vs_pip times resolution alone.
+BUILD_CASES = [
+    ("sdist-build", ["dyn-app"], []),                  # dyn-lib 2.0 fails, 1.0 chosen
+    ("sdist-build-pinned-fails", ["dyn-lib==2.0"], []),
+    ("sdist-build-chain", ["dyn-chain"], []),
+]
 
 
 # ---- running the pieces ----------------------------------------------------

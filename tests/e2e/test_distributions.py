@@ -2,6 +2,7 @@
 and sdists/wheels built by the test — in every archive format, with the
 report written, stored and consistent."""
 import json
+import time
 import glob
 from pathlib import Path
 
@@ -193,4 +194,9 @@ def test_job_directory_removed_by_default(pyti, tmp_path, env):
     env["TMPDIR"] = str(jobs)
     whl = distbuild.write_wheel(tmp_path)
     pyti("test", "--recipe", "static", whl, "--no-store", check=0)
+    # Removed by a detached process once the report is out (job.h:
+    # job_cleanup_detached): gone within moments, not necessarily at exit.
+    deadline = time.monotonic() + 20
+    while list(jobs.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert list(jobs.iterdir()) == []

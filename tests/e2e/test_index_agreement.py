@@ -3,7 +3,9 @@ cases and every real Debian project), `pyti resolve` and pip 23.0.1's
 `install --dry-run --report` against the same local index must choose the
 same set of (project, version), or both fail. Differences that are pip's
 bugs would be listed in KNOWN_PIP_BUGS with their proof in docs/index.md;
-there are none today. The same cases are timed by bench/resolve_vs_pip."""
+there are none today. The same cases are timed by bench/resolve_vs_pip,
+except indexlib.BUILD_CASES: sdists whose metadata needs a PEP 517 build
+(pyti builds it in the sandbox, pip on the host)."""
 import os
 
 import pytest
@@ -39,7 +41,8 @@ def test_enough_cases():
     assert len(CASES) >= 50
 
 
-@pytest.mark.parametrize("cid,reqs,flags", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("cid,reqs,flags", CASES + indexlib.BUILD_CASES,
+                         ids=[c[0] for c in CASES + indexlib.BUILD_CASES])
 def test_agrees_with_pip(served, cid, reqs, flags, tmp_path, env):
     s, real = served
     pip_set, _, pcp = indexlib.run_pip(s.index, reqs, flags, tmp_path / "report.json")

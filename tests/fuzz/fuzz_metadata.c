@@ -1,10 +1,13 @@
 /* fuzz_metadata.c — libFuzzer target: metadata_parse, metadata_validate
  * (with and without a classifier list and a file name), metadata_to_json
- * and the SPDX expression check on arbitrary bytes. Any crash, leak or
- * sanitizer report is a bug. */
+ * and the SPDX expression check on arbitrary bytes; and
+ * index_metadata_from_text, which reads the resolver's fields (also of the
+ * METADATA a dependency's backend prepared in the sandbox, depbuild.c).
+ * Any crash, leak or sanitizer report is a bug. */
 #include "common/finding.h"
 #include "common/strv.h"
 #include "common/xalloc.h"
+#include "index/index.h"
 #include "pkg/metadata.h"
 
 #include <stdint.h>
@@ -38,6 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         findings_free(&f);
         metadata_free(md);
     }
+    pyti_dist_metadata dm;
+    bool is_static = false;
+    if (index_metadata_from_text((const char *)data, size, "fuzz/METADATA", true, &dm,
+                                 &is_static, &err) == PYTI_OK)
+        dist_metadata_free(&dm);
     if (size < 4096) {
         char *text = xstrndup((const char *)data, size);
         (void)metadata_license_expression_ok(text);

@@ -500,6 +500,24 @@ static void test_retries(void **state)
     free(u);
 }
 
+/* A metadata builder for the tests: user points at the mode. */
+static pyti_status fake_builder(void *user, const char *project, const pyti_dist_file *f,
+                                const char *path, pyti_dist_metadata *out, pyti_error *err)
+{
+    int mode = *(int *)user;
+    assert_true(path_is_file(path)); /* downloaded and verified first */
+    memset(out, 0, sizeof *out);
+    if (mode == 0)
+        return pyti_error_set(err, PYTI_ERR_NOTFOUND, "no sandbox here");
+    if (mode == 1)
+        return pyti_error_set(err, PYTI_ERR_INPUT, "building %s from %s failed", project,
+                              f->filename);
+    out->name = xstrdup("foo");
+    out->version = xstrdup("1.1");
+    strv_push(&out->requires_dist, "bar<2");
+    return PYTI_OK;
+}
+
 static void test_resolve_through_index(void **state)
 {
     (void)state;
@@ -541,6 +559,32 @@ static void test_resolve_through_index(void **state)
     assert_int_equal(res.outcome, PYTI_RESOLVE_NEEDS_BUILD);
     assert_string_equal(res.build_file.filename, "Baz_Qux-1.0.tar.gz");
     resolution_free(&res);
+    /* A builder: one that cannot build leaves needs-build; one whose
+     * build fails stops the resolution with its error; one that builds
+     * gives the sdist's metadata (source "build"). */
+    int mode = 0;
+    index_set_builder(ix, fake_builder, &mode);
+    pyti_index *ix2 = index_new(h, &urls); /* fresh: no metadata remembered */
+    index_set_builder(ix2, fake_builder, &mode);
+    index_provider(ix2, &p);
+    assert_int_equal(resolve_requirements(&p, &t, r0, 1, NULL, &res, &err), PYTI_OK);
+    assert_int_equal(res.outcome, PYTI_RESOLVE_NEEDS_BUILD);
+    resolution_free(&res);
+    mode = 1;
+    assert_int_not_equal(resolve_requirements(&p, &t, r0, 1, NULL, &res, &err), PYTI_OK);
+    assert_int_equal(res.outcome, PYTI_RESOLVE_ERROR);
+    assert_non_null(strstr(err.msg, "building foo from foo-1.1.tar.gz failed"));
+    resolution_free(&res);
+    mode = 2;
+    assert_int_equal(resolve_requirements(&p, &t, r0, 1, NULL, &res, &err), PYTI_OK);
+    assert_int_equal(res.outcome, PYTI_RESOLVED);
+    assert_string_equal(res.pins[1].name, "foo");
+    assert_string_equal(res.pins[1].version, "1.1");
+    assert_string_equal(res.pins[1].file.filename, "foo-1.1.tar.gz");
+    assert_string_equal(res.pins[1].metadata_source, "build");
+    assert_string_equal(res.pins[0].version, "1.0"); /* bar<2 */
+    resolution_free(&res);
+    index_free(ix2);
     target_free(&t);
     index_free(ix);
     strv_free(&urls);

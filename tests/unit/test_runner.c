@@ -2,7 +2,8 @@
  * real archives built here with libarchive's writer: a healthy sdist and
  * wheel run through the static recipe, skip propagation, timeouts of
  * built-ins in their forked child, refusal of command tasks, progress
- * events, and the job directory's life cycle. */
+ * events, and the job directory's life cycle (removed here or by a
+ * detached process). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct member {
     const char *path;
@@ -338,6 +340,41 @@ static void test_events_and_job_directory(void **state)
     free(sdist);
 }
 
+/* job_cleanup_detached: the directory goes away without the caller
+ * waiting (a detached grandchild removes it), and nothing of the caller's
+ * is left waiting on it; with keep it stays. */
+static void test_detached_job_removal(void **state)
+{
+    char *dir = t_tmpdir();
+    char *sdist = make_sdist(dir, pkg_info);
+    pyti_job job;
+    pyti_error err;
+    assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
+    char *deep = path_join(job.work_dir, "a/b/c");
+    assert_int_equal(path_mkdirs(deep, 0755, &err), PYTI_OK);
+    char *f = path_join(deep, "file.txt");
+    assert_int_equal(path_write_file_scratch(f, "x", 1, &err), PYTI_OK);
+    char *jd = xstrdup(job.job_dir);
+    job_cleanup_detached(&job, false);
+    assert_null(job.job_dir);
+    /* Gone within moments (the grandchild is not ours to wait for). */
+    for (int i = 0; i < 400 && path_exists(jd); i++)
+        usleep(25000);
+    assert_false(path_exists(jd));
+    free(jd);
+
+    assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
+    jd = xstrdup(job.job_dir);
+    job_cleanup_detached(&job, true);
+    usleep(100000);
+    assert_true(path_is_dir(jd));
+    assert_int_equal(path_rmtree(jd, &err), PYTI_OK);
+    free(jd);
+    free(f);
+    free(deep);
+    free(sdist);
+}
+
 static void test_missing_target(void **state)
 {
     pyti_job job;
@@ -358,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_command_task_runs_in_the_sandbox),
         cmocka_unit_test(test_unknown_builtin_refused),
         cmocka_unit_test(test_events_and_job_directory),
+        cmocka_unit_test(test_detached_job_removal),
         cmocka_unit_test(test_missing_target),
     };
     return cmocka_run_group_tests_name("runner", tests, NULL, NULL);

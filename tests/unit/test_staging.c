@@ -3,7 +3,11 @@
  * distributions, the host cache), the local-directory provider and the
  * provider pool, and staging_run against a file: index (staged files,
  * installed distributions, unsatisfiable requirements, an unreachable index
- * with the wheelhouse fallback and the job's offline memo). */
+ * with the wheelhouse fallback and the job's offline memo), and
+ * dependencies only available as sdists: the built-wheel cache (no
+ * sandbox run on a hit), the build chain's cycle and depth checks, and
+ * staging without a builder. The builds themselves run package code in
+ * the sandbox: tests/e2e/test_sdist_deps.py. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +21,7 @@
 #include "common/path.h"
 #include "common/str.h"
 #include "common/xalloc.h"
+#include "exec/depbuild.h"
 #include "exec/job.h"
 #include "exec/pyfacts.h"
 #include "exec/staging.h"
@@ -415,7 +420,7 @@ static void test_staging_from_file_index(void **state)
     fixture_make(&fx, NULL);
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "a");
-    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false};
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false, NULL, NULL};
     bool ok = false;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     if (!ok)
@@ -531,7 +536,7 @@ static void test_staging_unreachable_index(void **state)
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "c");
     /* Build requirements: the wheelhouse alone when the index fails. */
-    pyti_stage_spec spec = {"build requirements", &reqs, fx.venv, NULL, 0, true};
+    pyti_stage_spec spec = {"build requirements", &reqs, fx.venv, NULL, 0, true, NULL, NULL};
     bool ok = false;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     if (!ok)
@@ -688,7 +693,7 @@ static void test_credentials_redacted(void **state)
     fx.job.config = cfg;
     pyti_strv reqs = PYTI_STRV_INIT;
     strv_push(&reqs, "a");
-    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false};
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false, NULL, NULL};
     bool ok = true;
     json_t *rec = staging_run(&fx.job, &spec, &ok);
     assert_false(ok);
@@ -703,6 +708,150 @@ static void test_credentials_redacted(void **state)
     fixture_free(&fx);
 }
 
+/* An sdist-only project s 1.0 (metadata not static) on the fixture's
+ * index; returns its path in the index. */
+static char *sdist_only(fixture *fx)
+{
+    /* Not even an archive: with the built wheel in the cache nothing
+     * reads it but the hash. */
+    char *path = t_write(fx->index_root, "files/s-1.0.tar.gz", "not really an sdist\n");
+    const char *ps[] = {"s-1.0.tar.gz"};
+    page(fx->index_root, "s", ps, 1);
+    return path;
+}
+
+/* The cache entry a build of the sdist at path would have made. */
+static void cache_built_wheel(fixture *fx, const char *sdist)
+{
+    char sha[PYTI_SHA256_HEX_LEN + 1];
+    assert_int_equal(hash_sha256_file(sdist, sha, NULL, NULL), PYTI_OK);
+    char *dir = xasprintf("%s/cache/pyti/built/cp311-cp311-manylinux_2_36_x86_64/%s", fx->tmp,
+                          sha);
+    assert_int_equal(path_mkdirs(dir, 0755, NULL), PYTI_OK);
+    char *site = path_join(fx->tmp, "site-s");
+    installed_dist(site, "s", "1.0", "b>=2");
+    installed_dist(site, "b", "2.0", NULL); /* or wheelpack drops the requirement */
+    free(pack(site, "s", dir));
+    free(site);
+    free(dir);
+}
+
+static void ctx_make(fixture *fx, pyti_task_def *def, pyti_task_ctx *ctx)
+{
+    memset(def, 0, sizeof *def);
+    def->name = (char *)"deps";
+    def->builtin = (char *)"deps";
+    def->timeout_s = 60;
+    char *out = path_join(fx->tmp, "out-deps");
+    assert_int_equal(path_mkdirs(out, 0755, NULL), PYTI_OK);
+    task_ctx_init(ctx, &fx->job, def, out, NULL);
+}
+
+static void ctx_free(pyti_task_ctx *ctx)
+{
+    char *out = (char *)ctx->out_dir;
+    task_ctx_free(ctx);
+    free(out);
+}
+
+static void test_sdist_dependency_from_the_build_cache(void **state)
+{
+    (void)state;
+    fixture fx;
+    fixture_make(&fx, NULL);
+    char *sdist = sdist_only(&fx);
+    pyti_strv reqs = PYTI_STRV_INIT;
+    strv_push(&reqs, "s");
+
+    /* Without a builder: the old outcome, nothing staged. */
+    pyti_stage_spec plain = {"dependencies", &reqs, fx.venv, NULL, 0, false, NULL, NULL};
+    bool ok = true;
+    json_t *rec = staging_run(&fx.job, &plain, &ok);
+    assert_false(ok);
+    if (strcmp(json_get_str(rec, "outcome"), "needs-build") != 0)
+        fail_msg("%s: %s", json_get_str(rec, "outcome"), json_get_str(rec, "reason"));
+    assert_non_null(strstr(json_get_str(rec, "reason"), "s 1.0 is only available as s-1.0.tar.gz"));
+    json_decref(rec);
+
+    /* With a builder and the wheel in the cache: no sandbox runs (the
+     * "sdist" is not even an archive); its metadata and wheel come from
+     * the cached wheel, its dependency b>=2 is staged too. */
+    cache_built_wheel(&fx, sdist);
+    pyti_task_def def;
+    pyti_task_ctx ctx;
+    ctx_make(&fx, &def, &ctx);
+    pyti_stage_spec spec = {"dependencies", &reqs, fx.venv, NULL, 0, false, &ctx, NULL};
+    rec = staging_run(&fx.job, &spec, &ok);
+    if (!ok)
+        fail_msg("%s", json_get_str(rec, "reason"));
+    json_t *s = staged_named(rec, "staged", "s");
+    assert_non_null(s);
+    assert_string_equal(json_get_str(s, "filename"), "s-1.0-py3-none-any.whl");
+    assert_string_equal(json_get_str(s, "path"), "/job/input/deps/s-1.0-py3-none-any.whl");
+    json_t *from = json_object_get(s, "built_from");
+    assert_string_equal(json_get_str(from, "sdist"), "s-1.0.tar.gz");
+    assert_true(json_is_true(json_object_get(from, "cached")));
+    json_t *b = staged_named(rec, "staged", "b");
+    assert_non_null(b);
+    assert_string_equal(json_get_str(b, "version"), "2.0");
+    json_t *build = json_array_get(json_object_get(rec, "builds"), 0);
+    assert_string_equal(json_get_str(build, "outcome"), "cached");
+    assert_int_equal(json_array_size(json_object_get(build, "rounds")), 0);
+    char *staged = xasprintf("%s/deps/s-1.0-py3-none-any.whl", fx.job.input_dir);
+    assert_true(path_is_file(staged));
+    free(staged);
+    assert_non_null(strstr(buf_cstr(&ctx.log), "reusing the wheel built earlier"));
+    json_decref(rec);
+    ctx_free(&ctx);
+    strv_free(&reqs);
+    free(sdist);
+    fixture_free(&fx);
+}
+
+static void expect_chain_error(fixture *fx, const char *const *chain, size_t n,
+                               const char *project, const char *part)
+{
+    pyti_task_def def;
+    pyti_task_ctx ctx;
+    ctx_make(fx, &def, &ctx);
+    pyti_strv c = PYTI_STRV_INIT;
+    for (size_t i = 0; i < n; i++)
+        strv_push(&c, chain[i]);
+    pyti_depbuild *b = depbuild_new(&ctx, fx->venv, &c);
+    char *file = xasprintf("%s-1.0.tar.gz", project);
+    char *path = t_write(fx->tmp, file, "sdist bytes\n");
+    pyti_dist_file f = {.filename = file};
+    char *wheel = NULL;
+    bool cached = true;
+    pyti_error err;
+    assert_int_equal(depbuild_wheel(b, project, &f, path, "00", &wheel, &cached, &err),
+                     PYTI_ERR_INPUT);
+    assert_null(wheel);
+    if (!strstr(err.msg, part))
+        fail_msg("error '%s' lacks '%s'", err.msg, part);
+    pyti_dist_metadata m;
+    assert_int_equal(depbuild_metadata(b, project, &f, path, &m, &err), PYTI_ERR_INPUT);
+    if (!strstr(err.msg, part))
+        fail_msg("error '%s' lacks '%s'", err.msg, part);
+    depbuild_free(b);
+    strv_free(&c);
+    free(path);
+    free(file);
+    ctx_free(&ctx);
+}
+
+static void test_build_chain_cycle_and_depth(void **state)
+{
+    (void)state;
+    fixture fx;
+    fixture_make(&fx, NULL);
+    const char *cyc[] = {"x", "y"};
+    expect_chain_error(&fx, cyc, 2, "X", "a build cycle: x → y → x");
+    const char *deep[] = {"a", "b", "c"};
+    expect_chain_error(&fx, deep, 3, "d", "nest deeper than 3 levels (a → b → c → d)");
+    fixture_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +863,8 @@ int main(void)
         cmocka_unit_test(test_staging_unreachable_index),
         cmocka_unit_test(test_deps_task),
         cmocka_unit_test(test_credentials_redacted),
+        cmocka_unit_test(test_sdist_dependency_from_the_build_cache),
+        cmocka_unit_test(test_build_chain_cycle_and_depth),
     };
     return cmocka_run_group_tests_name("staging", tests, NULL, NULL);
 }
