@@ -12,9 +12,38 @@
 #include "exec/pyfacts.h"
 #include "exec/sbtask.h"
 #include "exec/tasks_internal.h"
+#include "common/buf.h"
+#include "common/hash.h"
 #include "common/jsonutil.h"
 
 #include <string.h>
+
+/* The interpreter's wheel tags are ~1,000 strings (30 KiB, a third of a
+ * report) that say nothing about the job: they are a fact of the worker's
+ * interpreter, used by staging through the venv item. The report keeps
+ * their count, the most specific one and a digest of the list (one tag a
+ * line), which tells two workers' interpreters apart. */
+static void summarize_tags(json_t *interp)
+{
+    const json_t *tags = json_object_get(interp, "tags");
+    if (!json_is_array(tags))
+        return;
+    pyti_buf all = PYTI_BUF_INIT;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(tags, i, t) {
+        buf_puts(&all, json_is_string(t) ? json_string_value(t) : "");
+        buf_putc(&all, '\n');
+    }
+    char hex[PYTI_SHA256_HEX_LEN + 1];
+    hash_sha256_hex(all.data ? all.data : "", all.len, hex);
+    buf_free(&all);
+    json_object_set_new(interp, "tags_count", json_integer((json_int_t)json_array_size(tags)));
+    if (json_is_string(json_array_get(tags, 0)))
+        json_object_set(interp, "tags_first", json_array_get(tags, 0));
+    json_object_set_new(interp, "tags_sha256", json_string(hex));
+    json_object_del(interp, "tags");
+}
 
 pyti_task_status task_builtin_venv(pyti_task_ctx *ctx)
 {
@@ -38,6 +67,7 @@ pyti_task_status task_builtin_venv(pyti_task_ctx *ctx)
     if (res) {
         json_t *shown = json_deep_copy(res);
         json_object_del(shown, "installed"); /* long; the venv item has it */
+        summarize_tags(shown);
         json_object_set_new(ctx->data, "interpreter", shown);
         json_object_set_new(ctx->data, "facts_cached", json_boolean(cached != NULL));
         const char *error = json_get_str(res, "error");

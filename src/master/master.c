@@ -9,6 +9,7 @@
 #include "web/web.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,7 +259,20 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
     }
     /* The overview aggregates the whole store; a copy at most 5 s old
      * serves every request in between (docs/web.md). */
+    /* Every request allocates and frees a few hundred KiB (a report's
+     * JSON, a page); by default glibc hands the top of each thread's heap
+     * back to the kernel as soon as 128 KiB are free and maps larger
+     * blocks afresh, and each return costs a TLB shootdown across the
+     * cores: ~15 % of the server's CPU under load (bench/README.md,
+     * "web_load"). Keep up to 32 MiB free per heap, map only blocks of
+     * 8 MiB and more on their own. */
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
     web_set_overview_cache(5000);
+    /* Reports never change: the parts of their pages that depend on the
+     * report alone are kept, up to 256 MiB of copies (~7,500 pages of a
+     * typical report; docs/web.md). */
+    web_set_report_cache((size_t)256 << 20);
     if (master_http_start(m, err) != PYTI_OK) {
         master_free_for_tests(m);
         return NULL;

@@ -172,7 +172,7 @@ struct pyti_master {
     bool log_requests;
     char url[256];
     unsigned port;
-    void *mhd;               /* struct MHD_Daemon * */
+    void *http;              /* http.c's state: the daemon, offloaded requests */
     volatile int stopping;
     /* Long polls sleep on this; submits and retries broadcast. */
     pthread_mutex_t wake_lock;

@@ -135,13 +135,13 @@ static void section_verdict(pyti_buf *b, const json_t *r)
 
 /* ---- regressions against the previous release ---- */
 
-/* prev: the previous release's newest report as a history entry
- * (metrics_history_entry, store_report_history_entry). */
-static void section_regressions(pyti_buf *b, const json_t *r, const json_t *prev)
+/* cur and prev: this report and the previous release's newest report as
+ * history entries (metrics_history_entry, store_report_history_entry). */
+static void section_regressions(pyti_buf *b, const json_t *cur_entry, const json_t *prev)
 {
     json_t *pair = json_array();
     json_array_append(pair, (json_t *)prev);
-    json_array_append_new(pair, metrics_history_entry(r));
+    json_array_append(pair, (json_t *)cur_entry);
     json_t *h = metrics_history(pair);
     const json_t *cur = json_array_get(h, 1);
     const json_t *regs = json_object_get(cur, "regressions");
@@ -312,8 +312,9 @@ static void section_others(pyti_buf *b, const json_t *others, const char *self)
     buf_puts(b, "</table>");
 }
 
-void report_body(pyti_buf *b, const json_t *report, const json_t *previous, const json_t *others,
-                 bool standalone)
+/* The parts of the body that depend on the report alone: the header, the
+ * contents line and the verdict (head); the timeline to the logs (tail). */
+static void body_head(pyti_buf *b, const json_t *report, bool standalone)
 {
     section_header(b, report, standalone);
     buf_puts(b, "<p class=\"small\"><a href=\"#verdict\">verdict</a> &middot; "
@@ -323,8 +324,10 @@ void report_body(pyti_buf *b, const json_t *report, const json_t *previous, cons
                 "&middot; <a href=\"#behaviour\">behaviour</a> &middot; "
                 "<a href=\"#findings\">findings</a> &middot; <a href=\"#logs\">logs</a></p>");
     section_verdict(b, report);
-    if (previous)
-        section_regressions(b, report, previous);
+}
+
+static void body_tail(pyti_buf *b, const json_t *report, bool standalone)
+{
     section_timeline(b, report);
     section_metrics(b, report, standalone);
     report_section_facts(b, report);
@@ -333,6 +336,18 @@ void report_body(pyti_buf *b, const json_t *report, const json_t *previous, cons
     report_section_events(b, report);
     report_section_findings(b, report);
     report_section_logs(b, report);
+}
+
+void report_body(pyti_buf *b, const json_t *report, const json_t *previous, const json_t *others,
+                 bool standalone)
+{
+    body_head(b, report, standalone);
+    if (previous) {
+        json_t *cur = metrics_history_entry(report);
+        section_regressions(b, cur, previous);
+        json_decref(cur);
+    }
+    body_tail(b, report, standalone);
     if (!standalone)
         section_others(b, others, json_get_str(report, "id"));
 }
@@ -352,13 +367,11 @@ void web_report_standalone(const json_t *report, pyti_buf *out)
 
 /* ---- the pages ---- */
 
-/* The newest report of the release before this report's release, as a
+/* The newest report of the release before release name/version, as a
  * history entry (from the store's columns: no second report parsed), or
  * NULL. */
-static json_t *previous_entry(pyti_store *s, const json_t *report)
+static json_t *previous_entry(pyti_store *s, const char *name, const char *version)
 {
-    const json_t *d = json_object_get(report, "distribution");
-    const char *name = json_get_str(d, "name"), *version = json_get_str(d, "version");
     if (!name || !version)
         return NULL;
     json_t *rels = store_list_releases(s, name, NULL);
@@ -381,22 +394,68 @@ static json_t *previous_entry(pyti_store *s, const json_t *report)
     return prev;
 }
 
-static pyti_status render_report(pyti_store *s, json_t *report, web_page *out, pyti_error *err)
+/* Renders the parts of report's page that depend on it alone. */
+static void parts_render(const json_t *report, report_parts *p)
 {
     const json_t *d = json_object_get(report, "distribution");
     const char *name = json_get_str(d, "name"), *version = json_get_str(d, "version");
-    json_t *prev = previous_entry(s, report);
-    json_t *others = name && version ? store_release_reports(s, name, version, NULL) : NULL;
+    memset(p, 0, sizeof *p);
+    p->name = name ? xstrdup(name) : NULL;
+    p->version = version ? xstrdup(version) : NULL;
     char *title = xasprintf("%s %s \xe2\x80\x94 pyti", name ? name : json_get_str(d, "filename") ?: "",
                             version ? version : "");
-    out->status = 200;
-    layout_open(&out->body, title, false);
-    report_body(&out->body, report, prev, others, false);
-    layout_close(&out->body);
+    pyti_buf b = PYTI_BUF_INIT;
+    layout_open(&b, title, false);
+    body_head(&b, report, false);
     free(title);
+    p->head_len = b.len;
+    p->head = buf_detach(&b);
+    body_tail(&b, report, false);
+    p->tail_len = b.len;
+    p->tail = buf_detach(&b);
+    buf_free(&b);
+}
+
+/* The page of report id: its parts from the cache, else from the stored
+ * report (then cached), around what depends on the rest of the store:
+ * the regressions against the previous release (both sides from the
+ * store's report_metrics rows, so a cached and a fresh page agree) and
+ * the release's reports (others, or NULL to read them). */
+static pyti_status render_report(pyti_store *s, const char *id, json_t *others, web_page *out,
+                                 pyti_error *err)
+{
+    const char *loc = store_location_of(s);
+    report_parts p;
+    if (!report_cache_get(loc, id, &p)) {
+        pyti_error e;
+        json_t *report = store_get_report(s, id, &e);
+        if (!report) {
+            if (e.code == PYTI_ERR_NOTFOUND) {
+                web_error_page(out, 404, "No such report", "This store has no report with that id.");
+                return PYTI_OK;
+            }
+            if (err)
+                *err = e;
+            return PYTI_ERR_IO;
+        }
+        parts_render(report, &p);
+        json_decref(report);
+        report_cache_put(loc, id, &p);
+    }
+    json_t *prev = previous_entry(s, p.name, p.version);
+    json_t *cur = prev ? store_report_history_entry(s, id, NULL) : NULL;
+    json_t *own = others ? NULL : p.name && p.version ? store_release_reports(s, p.name, p.version, NULL) : NULL;
+    out->status = 200;
+    buf_append(&out->body, p.head, p.head_len);
+    if (prev && cur)
+        section_regressions(&out->body, cur, prev);
+    buf_append(&out->body, p.tail, p.tail_len);
+    section_others(&out->body, others ? others : own, id);
+    layout_close(&out->body);
     json_decref(prev);
-    json_decref(others);
-    (void)err;
+    json_decref(cur);
+    json_decref(own);
+    report_parts_free(&p);
     return PYTI_OK;
 }
 
@@ -417,20 +476,7 @@ pyti_status page_report(pyti_store *s, const char *id, web_page *out, pyti_error
         web_error_page(out, 404, "No such report", "A report id is 32 lowercase hex digits.");
         return PYTI_OK;
     }
-    pyti_error e;
-    json_t *report = store_get_report(s, id, &e);
-    if (!report) {
-        if (e.code == PYTI_ERR_NOTFOUND) {
-            web_error_page(out, 404, "No such report", "This store has no report with that id.");
-            return PYTI_OK;
-        }
-        if (err)
-            *err = e;
-        return PYTI_ERR_IO;
-    }
-    pyti_status rc = render_report(s, report, out, err);
-    json_decref(report);
-    return rc;
+    return render_report(s, id, NULL, out, err);
 }
 
 pyti_status page_release(pyti_store *s, const char *name, const char *version, web_page *out,
@@ -446,11 +492,12 @@ pyti_status page_release(pyti_store *s, const char *name, const char *version, w
                        "This store has no report of that project and version.");
         return PYTI_OK;
     }
-    json_t *report = store_get_report(s, id, err);
+    char idc[40];
+    snprintf(idc, sizeof idc, "%s", id);
+    pyti_status rc = render_report(s, idc, reports, out, err);
+    if (rc == PYTI_OK && out->status == 404) /* listed, yet gone meanwhile */
+        rc = pyti_error_set(err, PYTI_ERR_IO, "release %s %s: report %s listed but not found",
+                            name, version, idc);
     json_decref(reports);
-    if (!report)
-        return PYTI_ERR_IO;
-    pyti_status rc = render_report(s, report, out, err);
-    json_decref(report);
     return rc;
 }

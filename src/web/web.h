@@ -26,6 +26,7 @@
 #define PYTI_WEB_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -58,6 +59,23 @@ pyti_status web_render(pyti_store *s, const char *path, const char *query, web_p
  * other page, while its figures change slowly. 0 (the default) turns the
  * cache off; a server sets it once at start-up. Thread-safe. */
 void web_set_overview_cache(long long ttl_ms);
+
+/* Lets web_render keep the rendered parts of report pages that never
+ * change (all but "since the previous release" and the list of the
+ * release's reports) for up to `bytes` bytes of copies, per store
+ * location and report id, the least recently shown dropped first: a
+ * report page shown again costs a few small queries instead of parsing
+ * its stored report (tens of KiB of JSON). 0 (the default) turns the
+ * cache off and drops its copies; any call empties it. Thread-safe. */
+void web_set_report_cache(size_t bytes);
+
+typedef struct web_report_cache_info {
+    size_t budget, used, entries;
+    unsigned long long hits, misses; /* since the last web_set_report_cache */
+} web_report_cache_info;
+
+/* The report cache's state now (for tests and /metrics). Can't fail. */
+void web_report_cache_stats(web_report_cache_info *info);
 
 /* The release report page of one report as a single self-contained HTML
  * document (no links that need a server; the catalogue is appended), for

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "web/html.h"
 #include "web/svg.h"
@@ -70,6 +71,24 @@ void report_section_logs(pyti_buf *b, const json_t *report);
  * names link to the catalogue appended to the page. */
 void report_body(pyti_buf *b, const json_t *report, const json_t *previous,
                  const json_t *others, bool standalone);
+
+/* The rendered parts of a report page that depend on the report alone
+ * (report_cache.c keeps them): head is the document's opening, header
+ * and verdict, tail the timeline to the logs; name and version (either
+ * may be NULL) find the previous release and the release's reports. */
+typedef struct report_parts {
+    char *name, *version;
+    char *head, *tail;
+    size_t head_len, tail_len;
+} report_parts;
+
+void report_parts_free(report_parts *p);
+
+/* A copy of the cached parts of report id in the store at location into
+ * out (the caller frees it); false when not cached or the cache is off. */
+bool report_cache_get(const char *location, const char *id, report_parts *out);
+/* Keeps a copy of parts (nothing when the cache is off). */
+void report_cache_put(const char *location, const char *id, const report_parts *parts);
 
 /* The metrics catalogue as a table with an anchor per metric
  * (id "metric-ID"). */

@@ -176,7 +176,17 @@ def test_python_option(pyti, tmp_path):
     import sys
     ver = f"{sys.version_info.major}.{sys.version_info.minor}"
     report, cp = run(pyti, tmp_path, project(PASSING), args=("--python", "3.11"), check=0)
-    assert tasks(report)["venv"]["data"]["interpreter"]["version"].startswith("3.11")
+    interp = tasks(report)["venv"]["data"]["interpreter"]
+    assert interp["version"].startswith("3.11")
+    # The wheel tags are kept out of the report: their count, the most
+    # specific one and the digest of the list (packaging's, one a line).
+    assert "tags" not in interp
+    from packaging import tags as ptags
+    import hashlib
+    expect = [str(t) for t in ptags.sys_tags()]
+    assert interp["tags_count"] == len(expect) and interp["tags_first"] == expect[0]
+    assert interp["tags_sha256"] == hashlib.sha256(
+        "".join(t + "\n" for t in expect).encode()).hexdigest()
     sdist = distbuild.write_sdist(tmp_path, files=project(PASSING))
     cp = pyti("test", sdist, "--python", "/nonexistent/python9", "--no-store", check=2)
     assert "/nonexistent/python9" in cp.stderr and "interpreters found" in cp.stderr

@@ -540,3 +540,40 @@ def test_claim_of_a_dead_worker_takes_nothing(pyti, env, tmp_path, master_factor
         assert [a["worker"] for a in job["attempt_history"]] == ["alive"]
     finally:
         stop_worker(live)
+
+
+def test_waiting_claims_do_not_stall_reads(tmp_path, env, master_factory):
+    """The master serves reads on a few event-loop threads and runs each
+    write on a thread of its own: 12 claims waiting at once (more than the
+    pool has threads) hold none of them, so pages and API reads are
+    answered while every claim is still waiting, and each claim still gets
+    the job submitted meanwhile or its empty answer."""
+    import concurrent.futures
+    m = master_factory(str(tmp_path / "pyti.db"))
+    caps = {"arch": "x86_64", "os": "linux", "pythons": ["3.11"]}
+    n = 12
+    for i in range(n):
+        assert m.api("PUT", f"/api/v1/workers/w-{i}", caps, token="worker")[0] == 200
+    done = []
+
+    def claim(i):
+        st, r = m.api("POST", f"/api/v1/workers/w-{i}/claim", {"max": 1, "wait": 8},
+                      token="worker")
+        done.append(i)
+        return st, r
+
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        futures = [ex.submit(claim, i) for i in range(n)]
+        time.sleep(1)  # every claim is waiting now
+        for path in ("/", "/workers", "/api/v1/jobs", "/api/v1/workers", "/catalogue"):
+            st, _ = m.api("GET", path, token=None)
+            assert st == 200, path
+        assert done == []  # answered while all claims still wait
+        spec = {"name": "demo", "version": "1.0", "filename": "demo-1.0.tar.gz",
+                "url": "http://127.0.0.1:9/demo-1.0.tar.gz", "sha256": "ab" * 32, "size": 10,
+                "recipe": "static"}
+        st, j = m.api("POST", "/api/v1/jobs", spec, token="submit")
+        assert st == 201  # a write is answered while they wait, too
+        results = [f.result() for f in futures]
+    assert all(st == 200 for st, _ in results)
+    assert sum(len(r["leases"]) for _, r in results) == 1  # the submit woke them; one won

@@ -15,8 +15,10 @@
 #include "common/path.h"
 #include "common/str.h"
 #include "common/strv.h"
+#include "common/thread.h"
 #include "common/xalloc.h"
 
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -203,6 +205,24 @@ static void test_error_prefix(void **state)
     assert_int_equal(pyti_error_set(NULL, PYTI_ERR_IO, "x"), PYTI_ERR_IO);
 }
 
+/* A detached thread runs its function with its argument; nobody joins
+ * it (the test waits for the semaphore the thread posts). */
+static void *detached_main(void *p)
+{
+    sem_post(p);
+    return NULL;
+}
+
+static void test_thread_start_detached(void **state)
+{
+    (void)state;
+    sem_t done;
+    sem_init(&done, 0, 0);
+    assert_int_equal(thread_start_detached(detached_main, &done), 0);
+    assert_int_equal(sem_wait(&done), 0);
+    sem_destroy(&done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_json_read_file_names_position),
         cmocka_unit_test(test_findings_roundtrip),
         cmocka_unit_test(test_error_prefix),
+        cmocka_unit_test(test_thread_start_detached),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

@@ -13,11 +13,13 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
@@ -65,6 +67,10 @@ static void test_escape(void **state)
        0.5);
     assert_string_equal(buf_cstr(&b), "0.0 -0.1 3 -3.14 1000000000000.250 "
                                       "100000000000000000000.0 0.500000");
+    buf_reset(&b);
+    hf(&b, "%d %d %d %L %L %L %.2f", 0, -7, INT_MIN, (long long)-1, LLONG_MIN, LLONG_MAX, -0.001);
+    assert_string_equal(buf_cstr(&b), "0 -7 -2147483648 -1 -9223372036854775808 "
+                                      "9223372036854775807 0.00");
     buf_free(&b);
 }
 
@@ -427,6 +433,25 @@ static void test_overview_cache(void **state)
     web_set_overview_cache(0);
     assert_int_equal(render(a, "/", NULL, &p), 200);
     assert_true(has(&p, "w9"));
+
+    /* Expired, the copy is still served — the request that finds it so
+     * starts a refresh on a thread of its own and does not wait for it —
+     * and the refreshed copy follows. */
+    web_set_overview_cache(40);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    t_worker(a, "w7", "x86_64", "linux", 1024, "3.11", NULL);
+    struct timespec pause = {0, 60 * 1000000L};
+    nanosleep(&pause, NULL);
+    assert_int_equal(render(a, "/", NULL, &p), 200);
+    assert_false(has(&p, "w7"));
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; i++) {
+        nanosleep(&pause, NULL);
+        assert_int_equal(render(a, "/", NULL, &p), 200);
+        seen = has(&p, "w7");
+    }
+    assert_true(seen);
+    web_set_overview_cache(0); /* waits for a refresh in flight */
     web_page_free(&p);
     store_close(a);
     store_close(b);
@@ -580,6 +605,166 @@ static void test_backfill(void **state)
     free(loc);
 }
 
+/* The report cache: a page served from it is the page rendered without
+ * it, byte for byte; what depends on the rest of the store (the previous
+ * release, the release's reports) is fresh on every request; copies stay
+ * within their budget, least recently used out first; off by default. */
+static char *render_copy(pyti_store *s, const char *path)
+{
+    web_page p;
+    web_page_init(&p);
+    assert_int_equal(render(s, path, NULL, &p), 200);
+    char *out = xstrdup(buf_cstr(&p.body));
+    web_page_free(&p);
+    return out;
+}
+
+static void test_report_cache(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    fill_store(s);
+    const char *path = "/report/a0000000000000000000000000000002";
+    web_report_cache_info info;
+    web_set_report_cache(0);
+    char *plain = render_copy(s, path);
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 0);
+    assert_int_equal(info.hits + info.misses, 0);
+
+    web_set_report_cache(1 << 20);
+    char *miss = render_copy(s, path), *hit = render_copy(s, path);
+    web_report_cache_stats(&info);
+    assert_int_equal(info.misses, 1);
+    assert_int_equal(info.hits, 1);
+    assert_int_equal(info.entries, 1);
+    assert_true(info.used > strlen(plain) / 2 && info.used <= info.budget);
+    assert_string_equal(miss, plain);
+    assert_string_equal(hit, plain);
+    char *release = render_copy(s, "/project/demo/1.1"); /* the same report, from the cache */
+    assert_string_equal(release, plain);
+    web_report_cache_stats(&info);
+    assert_int_equal(info.hits, 2);
+
+    /* A release between 1.0 and 1.1 and a second report of 1.1 arrive:
+     * the cached page shows both. */
+    pyti_error err;
+    json_t *mid = rich_report("a0000000000000000000000000000010", "demo", "1.0.5", 11,
+                              "2026-12-01T12:00:00.000Z", "passed", "clean", 0);
+    json_t *again = rich_report("a0000000000000000000000000000011", "demo", "1.1", 12,
+                                "2026-12-02T12:00:00.000Z", "failed", "suspicious", 1);
+    assert_int_equal(store_put_report(s, mid, NULL, &err), PYTI_OK);
+    assert_int_equal(store_put_report(s, again, NULL, &err), PYTI_OK);
+    json_decref(mid);
+    json_decref(again);
+    char *fresh = render_copy(s, path);
+    assert_non_null(strstr(fresh, "Since the previous release (1.0.5)"));
+    assert_non_null(strstr(fresh, "Reports of this release (2)"));
+    assert_null(strstr(plain, "Reports of this release"));
+    web_set_report_cache(0);
+    char *fresh_plain = render_copy(s, path);
+    assert_string_equal(fresh, fresh_plain);
+
+    /* A budget one byte short of three pages' copies: rendering three
+     * pages drops the least recently used. */
+    const char *three[] = {"/report/a0000000000000000000000000000001", path,
+                           "/report/a0000000000000000000000000000003"};
+    size_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        web_set_report_cache(1 << 20);
+        free(render_copy(s, three[i]));
+        web_report_cache_stats(&info);
+        total += info.used;
+    }
+    web_set_report_cache(total - 1);
+    for (int i = 0; i < 3; i++)
+        free(render_copy(s, three[i]));
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 2);
+    assert_true(info.used <= info.budget);
+    free(render_copy(s, three[2]));
+    free(render_copy(s, three[1]));
+    web_report_cache_stats(&info);
+    assert_int_equal(info.hits, 2);
+    free(render_copy(s, three[0])); /* it went */
+    web_report_cache_stats(&info);
+    assert_int_equal(info.misses, 4);
+    /* A page over half the budget is not kept. */
+    web_set_report_cache(strlen(plain));
+    free(render_copy(s, path));
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 0);
+    web_set_report_cache(0);
+    free(plain);
+    free(miss);
+    free(hit);
+    free(release);
+    free(fresh);
+    free(fresh_plain);
+    store_close(s);
+}
+
+/* Threads render report pages through a cache too small for them all
+ * (entries come and go under their feet): every page complete and
+ * equal to the uncached one. */
+typedef struct report_arg {
+    const char *loc;
+    const char *plain[3];
+    int ok;
+} report_arg;
+
+static void *report_thread(void *p)
+{
+    report_arg *a = p;
+    pyti_store *s = t_store_open(a->loc);
+    for (int i = 0; i < 60; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/report/a000000000000000000000000000000%d", 1 + i % 3);
+        web_page page;
+        web_page_init(&page);
+        if (web_render(s, path, NULL, &page, NULL) == PYTI_OK && page.status == 200 &&
+            strcmp(buf_cstr(&page.body), a->plain[i % 3]) == 0)
+            a->ok++;
+        web_page_free(&page);
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void test_report_cache_threads(void **state)
+{
+    (void)state;
+    char *loc = t_store_location_for(&T_SQLITE);
+    pyti_store *s = t_store_open(loc);
+    fill_store(s);
+    web_set_report_cache(0);
+    char *plain[3];
+    for (int i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/report/a000000000000000000000000000000%d", 1 + i);
+        plain[i] = render_copy(s, path);
+    }
+    store_close(s);
+    web_set_report_cache(strlen(plain[0]) * 9);
+    enum { N = 6 };
+    pthread_t th[N];
+    report_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (report_arg){loc, {plain[0], plain[1], plain[2]}, 0};
+        pthread_create(&th[i], NULL, report_thread, &args[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].ok, 60);
+    }
+    web_report_cache_info info;
+    web_report_cache_stats(&info);
+    assert_true(info.hits > 0 && info.used <= info.budget);
+    web_set_report_cache(0);
+    for (int i = 0; i < 3; i++)
+        free(plain[i]);
+    free(loc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +775,8 @@ int main(void)
         cmocka_unit_test(test_overview_cache),
         cmocka_unit_test(test_overview_cache_threads),
         T_BOTH(test_pages),
+        T_BOTH(test_report_cache),
+        cmocka_unit_test(test_report_cache_threads),
         T_BOTH(test_dashboard_queries),
         T_BOTH(test_backfill),
     };
