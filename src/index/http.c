@@ -340,7 +340,13 @@ static pyti_status transfer(pyti_http *h, const char *url, const char *accept, b
                 x->serial = strtoll(hd->value, NULL, 10);
             return PYTI_OK;
         }
-        if (oc == OUT_FATAL || attempt >= h->o.retries)
+        /* A name that does not resolve is asked again once, not
+         * h->o.retries times: on a machine without DNS (offline, or a
+         * sandboxed builder) the full back-off would cost every job
+         * seconds for nothing, while a resolver's passing glitch still
+         * gets its second chance. */
+        bool unresolved = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
+        if (oc == OUT_FATAL || attempt >= h->o.retries || (unresolved && attempt >= 1))
             return pyti_error_set(err, code, "GET %s: %s%s", url, why,
                                   oc == OUT_TRANSIENT ? " (gave up after retries)" : "");
         curl_off_t ra = 0;

@@ -497,6 +497,16 @@ static void test_retries(void **state)
     http_stats(h, &st);
     assert_int_equal(st.retries, 4);
     http_free(h);
+    /* A host name that cannot resolve (.invalid never does, RFC 6761):
+     * asked again once only. */
+    h = client(cache, false);
+    assert_int_equal(http_get_page(h, "http://pyti-test.invalid/simple/x/", SIMPLE_ACCEPT, &r,
+                                   &err),
+                     PYTI_ERR_IO);
+    http_stats(h, &st);
+    assert_int_equal(st.requests, 2);
+    assert_int_equal(st.retries, 1);
+    http_free(h);
     free(u);
 }
 
