@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "common/jsonwrite.h"
 #include "common/strv.h"
 #include "store/store.h"
 
@@ -305,6 +306,12 @@ typedef struct store_job_filter {
 /* Jobs (as store_job_get, without attempt_history), newest first.
  * PYTI_ERR_USAGE for an unknown state. */
 json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *err);
+/* The same list written as a JSON array through w (the same text as
+ * store_jobs_list's array dumped with sorted keys, without the tree: the
+ * API's job lists). *count is the number of jobs and *last_id the id of
+ * the last (oldest) one, 0 if none. On error nothing is written. */
+pyti_status store_jobs_list_write(pyti_store *s, const store_job_filter *f, json_writer *w,
+                                  size_t *count, long long *last_id, pyti_error *err);
 
 /* ---- feed cursors ---- */
 

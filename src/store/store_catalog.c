@@ -19,19 +19,58 @@
 /* LIMIT for "no limit" that both engines accept (PostgreSQL refuses -1). */
 #define NO_LIMIT ((long long)1 << 62)
 
+/* Writes n as exactly width digits at p. */
+static void digits(char *p, long long n, int width)
+{
+    for (int i = width - 1; i >= 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+}
+
 void store_iso_time(long long ms, char *out, size_t size)
 {
-    time_t sec = (time_t)(ms / 1000);
+    long long sec = ms / 1000;
     int milli = (int)(ms % 1000);
     if (milli < 0) {
         milli += 1000;
         sec -= 1;
     }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, size, "%s.%03dZ", base, milli);
+    /* The civil date of the day, computed rather than asked of gmtime_r:
+     * glibc's takes a process-wide lock (__tz_convert), and the API's job
+     * lists write five times per job from every HTTP thread at once. The
+     * days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar,
+     * counted in 400-year eras of 146,097 days, from 0000-03-01 so that
+     * the leap day ends a year. */
+    long long days = sec / 86400, rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days -= 1;
+    }
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;                                   /* [0, 146096] */
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    long long mp = (5 * doy + 2) / 153;                                  /* March = 0 */
+    long long day = doy - (153 * mp + 2) / 5 + 1;
+    long long month = mp < 10 ? mp + 3 : mp - 9;
+    long long year = yoe + era * 400 + (month <= 2);
+    if (year < 1000 || year > 9999) { /* not four digits: leave it to snprintf */
+        snprintf(out, size, "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03dZ", year, month, day,
+                 rem / 3600, rem / 60 % 60, rem % 60, milli);
+        return;
+    }
+    char b[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
+    digits(b, year, 4);
+    digits(b + 5, month, 2);
+    digits(b + 8, day, 2);
+    digits(b + 11, rem / 3600, 2);
+    digits(b + 14, rem / 60 % 60, 2);
+    digits(b + 17, rem % 60, 2);
+    digits(b + 20, milli, 3);
+    if (size >= sizeof b)
+        memcpy(out, b, sizeof b);
+    else
+        snprintf(out, size, "%s", b);
 }
 
 json_t *store_json_time(const char *ms_cell)

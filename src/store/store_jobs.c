@@ -15,6 +15,7 @@
 #include "store/store_internal.h"
 #include "common/buf.h"
 #include "common/jsonutil.h"
+#include "common/jsonwrite.h"
 #include "common/str.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
@@ -1163,7 +1164,8 @@ json_t *store_job_get(pyti_store *s, long long job_id, pyti_error *err)
     return job;
 }
 
-json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *err)
+/* The rows of JOB_COLUMNS that f selects, newest first; NULL on error. */
+static db_res *jobs_query(pyti_store *s, const store_job_filter *f, pyti_error *err)
 {
     store_job_filter none = {0};
     if (!f)
@@ -1202,6 +1204,12 @@ json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *er
     db_res *r = db_query_once(s, "listing jobs", buf_cstr(&sql), n, args, err);
     buf_free(&sql);
     free(project);
+    return r;
+}
+
+json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *err)
+{
+    db_res *r = jobs_query(s, f, err);
     if (!r)
         return NULL;
     json_t *arr = json_array();
@@ -1209,6 +1217,122 @@ json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *er
         json_array_append_new(arr, job_from_row(r, i));
     db_res_free(r);
     return arr;
+}
+
+/* A time column (milliseconds) as job_from_row's store_json_time. */
+static void jw_time(json_writer *w, const char *ms_cell)
+{
+    if (!ms_cell) {
+        jw_null(w);
+        return;
+    }
+    char buf[40];
+    store_iso_time(strtoll(ms_cell, NULL, 10), buf, sizeof buf);
+    jw_string(w, buf);
+}
+
+/* Row i as job_from_row's object, keys in sorted order. req_memo holds
+ * the last requirements text and its JSON (most jobs share one). */
+static void job_write_row(json_writer *w, const db_res *r, int i, char **req_memo,
+                          json_t **req_json)
+{
+    const char *req = db_get(r, i, 14);
+    if (req && (!*req_memo || strcmp(*req_memo, req) != 0)) {
+        free(*req_memo);
+        json_decref(*req_json);
+        *req_memo = xstrdup(req);
+        *req_json = json_loads(req, 0, NULL);
+    }
+    jw_object_open(w);
+    jw_key(w, "attempts");
+    jw_int(w, db_get_int(r, i, 15));
+    jw_key(w, "created");
+    jw_time(w, db_get(r, i, 23));
+    jw_key(w, "created_by");
+    jw_string(w, db_get(r, i, 13));
+    jw_key(w, "duration_s");
+    if (db_get(r, i, 26))
+        jw_real(w, (double)db_get_int(r, i, 26) / 1000.0);
+    else
+        jw_null(w);
+    jw_key(w, "error");
+    jw_string(w, db_get(r, i, 22));
+    jw_key(w, "failures");
+    jw_int(w, db_get_int(r, i, 16));
+    jw_key(w, "filename");
+    jw_string(w, db_get(r, i, 5));
+    jw_key(w, "finished");
+    jw_time(w, db_get(r, i, 25));
+    jw_key(w, "id");
+    jw_int(w, db_get_int(r, i, 0));
+    jw_key(w, "lease_expires");
+    jw_time(w, db_get(r, i, 20));
+    jw_key(w, "max_attempts");
+    jw_int(w, db_get_int(r, i, 17));
+    jw_key(w, "name");
+    jw_string(w, db_get(r, i, 3));
+    jw_key(w, "not_before");
+    jw_time(w, db_get(r, i, 18));
+    jw_key(w, "path");
+    jw_string(w, db_get(r, i, 7));
+    jw_key(w, "priority");
+    jw_int(w, db_get_int(r, i, 12));
+    jw_key(w, "project");
+    jw_string(w, db_get(r, i, 2));
+    jw_key(w, "python");
+    jw_string(w, db_get(r, i, 11));
+    jw_key(w, "recipe");
+    jw_string(w, db_get(r, i, 10));
+    jw_key(w, "report_id");
+    jw_string(w, db_get(r, i, 21));
+    jw_key(w, "requirements");
+    if (req && *req_json)
+        jw_json(w, *req_json);
+    else {
+        jw_object_open(w);
+        jw_object_close(w);
+    }
+    jw_key(w, "sha256");
+    jw_string(w, db_get(r, i, 8));
+    jw_key(w, "size");
+    if (db_get(r, i, 9))
+        jw_int(w, db_get_int(r, i, 9));
+    else
+        jw_null(w);
+    jw_key(w, "state");
+    jw_string(w, db_get(r, i, 1));
+    jw_key(w, "updated");
+    jw_time(w, db_get(r, i, 24));
+    jw_key(w, "url");
+    jw_string(w, db_get(r, i, 6));
+    jw_key(w, "version");
+    jw_string(w, db_get(r, i, 4));
+    jw_key(w, "worker");
+    jw_string(w, db_get(r, i, 19));
+    jw_object_close(w);
+}
+
+pyti_status store_jobs_list_write(pyti_store *s, const store_job_filter *f, json_writer *w,
+                                  size_t *count, long long *last_id, pyti_error *err)
+{
+    *count = 0;
+    *last_id = 0;
+    db_res *r = jobs_query(s, f, err);
+    if (!r)
+        return err && err->code != PYTI_OK ? err->code : PYTI_ERR_IO;
+    char *req_memo = NULL;
+    json_t *req_json = NULL;
+    jw_array_open(w);
+    for (int i = 0; i < r->nrows; i++)
+        job_write_row(w, r, i, &req_memo, &req_json);
+    jw_array_close(w);
+    *count = (size_t)r->nrows;
+    if (r->nrows)
+        *last_id = db_get_int(r, r->nrows - 1, 0);
+    free(req_memo);
+    json_decref(req_json);
+    db_res_free(r);
+    return PYTI_OK;
 }
 
 /* ---- specs from JSON ---- */

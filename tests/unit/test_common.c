@@ -12,12 +12,14 @@
 #include "common/finding.h"
 #include "common/hash.h"
 #include "common/jsonutil.h"
+#include "common/jsonwrite.h"
 #include "common/path.h"
 #include "common/str.h"
 #include "common/strv.h"
 #include "common/thread.h"
 #include "common/xalloc.h"
 
+#include <math.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,92 @@ static void test_json_text_repairs_utf8(void **state)
     assert_true(json_is_null(json_text(NULL)));
 }
 
+/* jw_json's text of v equals jansson's json_dumps with sorted keys. */
+static void assert_writes_like_jansson(const json_t *v, int indent)
+{
+    char *want = json_dumps(v, JSON_INDENT(indent) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_non_null(want);
+    pyti_buf b = PYTI_BUF_INIT;
+    json_writer w;
+    jw_init(&w, &b, indent);
+    jw_json(&w, v);
+    assert_string_equal(buf_cstr(&b), want);
+    buf_free(&b);
+    free(want);
+}
+
+static void test_jsonwrite_matches_jansson(void **state)
+{
+    (void)state;
+    /* Every escape, control characters, non-ASCII text, a NUL inside a
+     * string, reals that need ".0" or lose an exponent's "+" and zeros,
+     * empty and nested containers, and keys out of order. */
+    json_t *v = json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:b, s:n,"
+                          " s:[], s:{}, s:[i, [], {}, [s, {s:i}]], s:{s:{s:[n]}}}",
+                          "zeta", "quote\" back\\ slash/ \b\f\n\r\t \x01\x1f\x7f end",
+                          "alpha", "caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x90\x8d",
+                          "int", (json_int_t)-9223372036854775807LL - 1, "int2",
+                          (json_int_t)1234567890123LL, "r0", 0.0, "r1", 1.234, "r2", 1e20,
+                          "r3", 1e-5, "r4", -2.5e-300, "r5", 0.1 + 0.2, "t", 1, "f", 0, "n",
+                          "ea", "eo", "nest", 7, "x", "y", 1, "deep", "a", "b");
+    json_object_set_new(v, "nul", json_stringn("a\0b", 3));
+    json_object_set_new(v, "", json_string("empty key"));
+    for (int indent = 1; indent <= 4; indent++)
+        assert_writes_like_jansson(v, indent);
+    json_t *arr = json_array();
+    assert_writes_like_jansson(arr, 1);
+    json_array_append_new(arr, json_string("x"));
+    assert_writes_like_jansson(arr, 1);
+    json_decref(arr);
+    json_decref(v);
+
+    /* Keys written in order through the calls give the same text. */
+    pyti_buf b = PYTI_BUF_INIT;
+    json_writer w;
+    jw_init(&w, &b, 1);
+    jw_object_open(&w);
+    jw_key(&w, "a");
+    jw_string(&w, NULL);
+    jw_key(&w, "b");
+    jw_real(&w, NAN); /* jansson has no such real: null */
+    jw_key(&w, "c");
+    jw_array_open(&w);
+    jw_int(&w, 0);
+    jw_string(&w, "\xff bad \xc3");
+    jw_array_close(&w);
+    jw_object_close(&w);
+    assert_string_equal(buf_cstr(&b), "{\n \"a\": null,\n \"b\": null,\n \"c\": [\n  0,\n"
+                                      "  \"\xef\xbf\xbd bad \xef\xbf\xbd\"\n ]\n}");
+    buf_free(&b);
+
+    /* Invalid UTF-8 is repaired as json_text repairs it. */
+    json_t *t = json_object();
+    json_object_set_new(t, "s", json_text("ok \xff\xfe \xe2\x82 x"));
+    char *want = json_dumps(t, JSON_INDENT(1) | JSON_SORT_KEYS);
+    jw_init(&w, &b, 1);
+    jw_object_open(&w);
+    jw_key(&w, "s");
+    jw_string(&w, "ok \xff\xfe \xe2\x82 x");
+    jw_object_close(&w);
+    assert_string_equal(buf_cstr(&b), want);
+    free(want);
+    buf_free(&b);
+    json_decref(t);
+
+    /* Deeper than JW_MAX_DEPTH: null, not a overflow of the bit set. */
+    json_t *deep = json_array(), *cur = deep;
+    for (int i = 0; i < JW_MAX_DEPTH + 5; i++) {
+        json_t *next = json_array();
+        json_array_append_new(cur, next);
+        cur = next;
+    }
+    jw_init(&w, &b, 1);
+    jw_json(&w, deep);
+    assert_non_null(strstr(buf_cstr(&b), "null"));
+    buf_free(&b);
+    json_decref(deep);
+}
+
 static void test_json_read_file_names_position(void **state)
 {
     char *dir = t_tmpdir();
@@ -235,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_hash_sha256_and_b64),
         cmocka_unit_test(test_json_text_repairs_utf8),
         cmocka_unit_test(test_json_read_file_names_position),
+        cmocka_unit_test(test_jsonwrite_matches_jansson),
         cmocka_unit_test(test_findings_roundtrip),
         cmocka_unit_test(test_error_prefix),
         cmocka_unit_test(test_thread_start_detached),

@@ -132,6 +132,22 @@ static long long count_jobs(pyti_store *s, const char *state)
     if (!arr)
         fail_msg("list: %s", err.msg);
     long long n = (long long)json_array_size(arr);
+    /* The API's writer gives the text of the same list dumped as the API
+     * dumps it, in whatever states the tests leave the jobs. */
+    char *want = json_dumps(arr, JSON_INDENT(1) | JSON_SORT_KEYS);
+    pyti_buf b = PYTI_BUF_INIT;
+    json_writer w;
+    jw_init(&w, &b, 1);
+    size_t count;
+    long long last;
+    if (store_jobs_list_write(s, &f, &w, &count, &last, &err) != PYTI_OK)
+        fail_msg("list (writer): %s", err.msg);
+    assert_string_equal(buf_cstr(&b), want);
+    assert_int_equal(count, (size_t)n);
+    assert_int_equal(last, n ? json_integer_value(json_object_get(json_array_get(arr, n - 1), "id"))
+                              : 0);
+    buf_free(&b);
+    free(want);
     json_decref(arr);
     return n;
 }

@@ -13,11 +13,13 @@
 #include "common/path.h"
 #include "exec/report.h"
 #include "store/store.h"
+#include "store/store_internal.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static json_t *make_report(const char *id, const char *name, const char *version,
                            const char *created)
@@ -201,6 +203,42 @@ static void test_unopenable_location(void **state)
     assert_null(strstr(err.msg, "s3cret"));
 }
 
+/* store_iso_time computes the civil date itself (no gmtime_r): it must
+ * agree with gmtime_r + strftime, across leap years, centuries and the
+ * milliseconds' borrow before 1970. */
+static void test_iso_time_matches_gmtime(void **state)
+{
+    (void)state;
+    long long samples[] = {0, -1, 999, 1000, 86399999, 86400000, -86400001, 951782400000LL,
+                           951868800000LL, 4107542400000LL, 1798761599999LL, 253402300799999LL,
+                           -30610224000000LL};
+    unsigned long long x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        long long ms;
+        if (i < (int)(sizeof samples / sizeof *samples)) {
+            ms = samples[i];
+        } else {
+            x ^= x << 13; /* xorshift: years 1000..9999 */
+            x ^= x >> 7;
+            x ^= x << 17;
+            ms = -30610224000000LL + (long long)(x % 284012524800000ull);
+        }
+        char got[40], want[40], base[32];
+        store_iso_time(ms, got, sizeof got);
+        time_t sec = (time_t)(ms / 1000);
+        int milli = (int)(ms % 1000);
+        if (milli < 0) {
+            milli += 1000;
+            sec -= 1;
+        }
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want, sizeof want, "%s.%03dZ", base, milli);
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_two_handles_share_and_persist),
         cmocka_unit_test(test_newer_schema_is_refused),
         cmocka_unit_test(test_unopenable_location),
+        cmocka_unit_test(test_iso_time_matches_gmtime),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

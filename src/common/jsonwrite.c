@@ -1,0 +1,288 @@
+/* jsonwrite.c — the streaming JSON writer (see jsonwrite.h). The layout
+ * rules are jansson's (dump.c): an item starts on a new line indented by
+ * its depth, items are separated by ",", a key is followed by ": ", an
+ * empty container is "[]" or "{}", and a non-empty one closes on a line
+ * of its own at its parent's depth. */
+#include "common/jsonwrite.h"
+#include "common/jsonutil.h"
+#include "common/str.h"
+#include "common/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(json_writer *w, pyti_buf *out, int indent)
+{
+    memset(w, 0, sizeof *w);
+    w->out = out;
+    w->indent = indent < 1 ? 1 : indent > 31 ? 31 : indent;
+}
+
+/* ",\n" and the indentation of a line, cut to size: one append per item
+ * (these appends are most of the writer's work). */
+static const char line_start[] = ",\n"
+                                 "                                                                ";
+
+/* A new line indented to depth, after a comma if comma. */
+static void newline(json_writer *w, int depth, bool comma)
+{
+    size_t n = (size_t)depth * (size_t)w->indent;
+    size_t room = sizeof line_start - 3;
+    size_t k = n < room ? n : room;
+    buf_append(w->out, line_start + (comma ? 0 : 1), (comma ? 2 : 1) + k);
+    for (n -= k; n > 0; n -= k) { /* deeper than the string reaches */
+        k = n < room ? n : room;
+        buf_append(w->out, line_start + 2, k);
+    }
+}
+
+/* What comes before a value or a key: nothing after a key, else the
+ * separator from the previous item and the new line. */
+static void item(json_writer *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth == 0)
+        return;
+    unsigned long long bit = 1ull << (w->depth - 1);
+    bool comma = w->nonempty & bit;
+    w->nonempty |= bit;
+    newline(w, w->depth, comma);
+}
+
+static void container_open(json_writer *w, char c)
+{
+    if (w->depth >= JW_MAX_DEPTH)
+        abort(); /* the caller's bug: nothing of pyti's nests that deep (jw_json stops) */
+    item(w);
+    buf_putc(w->out, c);
+    w->depth++;
+    w->nonempty &= ~(1ull << (w->depth - 1));
+}
+
+static void container_close(json_writer *w, char c)
+{
+    if (w->depth == 0)
+        return;
+    bool any = w->nonempty & (1ull << (w->depth - 1));
+    w->depth--;
+    if (any)
+        newline(w, w->depth, false);
+    buf_putc(w->out, c);
+}
+
+void jw_object_open(json_writer *w)
+{
+    container_open(w, '{');
+}
+
+void jw_object_close(json_writer *w)
+{
+    container_close(w, '}');
+}
+
+void jw_array_open(json_writer *w)
+{
+    container_open(w, '[');
+}
+
+void jw_array_close(json_writer *w)
+{
+    container_close(w, ']');
+}
+
+/* s[0..len), valid UTF-8, quoted and escaped as jansson does: \" \\ and
+ * the short escapes, other control characters as \uXXXX, the rest as is. */
+static void quoted(pyti_buf *out, const char *s, size_t len)
+{
+    buf_reserve(out, len + 2);
+    buf_putc(out, '"');
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(out, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': buf_puts(out, "\\\""); break;
+        case '\\': buf_puts(out, "\\\\"); break;
+        case '\b': buf_puts(out, "\\b"); break;
+        case '\f': buf_puts(out, "\\f"); break;
+        case '\n': buf_puts(out, "\\n"); break;
+        case '\r': buf_puts(out, "\\r"); break;
+        case '\t': buf_puts(out, "\\t"); break;
+        default: {
+            static const char hex[] = "0123456789ABCDEF";
+            char seq[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_append(out, seq, sizeof seq);
+        }
+        }
+    }
+    buf_append(out, s + run, len - run);
+    buf_putc(out, '"');
+}
+
+/* A string of len bytes, repaired first if it is not valid UTF-8 (rare:
+ * json_text does the repair, so both paths agree). */
+static void string_n(pyti_buf *out, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' &&
+           s[i] != '\\')
+        i++;
+    if (i == len) { /* printable ASCII, nothing to escape: the common case */
+        buf_reserve(out, len + 2);
+        char *d = out->data + out->len;
+        d[0] = '"';
+        memcpy(d + 1, s, len);
+        d[len + 1] = '"';
+        d[len + 2] = '\0';
+        out->len += len + 2;
+        return;
+    }
+    if (str_valid_utf8(s, len)) {
+        quoted(out, s, len);
+        return;
+    }
+    json_t *t = json_textn(s, len);
+    quoted(out, json_string_value(t), json_string_length(t));
+    json_decref(t);
+}
+
+void jw_key(json_writer *w, const char *key)
+{
+    item(w);
+    string_n(w->out, key, strlen(key));
+    buf_append(w->out, ": ", 2);
+    w->after_key = true;
+}
+
+void jw_string(json_writer *w, const char *s)
+{
+    if (!s) {
+        jw_null(w);
+        return;
+    }
+    item(w);
+    string_n(w->out, s, strlen(s));
+}
+
+void jw_int(json_writer *w, long long v)
+{
+    item(w);
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    buf_append(w->out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void jw_real(json_writer *w, double v)
+{
+    if (!isfinite(v)) {
+        jw_null(w);
+        return;
+    }
+    item(w);
+    char b[40];
+    int n = snprintf(b, sizeof b - 3, "%.17g", v);
+    if (n < 0 || (size_t)n >= sizeof b - 3)
+        n = 0;
+    b[n] = '\0';
+    if (!strchr(b, '.') && !strchr(b, 'e')) {
+        memcpy(b + n, ".0", 3);
+        n += 2;
+    }
+    char *e = strchr(b, 'e');
+    if (e) { /* "1e+05" -> "1e5", "1e-05" -> "1e-5", as jansson */
+        char *start = e + 1, *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, (size_t)(b + n - end) + 1);
+            n -= (int)(end - start);
+        }
+    }
+    buf_append(w->out, b, (size_t)n);
+}
+
+void jw_null(json_writer *w)
+{
+    item(w);
+    buf_append(w->out, "null", 4);
+}
+
+void jw_bool(json_writer *w, bool v)
+{
+    item(w);
+    buf_puts(w->out, v ? "true" : "false");
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void jw_json(json_writer *w, const json_t *v)
+{
+    if (!v || (w->depth >= JW_MAX_DEPTH && (json_is_object(v) || json_is_array(v)))) {
+        jw_null(w);
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = xcalloc(n ? n : 1, sizeof *keys);
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+            keys[i++] = k;
+        qsort(keys, i, sizeof *keys, cmp_key);
+        jw_object_open(w);
+        for (size_t j = 0; j < i; j++) {
+            jw_key(w, keys[j]);
+            jw_json(w, json_object_get(v, keys[j]));
+        }
+        jw_object_close(w);
+        free(keys);
+        break;
+    }
+    case JSON_ARRAY:
+        jw_array_open(w);
+        for (size_t i = 0; i < json_array_size(v); i++)
+            jw_json(w, json_array_get(v, i));
+        jw_array_close(w);
+        break;
+    case JSON_STRING:
+        item(w);
+        quoted(w->out, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        jw_int(w, (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        jw_real(w, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        jw_bool(w, true);
+        break;
+    case JSON_FALSE:
+        jw_bool(w, false);
+        break;
+    case JSON_NULL:
+        jw_null(w);
+        break;
+    }
+}
