@@ -5,10 +5,12 @@
  * wall-clock time per page and the bytes rendered.
  *
  *   web_render --db LOCATION --paths FILE [--repeat N] [--report-cache BYTES]
+ *              [--project-cache BYTES]
  *
- * --report-cache turns on the report pages' cache (web_set_report_cache)
- * and fills it with one untimed pass over the paths first, so the timed
- * passes show what a page served from it costs.
+ * --report-cache turns on the report pages' cache (web_set_report_cache),
+ * --project-cache the project pages' (web_set_project_cache); either
+ * fills them with one untimed pass over the paths first, so the timed
+ * passes show what a page served from them costs.
  *
  * With the same store and paths as web_load, the difference between this
  * and the server's CPU per request is what HTTP and the handle pool cost. */
@@ -35,11 +37,12 @@ int main(int argc, char **argv)
 {
     const char *db = NULL, *paths_file = NULL;
     long repeat = 1;
-    long long cache = 0;
+    long long cache = 0, pcache = 0;
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                           {"paths", required_argument, NULL, 'p'},
                                           {"repeat", required_argument, NULL, 'r'},
                                           {"report-cache", required_argument, NULL, 'c'},
+                                          {"project-cache", required_argument, NULL, 'j'},
                                           {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -51,11 +54,14 @@ int main(int argc, char **argv)
             repeat = strtol(optarg, NULL, 10);
         else if (c == 'c')
             cache = strtoll(optarg, NULL, 10);
+        else if (c == 'j')
+            pcache = strtoll(optarg, NULL, 10);
         else
             return 2;
     }
     if (!db || !paths_file || repeat < 1) {
-        fprintf(stderr, "usage: web_render --db LOC --paths FILE [--repeat N] [--report-cache BYTES]\n");
+        fprintf(stderr, "usage: web_render --db LOC --paths FILE [--repeat N] [--report-cache BYTES]"
+                        " [--project-cache BYTES]\n");
         return 2;
     }
     FILE *f = fopen(paths_file, "r");
@@ -87,8 +93,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "web_render: %s\n", err.msg);
         return 1;
     }
-    if (cache > 0) {
+    if (cache > 0)
         web_set_report_cache((size_t)cache);
+    if (pcache > 0)
+        web_set_project_cache((size_t)pcache);
+    if (cache > 0 || pcache > 0) {
         for (size_t i = 0; i < n; i++) {
             web_page page;
             web_page_init(&page);
@@ -128,6 +137,13 @@ int main(int argc, char **argv)
         printf("report cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", info.entries,
                (double)info.used / 1048576.0, info.hits, info.misses);
         web_set_report_cache(0);
+    }
+    if (pcache > 0) {
+        web_report_cache_info info;
+        web_project_cache_stats(&info);
+        printf("project cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", info.entries,
+               (double)info.used / 1048576.0, info.hits, info.misses);
+        web_set_project_cache(0);
     }
     store_close(s);
     for (size_t i = 0; i < n; i++)

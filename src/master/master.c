@@ -273,6 +273,10 @@ pyti_master *master_start(const master_options *o, pyti_error *err)
      * report alone are kept, up to 256 MiB of copies (~7,500 pages of a
      * typical report; docs/web.md). */
     web_set_report_cache((size_t)256 << 20);
+    /* Project pages are kept under the project's stamp (its releases and
+     * reports), checked at every request: up to 128 MiB of copies (~3,000
+     * pages of ten releases; docs/web.md). */
+    web_set_project_cache((size_t)128 << 20);
     if (master_http_start(m, err) != PYTI_OK) {
         master_free_for_tests(m);
         return NULL;

@@ -15,6 +15,7 @@
 #define PYTI_STORE_DASHBOARD_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -29,6 +30,15 @@
  *       "pythons": {"3.11": {"installs": 1|0|null, "outcome", "report"}} from
  *                  the newest report per Python version}]} */
 json_t *store_project_history(pyti_store *s, const char *project, pyti_error *err);
+
+/* What store_project_history's answer depends on, as a stamp that
+ * changes whenever that answer may: the number of the project's releases
+ * and of its reports (the store only ever adds either, and a release's
+ * verdict changes only with a new report). One indexed query, for the
+ * dashboard's cache of project pages. *exists is false (and the counts 0)
+ * for an unknown project. PYTI_ERR_IO when the database fails. */
+pyti_status store_project_stamp(pyti_store *s, const char *project, bool *exists,
+                                long long *releases, long long *reports, pyti_error *err);
 
 /* Projects whose normalised name contains the normalised query (at most
  * 200 bytes; SQL LIKE wildcards in it are literal), exact match first,

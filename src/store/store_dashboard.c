@@ -163,6 +163,29 @@ json_t *store_project_history(pyti_store *s, const char *project, pyti_error *er
     return out;
 }
 
+pyti_status store_project_stamp(pyti_store *s, const char *project, bool *exists,
+                                long long *releases, long long *reports, pyti_error *err)
+{
+    *exists = false;
+    *releases = *reports = 0;
+    char *norm = name_normalize(project);
+    db_res *r = db_query(s, "reading a project's stamp",
+                         "SELECT (SELECT COUNT(*) FROM releases r WHERE r.project_id = p.id),"
+                         " (SELECT COUNT(*) FROM report_metrics m WHERE m.project = p.name)"
+                         " FROM projects p WHERE p.name = $1",
+                         DB_ARGS(db_text(norm)), err);
+    free(norm);
+    if (!r)
+        return PYTI_ERR_IO;
+    if (r->nrows > 0) {
+        *exists = true;
+        *releases = db_get_int(r, 0, 0);
+        *reports = db_get_int(r, 0, 1);
+    }
+    db_res_free(r);
+    return PYTI_OK;
+}
+
 /* ---- search ---- */
 
 json_t *store_search_projects(pyti_store *s, const char *query, size_t limit, pyti_error *err)

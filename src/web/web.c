@@ -64,7 +64,7 @@ static pyti_status route(pyti_store *s, char **seg, int n, const char *query, we
     if (n == 1 && strcmp(a, "index.html") == 0)
         return web_overview_cached(s, out, err);
     if (strcmp(a, "project") == 0 && n == 2)
-        return page_project(s, seg[1], out, err);
+        return web_project_cached(s, seg[1], out, err);
     if (strcmp(a, "project") == 0 && n == 3)
         return page_release(s, seg[1], seg[2], out, err);
     if (strcmp(a, "report") == 0 && n == 2)

@@ -77,6 +77,20 @@ typedef struct web_report_cache_info {
 /* The report cache's state now (for tests and /metrics). Can't fail. */
 void web_report_cache_stats(web_report_cache_info *info);
 
+/* Lets web_render keep rendered project pages (/project/NAME) for up to
+ * `bytes` bytes of copies, the least recently shown dropped first. Each
+ * copy is kept under the project's stamp (store_project_stamp: its
+ * number of releases and of reports), read from the store at every
+ * request: a page is served from its copy only while the store still
+ * holds exactly what it was rendered from, whoever wrote to the store
+ * (this master, another master sharing a PostgreSQL store, `pyti test`).
+ * A shown page costs that one small query instead of its render. 0 (the
+ * default) turns the cache off and drops its copies; any call empties it.
+ * Thread-safe. */
+void web_set_project_cache(size_t bytes);
+/* The project cache's state now (for tests). Can't fail. */
+void web_project_cache_stats(web_report_cache_info *info);
+
 /* The release report page of one report as a single self-contained HTML
  * document (no links that need a server; the catalogue is appended), for
  * `pyti test --html`. Appends to out. Cannot fail. */

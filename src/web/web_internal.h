@@ -5,6 +5,7 @@
 #define PYTI_WEB_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,6 +73,33 @@ void report_section_logs(pyti_buf *b, const json_t *report);
 void report_body(pyti_buf *b, const json_t *report, const json_t *previous,
                  const json_t *others, bool standalone);
 
+/* ---- lru_cache.c: rendered copies within a byte budget ---- */
+
+/* A cache of byte strings by key (any bytes), holding at most budget
+ * bytes of entries (each counted with its key and bookkeeping), the least
+ * recently used dropped first; a value over half the budget is not kept.
+ * A budget of 0 (LRU_CACHE_INIT) keeps nothing. Thread-safe. */
+typedef struct lru_entry lru_entry;
+typedef struct lru_cache {
+    pthread_mutex_t lock;
+    size_t budget, used, nbuckets, count;
+    lru_entry **buckets, *head, *tail;
+    unsigned long long hits, misses; /* since the last lru_set_budget */
+} lru_cache;
+#define LRU_CACHE_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, NULL, NULL, NULL, 0, 0}
+
+/* Empties c and sets its budget. */
+void lru_set_budget(lru_cache *c, size_t bytes);
+/* Appends the value of key to out and marks it recently used; false (out
+ * untouched) when c has no such key. */
+bool lru_get(lru_cache *c, const char *key, size_t key_len, pyti_buf *out);
+/* Keeps a copy of val under key (nothing if key is there already: another
+ * thread rendered the same copy meanwhile), dropping the least recently
+ * used entries to make room. */
+void lru_put(lru_cache *c, const char *key, size_t key_len, const void *val, size_t val_len);
+/* c's budget, bytes used, entries, hits and misses. */
+void lru_stats(lru_cache *c, web_report_cache_info *info);
+
 /* The rendered parts of a report page that depend on the report alone
  * (report_cache.c keeps them): head is the document's opening, header
  * and verdict, tail the timeline to the logs; name and version (either
@@ -101,6 +129,8 @@ pyti_status page_overview(pyti_store *s, web_page *out, pyti_error *err);
 /* page_overview through the overview's cache (web_cache.c). */
 pyti_status web_overview_cached(pyti_store *s, web_page *out, pyti_error *err);
 pyti_status page_project(pyti_store *s, const char *name, web_page *out, pyti_error *err);
+/* page_project through the project pages' cache (project_cache.c). */
+pyti_status web_project_cached(pyti_store *s, const char *name, web_page *out, pyti_error *err);
 pyti_status page_release(pyti_store *s, const char *name, const char *version, web_page *out,
                          pyti_error *err);
 pyti_status page_report(pyti_store *s, const char *id, web_page *out, pyti_error *err);

@@ -712,6 +712,86 @@ typedef struct report_arg {
     int ok;
 } report_arg;
 
+/* The project pages' cache: a page served from it is the page rendered
+ * without it, byte for byte, in any spelling of the name; a new report
+ * (of a new release or of one shown), and a new release without a report
+ * yet (a job submitted), change the project's stamp, so the next request
+ * shows them, whoever stored them; unknown projects take no room. */
+static void test_project_cache(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    fill_store(s);
+    const char *path = "/project/demo";
+    web_report_cache_info info;
+    web_set_project_cache(0);
+    char *plain = render_copy(s, path);
+    web_project_cache_stats(&info);
+    assert_int_equal(info.entries + info.hits + info.misses, 0);
+
+    web_set_project_cache(1 << 20);
+    char *miss = render_copy(s, path), *hit = render_copy(s, "/project/DEMO");
+    web_project_cache_stats(&info);
+    assert_int_equal(info.misses, 1);
+    assert_int_equal(info.hits, 1);
+    assert_int_equal(info.entries, 1);
+    assert_string_equal(miss, plain);
+    assert_string_equal(hit, plain);
+    web_page p;
+    web_page_init(&p);
+    assert_int_equal(render(s, "/project/nothing-here", NULL, &p), 404);
+    web_page_free(&p);
+    web_project_cache_stats(&info);
+    assert_int_equal(info.entries, 1);
+
+    /* Each change below shows at the next request although the page of
+     * the state before it is kept, as a render without the cache shows it. */
+    pyti_error err;
+    json_t *newer = rich_report("a0000000000000000000000000000020", "demo", "1.2", 21,
+                                "2026-12-05T12:00:00.000Z", "passed", "clean", 0);
+    json_t *again = rich_report("a0000000000000000000000000000021", "demo", "1.1", 22,
+                                "2026-12-06T12:00:00.000Z", "passed", "clean", 0);
+    store_job_spec spec;
+    t_spec(&spec, 30);
+    spec.name = "Demo";
+    spec.version = "1.3";
+    spec.filename = "demo-1.3.tar.gz";
+    const char *expect[] = {">1.2<", NULL, ">1.3<"};
+    for (int step = 0; step < 3; step++) {
+        if (step == 0)
+            assert_int_equal(store_put_report(s, newer, NULL, &err), PYTI_OK);
+        if (step == 1)
+            assert_int_equal(store_put_report(s, again, NULL, &err), PYTI_OK);
+        if (step == 2) {
+            long long job;
+            bool created;
+            assert_int_equal(store_job_submit(s, &spec, &job, &created, &err), PYTI_OK);
+        }
+        char *cached = render_copy(s, path);
+        char *again_hit = render_copy(s, path);
+        web_set_project_cache(0);
+        char *fresh = render_copy(s, path);
+        web_set_project_cache(1 << 20);
+        free(render_copy(s, path)); /* the next step starts with this state's copy kept */
+        assert_string_equal(cached, fresh);
+        assert_string_equal(again_hit, fresh);
+        assert_string_not_equal(cached, plain);
+        if (expect[step])
+            assert_non_null(strstr(cached, expect[step]));
+        free(plain);
+        plain = fresh;
+        free(cached);
+        free(again_hit);
+    }
+    assert_non_null(strstr(plain, "not tested yet"));
+    json_decref(newer);
+    json_decref(again);
+    web_set_project_cache(0);
+    free(plain);
+    free(miss);
+    free(hit);
+    store_close(s);
+}
+
 static void *report_thread(void *p)
 {
     report_arg *a = p;
@@ -776,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_overview_cache_threads),
         T_BOTH(test_pages),
         T_BOTH(test_report_cache),
+        T_BOTH(test_project_cache),
         cmocka_unit_test(test_report_cache_threads),
         T_BOTH(test_dashboard_queries),
         T_BOTH(test_backfill),
