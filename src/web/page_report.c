@@ -5,6 +5,7 @@
  * body serves /report/ID, /project/NAME/VERSION and `pyti test --html`
  * (standalone). Everything taken from the report is escaped by hf(). */
 #include "web/web_internal.h"
+#include "common/jsonarena.h"
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
 #include "exec/metrics.h"
@@ -428,8 +429,12 @@ static pyti_status render_report(pyti_store *s, const char *id, json_t *others, 
     report_parts p;
     if (!report_cache_get(loc, id, &p)) {
         pyti_error e;
+        /* The report's ~1,700 values live only until its parts are
+         * rendered: from this thread's arena, not malloc (jsonarena.h). */
+        json_arena_begin();
         json_t *report = store_get_report(s, id, &e);
         if (!report) {
+            json_arena_end();
             if (e.code == PYTI_ERR_NOTFOUND) {
                 web_error_page(out, 404, "No such report", "This store has no report with that id.");
                 return PYTI_OK;
@@ -440,6 +445,7 @@ static pyti_status render_report(pyti_store *s, const char *id, json_t *others, 
         }
         parts_render(report, &p);
         json_decref(report);
+        json_arena_end();
         report_cache_put(loc, id, &p);
     }
     json_t *prev = previous_entry(s, p.name, p.version);

@@ -51,11 +51,24 @@ void web_json_inline(pyti_buf *b, const json_t *v)
         html_text(b, json_string_value(v));
         return;
     }
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (s && strlen(s) > 600)
-        strcpy(s + 597, "...");
-    html_text(b, s);
-    free(s);
+    /* json_dumpb into a buffer of our own, not json_dumps: a report page
+     * is rendered while jansson allocates from an arena (jsonarena.h),
+     * whose memory free() must never see. */
+    char small[640];
+    size_t n = json_dumpb(v, small, sizeof small, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = small;
+    if (n > sizeof small) {
+        s = xmalloc(n);
+        n = json_dumpb(v, s, n, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+    if (n > 600) {
+        html_textn(b, s, 597);
+        buf_puts(b, "...");
+    } else {
+        html_textn(b, s, n);
+    }
+    if (s != small)
+        free(s);
 }
 
 /* ---- distribution facts ---- */

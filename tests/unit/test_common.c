@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/finding.h"
 #include "common/hash.h"
+#include "common/jsonarena.h"
 #include "common/jsonutil.h"
 #include "common/jsonwrite.h"
 #include "common/path.h"
@@ -20,6 +21,7 @@
 #include "common/xalloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,59 @@ static void test_jsonwrite_matches_jansson(void **state)
     json_decref(deep);
 }
 
+/* The arena: values parsed and released inside a stretch; values made
+ * before it and released inside it, or made inside another thread's, go
+ * to malloc and free as ever; the memory is reused stretch after stretch. */
+static void *arena_thread(void *arg)
+{
+    (void)arg;
+    for (int round = 0; round < 200; round++) {
+        json_arena_begin();
+        json_t *v = json_loads("{\"a\": [1, 2.5, \"x\", {\"b\": null}], \"c\": \"long string here\"}",
+                               0, NULL);
+        if (!v || json_integer_value(json_array_get(json_object_get(v, "a"), 0)) != 1)
+            abort();
+        json_decref(v);
+        json_arena_end();
+    }
+    return NULL;
+}
+
+static void test_json_arena(void **state)
+{
+    (void)state;
+    json_t *before = json_pack("{s:s}", "made", "outside");
+    pyti_buf big = PYTI_BUF_INIT;
+    buf_puts(&big, "[");
+    for (int i = 0; i < 20000; i++)
+        buf_printf(&big, "%s{\"i\": %d, \"s\": \"value %d\"}", i ? ", " : "", i, i);
+    buf_puts(&big, "]");
+    for (int round = 0; round < 3; round++) {
+        json_arena_begin();
+        json_t *v = json_loads(buf_cstr(&big), 0, NULL); /* several chunks' worth */
+        assert_non_null(v);
+        assert_int_equal(json_array_size(v), 20000);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(v, 19999), "s")),
+                            "value 19999");
+        json_t *huge = json_stringn(buf_cstr(&big), big.len); /* a chunk of its own */
+        assert_int_equal(json_string_length(huge), big.len);
+        json_decref(huge);
+        json_decref(v);
+        if (round == 2) /* made before the stretch, released inside it: free() */
+            json_decref(before);
+        json_arena_end();
+    }
+    buf_free(&big);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, arena_thread, NULL), 0);
+    json_t *mine = json_loads("[1, 2, 3]", 0, NULL); /* outside any stretch meanwhile */
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(json_array_size(mine), 3);
+    json_decref(mine);
+}
+
 static void test_json_read_file_names_position(void **state)
 {
     char *dir = t_tmpdir();
@@ -324,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_json_text_repairs_utf8),
         cmocka_unit_test(test_json_read_file_names_position),
         cmocka_unit_test(test_jsonwrite_matches_jansson),
+        cmocka_unit_test(test_json_arena),
         cmocka_unit_test(test_findings_roundtrip),
         cmocka_unit_test(test_error_prefix),
         cmocka_unit_test(test_thread_start_detached),
