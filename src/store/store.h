@@ -81,6 +81,14 @@ long long store_count_reports(pyti_store *s, pyti_error *err);
  * An unknown project is an empty array. New reference, or NULL with err. */
 json_t *store_list_releases(pyti_store *s, const char *project, pyti_error *err);
 
+/* The newest report of the release before `version` of a project (in
+ * store_list_releases' order, skipping releases without a report), as a
+ * new string in *id, or NULL when there is none (or no such release).
+ * What a report page's regressions compare with: one query on releases,
+ * without store_list_releases' counts and objects. */
+pyti_status store_previous_release_report(pyti_store *s, const char *project,
+                                          const char *version, char **id, pyti_error *err);
+
 /* Summaries of the reports of one release, newest first (empty array if
  * none). New reference, or NULL with err. */
 json_t *store_release_reports(pyti_store *s, const char *project, const char *version,

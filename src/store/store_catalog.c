@@ -443,6 +443,7 @@ typedef struct rel_sort {
     pyti_version *v;
     const char *text;
     json_t *obj;
+    int row;
 } rel_sort;
 
 static int cmp_release_desc(const void *a, const void *b)
@@ -492,6 +493,39 @@ json_t *store_list_releases(pyti_store *s, const char *project, pyti_error *err)
     free(v);
     db_res_free(r);
     return arr;
+}
+
+pyti_status store_previous_release_report(pyti_store *s, const char *project,
+                                          const char *version, char **id, pyti_error *err)
+{
+    *id = NULL;
+    char *norm = name_normalize(project);
+    db_res *r = db_query(s, "finding the previous release",
+                         "SELECT r.version, r.latest_report_id"
+                         " FROM releases r JOIN projects p ON p.id = r.project_id WHERE p.name = $1",
+                         DB_ARGS(db_text(norm)), err);
+    free(norm);
+    if (!r)
+        return PYTI_ERR_IO;
+    rel_sort *v = xcalloc((size_t)r->nrows + 1, sizeof *v);
+    for (int i = 0; i < r->nrows; i++) {
+        v[i].text = db_get(r, i, 0);
+        v[i].v = version_parse(v[i].text, NULL);
+        v[i].row = i;
+    }
+    qsort(v, (size_t)r->nrows, sizeof *v, cmp_release_desc);
+    bool seen = false;
+    for (int i = 0; i < r->nrows && !*id; i++) {
+        if (!seen)
+            seen = strcmp(v[i].text ? v[i].text : "", version) == 0;
+        else if (db_get(r, v[i].row, 1))
+            *id = xstrdup(db_get(r, v[i].row, 1));
+    }
+    for (int i = 0; i < r->nrows; i++)
+        version_free(v[i].v);
+    free(v);
+    db_res_free(r);
+    return PYTI_OK;
 }
 
 json_t *store_release_reports(pyti_store *s, const char *project, const char *version,

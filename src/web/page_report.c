@@ -375,23 +375,11 @@ static json_t *previous_entry(pyti_store *s, const char *name, const char *versi
 {
     if (!name || !version)
         return NULL;
-    json_t *rels = store_list_releases(s, name, NULL);
-    json_t *prev = NULL;
-    bool seen = false;
-    size_t i;
-    const json_t *rel;
-    json_array_foreach(rels, i, rel) {
-        if (!seen) {
-            seen = strcmp(json_get_str(rel, "version") ?: "", version) == 0;
-            continue;
-        }
-        const char *id = json_get_str(json_object_get(rel, "latest"), "id");
-        if (id) {
-            prev = store_report_history_entry(s, id, NULL);
-            break;
-        }
-    }
-    json_decref(rels);
+    char *id = NULL;
+    if (store_previous_release_report(s, name, version, &id, NULL) != PYTI_OK || !id)
+        return NULL;
+    json_t *prev = store_report_history_entry(s, id, NULL);
+    free(id);
     return prev;
 }
 

@@ -565,6 +565,14 @@ static void test_dashboard_queries(void **state)
     assert_string_equal(json_get_str(json_array_get(slow, 0), "worker"), "w1@x");
     json_decref(slow);
 
+    char *prev_id = NULL;
+    assert_int_equal(store_previous_release_report(s, "Demo", "1.1", &prev_id, &err), PYTI_OK);
+    assert_string_equal(prev_id, "a0000000000000000000000000000001");
+    free(prev_id);
+    assert_int_equal(store_previous_release_report(s, "demo", "1.0", &prev_id, &err), PYTI_OK);
+    assert_null(prev_id);
+    assert_int_equal(store_previous_release_report(s, "nothing", "1.0", &prev_id, &err), PYTI_OK);
+    assert_null(prev_id);
     json_t *he = store_report_history_entry(s, "a0000000000000000000000000000002", &err);
     assert_non_null(he);
     assert_string_equal(json_get_str(he, "version"), "1.1");
