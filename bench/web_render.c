@@ -33,6 +33,17 @@ static double cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Prints a cache's figures, then turns it off. */
+static void cache_report(const char *what, void (*stats)(web_report_cache_info *),
+                         void (*set)(size_t))
+{
+    web_report_cache_info info;
+    stats(&info);
+    printf("%s cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", what, info.entries,
+           (double)info.used / 1048576.0, info.hits, info.misses);
+    set(0);
+}
+
 int main(int argc, char **argv)
 {
     const char *db = NULL, *paths_file = NULL;
@@ -131,20 +142,10 @@ int main(int argc, char **argv)
            "%.1f KiB per page\n",
            pages, n, failed, cpu * 1000 / (double)pages, wall * 1000 / (double)pages,
            (double)bytes / 1024 / (double)pages);
-    if (cache > 0) {
-        web_report_cache_info info;
-        web_report_cache_stats(&info);
-        printf("report cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", info.entries,
-               (double)info.used / 1048576.0, info.hits, info.misses);
-        web_set_report_cache(0);
-    }
-    if (pcache > 0) {
-        web_report_cache_info info;
-        web_project_cache_stats(&info);
-        printf("project cache: %zu entries, %.1f MiB, %llu hits, %llu misses\n", info.entries,
-               (double)info.used / 1048576.0, info.hits, info.misses);
-        web_set_project_cache(0);
-    }
+    if (cache > 0)
+        cache_report("report", web_report_cache_stats, web_set_report_cache);
+    if (pcache > 0)
+        cache_report("project", web_project_cache_stats, web_set_project_cache);
     store_close(s);
     for (size_t i = 0; i < n; i++)
         free(paths[i]);

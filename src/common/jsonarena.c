@@ -97,9 +97,14 @@ static void install(void)
 
 /* Under AddressSanitizer (the fuzz targets) the arena is off, so that
  * the sanitizer sees every allocation of a report's values. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) /* gcc */
 #define ARENA_OFF 1
-#else
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang (the fuzz build) */
+#define ARENA_OFF 1
+#endif
+#endif
+#ifndef ARENA_OFF
 #define ARENA_OFF 0
 #endif
 

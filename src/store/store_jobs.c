@@ -1231,84 +1231,80 @@ static void jw_time(json_writer *w, const char *ms_cell)
     jw_string(w, buf);
 }
 
+/* How job_write_row writes a column of JOB_COLUMNS. */
+typedef enum col_kind {
+    COL_TEXT,     /* a string, or null */
+    COL_INT,      /* an integer (0 for NULL) */
+    COL_INT_NULL, /* an integer, or null */
+    COL_TIME,     /* milliseconds as an ISO time, or null */
+    COL_SECONDS,  /* milliseconds as seconds (a real), or null */
+    COL_REQS,     /* the requirements' JSON text, {} if none */
+} col_kind;
+
+/* job_from_row's keys in sorted order (the API's order), each with its
+ * column of JOB_COLUMNS. */
+static const struct {
+    const char *key;
+    int col;
+    col_kind kind;
+} job_fields[] = {
+    {"attempts", 15, COL_INT},      {"created", 23, COL_TIME},
+    {"created_by", 13, COL_TEXT},   {"duration_s", 26, COL_SECONDS},
+    {"error", 22, COL_TEXT},        {"failures", 16, COL_INT},
+    {"filename", 5, COL_TEXT},      {"finished", 25, COL_TIME},
+    {"id", 0, COL_INT},             {"lease_expires", 20, COL_TIME},
+    {"max_attempts", 17, COL_INT},  {"name", 3, COL_TEXT},
+    {"not_before", 18, COL_TIME},   {"path", 7, COL_TEXT},
+    {"priority", 12, COL_INT},      {"project", 2, COL_TEXT},
+    {"python", 11, COL_TEXT},       {"recipe", 10, COL_TEXT},
+    {"report_id", 21, COL_TEXT},    {"requirements", 14, COL_REQS},
+    {"sha256", 8, COL_TEXT},        {"size", 9, COL_INT_NULL},
+    {"state", 1, COL_TEXT},         {"updated", 24, COL_TIME},
+    {"url", 6, COL_TEXT},           {"version", 4, COL_TEXT},
+    {"worker", 19, COL_TEXT},
+};
+
 /* Row i as job_from_row's object, keys in sorted order. req_memo holds
  * the last requirements text and its JSON (most jobs share one). */
 static void job_write_row(json_writer *w, const db_res *r, int i, char **req_memo,
                           json_t **req_json)
 {
-    const char *req = db_get(r, i, 14);
-    if (req && (!*req_memo || strcmp(*req_memo, req) != 0)) {
-        free(*req_memo);
-        json_decref(*req_json);
-        *req_memo = xstrdup(req);
-        *req_json = json_loads(req, 0, NULL);
-    }
     jw_object_open(w);
-    jw_key(w, "attempts");
-    jw_int(w, db_get_int(r, i, 15));
-    jw_key(w, "created");
-    jw_time(w, db_get(r, i, 23));
-    jw_key(w, "created_by");
-    jw_string(w, db_get(r, i, 13));
-    jw_key(w, "duration_s");
-    if (db_get(r, i, 26))
-        jw_real(w, (double)db_get_int(r, i, 26) / 1000.0);
-    else
-        jw_null(w);
-    jw_key(w, "error");
-    jw_string(w, db_get(r, i, 22));
-    jw_key(w, "failures");
-    jw_int(w, db_get_int(r, i, 16));
-    jw_key(w, "filename");
-    jw_string(w, db_get(r, i, 5));
-    jw_key(w, "finished");
-    jw_time(w, db_get(r, i, 25));
-    jw_key(w, "id");
-    jw_int(w, db_get_int(r, i, 0));
-    jw_key(w, "lease_expires");
-    jw_time(w, db_get(r, i, 20));
-    jw_key(w, "max_attempts");
-    jw_int(w, db_get_int(r, i, 17));
-    jw_key(w, "name");
-    jw_string(w, db_get(r, i, 3));
-    jw_key(w, "not_before");
-    jw_time(w, db_get(r, i, 18));
-    jw_key(w, "path");
-    jw_string(w, db_get(r, i, 7));
-    jw_key(w, "priority");
-    jw_int(w, db_get_int(r, i, 12));
-    jw_key(w, "project");
-    jw_string(w, db_get(r, i, 2));
-    jw_key(w, "python");
-    jw_string(w, db_get(r, i, 11));
-    jw_key(w, "recipe");
-    jw_string(w, db_get(r, i, 10));
-    jw_key(w, "report_id");
-    jw_string(w, db_get(r, i, 21));
-    jw_key(w, "requirements");
-    if (req && *req_json)
-        jw_json(w, *req_json);
-    else {
-        jw_object_open(w);
-        jw_object_close(w);
+    for (size_t f = 0; f < sizeof job_fields / sizeof *job_fields; f++) {
+        const char *v = db_get(r, i, job_fields[f].col);
+        jw_key(w, job_fields[f].key);
+        switch (job_fields[f].kind) {
+        case COL_TEXT:
+            jw_string(w, v);
+            break;
+        case COL_INT:
+            jw_int(w, db_get_int(r, i, job_fields[f].col));
+            break;
+        case COL_INT_NULL:
+            v ? jw_int(w, db_get_int(r, i, job_fields[f].col)) : jw_null(w);
+            break;
+        case COL_TIME:
+            jw_time(w, v);
+            break;
+        case COL_SECONDS:
+            v ? jw_real(w, (double)db_get_int(r, i, job_fields[f].col) / 1000.0) : jw_null(w);
+            break;
+        case COL_REQS:
+            if (v && (!*req_memo || strcmp(*req_memo, v) != 0)) {
+                free(*req_memo);
+                json_decref(*req_json);
+                *req_memo = xstrdup(v);
+                *req_json = json_loads(v, 0, NULL);
+            }
+            if (v && *req_json) {
+                jw_json(w, *req_json);
+            } else {
+                jw_object_open(w);
+                jw_object_close(w);
+            }
+            break;
+        }
     }
-    jw_key(w, "sha256");
-    jw_string(w, db_get(r, i, 8));
-    jw_key(w, "size");
-    if (db_get(r, i, 9))
-        jw_int(w, db_get_int(r, i, 9));
-    else
-        jw_null(w);
-    jw_key(w, "state");
-    jw_string(w, db_get(r, i, 1));
-    jw_key(w, "updated");
-    jw_time(w, db_get(r, i, 24));
-    jw_key(w, "url");
-    jw_string(w, db_get(r, i, 6));
-    jw_key(w, "version");
-    jw_string(w, db_get(r, i, 4));
-    jw_key(w, "worker");
-    jw_string(w, db_get(r, i, 19));
     jw_object_close(w);
 }
 
