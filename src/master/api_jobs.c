@@ -8,6 +8,7 @@
 #include "common/jsonutil.h"
 #include "common/str.h"
 #include "common/xalloc.h"
+#include "web/web.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +419,10 @@ static void attempt_call(pyti_master *m, const master_request *req, long long id
                    PYTI_OK) {
             store_result r;
             rc = store_job_complete(s, id, attempt, report, &r, &err);
+            if (rc == PYTI_OK && r == STORE_RESULT_STORED)
+                /* This request runs on a thread of its own (a write): its
+                 * page's parts are rendered here, not by its first visitor. */
+                web_report_warm(s, json_get_str(report, "id"));
             if (rc == PYTI_OK) {
                 out = json_pack("{s:s}", "result", store_result_name(r));
                 pthread_mutex_lock(&m->stats_lock);

@@ -122,6 +122,14 @@ bool lru_get(lru_cache *c, const char *key, size_t key_len, pyti_buf *out)
     return found;
 }
 
+bool lru_has(lru_cache *c, const char *key, size_t key_len)
+{
+    pthread_mutex_lock(&c->lock);
+    bool found = c->budget && c->nbuckets && *slot_of(c, key, key_len);
+    pthread_mutex_unlock(&c->lock);
+    return found;
+}
+
 void lru_put(lru_cache *c, const char *key, size_t key_len, const void *val, size_t val_len)
 {
     size_t bytes = sizeof(lru_entry) + key_len + val_len;

@@ -405,6 +405,36 @@ static void parts_render(const json_t *report, report_parts *p)
     buf_free(&b);
 }
 
+/* The parts of report id's page from the stored report, into p; false
+ * (err set, nothing in p) when the store has no such report or fails. */
+static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, pyti_error *err)
+{
+    /* The report's ~1,700 values live only until its parts are rendered:
+     * from this thread's arena, not malloc (jsonarena.h). */
+    json_arena_begin();
+    json_t *report = store_get_report(s, id, err);
+    if (report) {
+        parts_render(report, p);
+        json_decref(report);
+    }
+    json_arena_end();
+    if (report)
+        report_cache_put(store_location_of(s), id, p);
+    return report != NULL;
+}
+
+void web_report_warm(pyti_store *s, const char *id)
+{
+    web_report_cache_info info;
+    web_report_cache_stats(&info);
+    report_parts p;
+    if (!info.budget || !id || report_cache_peek(store_location_of(s), id))
+        return;
+    pyti_error err;
+    if (parts_from_store(s, id, &p, &err))
+        report_parts_free(&p);
+}
+
 /* The page of report id: its parts from the cache, else from the stored
  * report (then cached), around what depends on the rest of the store:
  * the regressions against the previous release (both sides from the
@@ -417,12 +447,7 @@ static pyti_status render_report(pyti_store *s, const char *id, json_t *others, 
     report_parts p;
     if (!report_cache_get(loc, id, &p)) {
         pyti_error e;
-        /* The report's ~1,700 values live only until its parts are
-         * rendered: from this thread's arena, not malloc (jsonarena.h). */
-        json_arena_begin();
-        json_t *report = store_get_report(s, id, &e);
-        if (!report) {
-            json_arena_end();
+        if (!parts_from_store(s, id, &p, &e)) {
             if (e.code == PYTI_ERR_NOTFOUND) {
                 web_error_page(out, 404, "No such report", "This store has no report with that id.");
                 return PYTI_OK;
@@ -431,10 +456,6 @@ static pyti_status render_report(pyti_store *s, const char *id, json_t *others, 
                 *err = e;
             return PYTI_ERR_IO;
         }
-        parts_render(report, &p);
-        json_decref(report);
-        json_arena_end();
-        report_cache_put(loc, id, &p);
     }
     json_t *prev = previous_entry(s, p.name, p.version);
     json_t *cur = prev ? store_report_history_entry(s, id, NULL) : NULL;

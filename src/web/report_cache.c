@@ -74,6 +74,15 @@ bool report_cache_get(const char *location, const char *id, report_parts *out)
     return true;
 }
 
+bool report_cache_peek(const char *location, const char *id)
+{
+    pyti_buf k = PYTI_BUF_INIT;
+    make_key(&k, location, id);
+    bool found = lru_has(&cache, k.data, k.len);
+    buf_free(&k);
+    return found;
+}
+
 void report_cache_put(const char *location, const char *id, const report_parts *parts)
 {
     pyti_buf k = PYTI_BUF_INIT, v = PYTI_BUF_INIT;

@@ -74,6 +74,15 @@ typedef struct web_report_cache_info {
     unsigned long long hits, misses; /* since the last web_set_report_cache */
 } web_report_cache_info;
 
+/* Renders the parts of report id's page that the report cache keeps and
+ * keeps them, unless the cache is off or holds them already: a master
+ * calls it when it has stored a result, on the thread that stored it, so
+ * that the first visitor of a new report (the overview links the latest)
+ * does not pay for parsing it. The parts come from the stored report, as
+ * at a request. Failures are ignored: the page is then rendered at its
+ * first request, as without this call. */
+void web_report_warm(pyti_store *s, const char *id);
+
 /* The report cache's state now (for tests and /metrics). Can't fail. */
 void web_report_cache_stats(web_report_cache_info *info);
 

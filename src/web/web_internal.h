@@ -93,6 +93,8 @@ void lru_set_budget(lru_cache *c, size_t bytes);
 /* Appends the value of key to out and marks it recently used; false (out
  * untouched) when c has no such key. */
 bool lru_get(lru_cache *c, const char *key, size_t key_len, pyti_buf *out);
+/* Whether c holds key (not counted as a hit or a miss, not marked used). */
+bool lru_has(lru_cache *c, const char *key, size_t key_len);
 /* Keeps a copy of val under key (nothing if key is there already: another
  * thread rendered the same copy meanwhile), dropping the least recently
  * used entries to make room. */
@@ -115,6 +117,8 @@ void report_parts_free(report_parts *p);
 /* A copy of the cached parts of report id in the store at location into
  * out (the caller frees it); false when not cached or the cache is off. */
 bool report_cache_get(const char *location, const char *id, report_parts *out);
+/* Whether the cache holds report id's parts (no hit or miss counted). */
+bool report_cache_peek(const char *location, const char *id);
 /* Keeps a copy of parts (nothing when the cache is off). */
 void report_cache_put(const char *location, const char *id, const report_parts *parts);
 

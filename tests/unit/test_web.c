@@ -660,6 +660,30 @@ static void test_report_cache(void **state)
     web_report_cache_stats(&info);
     assert_int_equal(info.hits, 2);
 
+    /* Warmed (as a master does when it stores a result): the parts are
+     * kept before any request, and the page served from them is the same;
+     * a report already kept, an unknown id and a cache that is off are
+     * left alone. */
+    web_set_report_cache(1 << 20);
+    web_report_warm(s, "a0000000000000000000000000000002");
+    web_report_warm(s, "a0000000000000000000000000000002");
+    web_report_warm(s, "ffff0000000000000000000000000001");
+    web_report_warm(s, NULL);
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 1);
+    assert_int_equal(info.hits + info.misses, 0);
+    char *warmed = render_copy(s, path);
+    assert_string_equal(warmed, plain);
+    web_report_cache_stats(&info);
+    assert_int_equal(info.hits, 1);
+    free(warmed);
+    web_set_report_cache(0);
+    web_report_warm(s, "a0000000000000000000000000000001");
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 0);
+    web_set_report_cache(1 << 20);
+    free(render_copy(s, path)); /* kept again, for what follows */
+
     /* A release between 1.0 and 1.1 and a second report of 1.1 arrive:
      * the cached page shows both. */
     pyti_error err;
