@@ -1,7 +1,7 @@
 /* jsonarena.c — the per-thread bump allocator for jansson (see
  * jsonarena.h). Each thread's arena is a list of chunks, kept between
- * stretches (up to KEEP bytes) so that a server thread reuses the same
- * memory page after page. */
+ * stretches (up to KEEP bytes, freed when the thread exits) so that a
+ * server thread reuses the same memory page after page. */
 #include "common/jsonarena.h"
 #include "common/xalloc.h"
 
@@ -26,6 +26,7 @@ typedef struct chunk {
 
 typedef struct arena {
     bool active;
+    bool registered; /* its chunks are freed when the thread exits */
     chunk *chunks; /* in the order they are filled */
     chunk *cur;    /* the one being filled (NULL: none yet) */
     size_t live;   /* allocations not yet freed */
@@ -33,6 +34,8 @@ typedef struct arena {
 
 static _Thread_local arena a;
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key; /* its destructor frees a thread's chunks */
+static bool exit_key_ok;
 
 static bool in_arena(const void *p)
 {
@@ -90,8 +93,23 @@ static void arena_free(void *p)
     free(p);
 }
 
+/* At a thread's exit: the chunks kept for its next stretch go (a master
+ * runs each write on a thread of its own, and may warm a report page
+ * there). */
+static void thread_exit(void *p)
+{
+    arena *x = p;
+    while (x->chunks) {
+        chunk *c = x->chunks;
+        x->chunks = c->next;
+        free(c);
+    }
+    x->cur = NULL;
+}
+
 static void install(void)
 {
+    exit_key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
     json_set_alloc_funcs(arena_malloc, arena_free);
 }
 
@@ -117,6 +135,8 @@ void json_arena_begin(void)
         fprintf(stderr, "pyti: json_arena_begin inside a stretch (a bug)\n");
         abort();
     }
+    if (!a.registered && exit_key_ok)
+        a.registered = pthread_setspecific(exit_key, &a) == 0;
     a.active = true;
     a.live = 0;
     a.cur = a.chunks;
@@ -136,7 +156,7 @@ void json_arena_end(void)
     chunk **pc = &a.chunks;
     while (*pc) {
         chunk *c = *pc;
-        if (kept + c->size <= KEEP && c->size == CHUNK) {
+        if (a.registered && kept + c->size <= KEEP && c->size == CHUNK) {
             c->used = 0;
             kept += c->size;
             pc = &c->next;
