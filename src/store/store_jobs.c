@@ -996,7 +996,9 @@ pyti_status store_reap_expired(pyti_store *s, long long *requeued, long long *fa
         if (db_begin(s, err) != PYTI_OK)
             return PYTI_ERR_IO;
         db_res *r = db_query(s, "reaping expired leases",
-                             "SELECT id FROM jobs WHERE state IN ('leased', 'running')"
+                             /* The leased jobs, through jobs_by_worker. */
+                             "SELECT id FROM jobs WHERE " SQL_LEASED_JOB
+                             " AND (state = 'leased' OR state = 'running')"
                              " AND lease_expires < pyti_now_ms()"
                              " ORDER BY lease_expires LIMIT 100 {{pg FOR UPDATE SKIP LOCKED}}",
                              DB_NOARGS, err);
@@ -1174,29 +1176,63 @@ json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *er
                        "cancelled)", f->state);
         return NULL;
     }
-    /* Only the filters asked for appear in the SQL, so each variant is a
-     * plain indexed query (jobs_by_state, jobs_by_project, jobs_by_worker). */
-    pyti_buf sql = PYTI_BUF_INIT;
+    /* Only the filters asked for appear in the SQL, each spelled so that
+     * the variant is an indexed query without a full index on state or
+     * project (migration 4): a state's jobs through its partial index
+     * (jobs_queue, jobs_by_worker, jobs_ended; done jobs are most of the
+     * table, the primary key's order finds them), a project's through its
+     * files' sha256 in the partial index of each group of states. */
+    pyti_buf where = PYTI_BUF_INIT;
     db_arg args[5];
     int n = 0;
-    char *project = f->project ? name_normalize(f->project) : NULL;
-    buf_puts(&sql, "SELECT " JOB_COLUMNS " FROM jobs WHERE 1 = 1");
+    store_job_state st = f->state ? (store_job_state)store_job_state_parse(f->state) : 0;
     if (f->state) {
         args[n] = db_text(f->state);
-        buf_printf(&sql, " AND state = $%d", ++n);
-    }
-    if (project) {
-        args[n] = db_text(project);
-        buf_printf(&sql, " AND project = $%d", ++n);
+        buf_printf(&where, " AND state = $%d", ++n);
+        if (st == STORE_JOB_LEASED || st == STORE_JOB_RUNNING)
+            buf_puts(&where, " AND " SQL_LEASED_JOB);
+        else if (st == STORE_JOB_FAILED || st == STORE_JOB_CANCELLED)
+            buf_puts(&where, " AND " SQL_ENDED_JOB);
     }
     if (f->worker) {
         args[n] = db_text(f->worker);
-        buf_printf(&sql, " AND worker_id = $%d", ++n);
+        buf_printf(&where, " AND worker_id = $%d", ++n);
     }
     if (f->before_id > 0) {
         args[n] = db_int(f->before_id);
-        buf_printf(&sql, " AND id < $%d", ++n);
+        buf_printf(&where, " AND id < $%d", ++n);
     }
+    pyti_buf sql = PYTI_BUF_INIT;
+    char *project = f->project ? name_normalize(f->project) : NULL;
+    if (project) {
+        args[n] = db_text(project);
+        int p = ++n;
+        /* Each branch repeats its partial index's predicate (SQLite uses
+         * the index only then); a state filter leaves one branch. */
+        static const char *const groups[] = {SQL_ACTIVE_JOB, "state = 'done'", SQL_ENDED_JOB};
+        const bool in_group[] = {
+            !f->state || st == STORE_JOB_QUEUED || st == STORE_JOB_LEASED ||
+                st == STORE_JOB_RUNNING,
+            !f->state || st == STORE_JOB_DONE,
+            !f->state || st == STORE_JOB_FAILED || st == STORE_JOB_CANCELLED};
+        buf_puts(&sql, "SELECT * FROM (");
+        const char *sep = "";
+        for (int g = 0; g < 3; g++) {
+            if (!in_group[g])
+                continue;
+            buf_printf(&sql,
+                       "%sSELECT " JOB_COLUMNS " FROM jobs WHERE %s AND project = $%d"
+                       " AND sha256 IN (SELECT f.sha256 FROM projects p"
+                       " JOIN releases r ON r.project_id = p.id"
+                       " JOIN files f ON f.release_id = r.id WHERE p.name = $%d)%s",
+                       sep, groups[g], p, p, buf_cstr(&where));
+            sep = " UNION ALL ";
+        }
+        buf_puts(&sql, ") k");
+    } else {
+        buf_printf(&sql, "SELECT " JOB_COLUMNS " FROM jobs WHERE 1 = 1%s", buf_cstr(&where));
+    }
+    buf_free(&where);
     args[n] = db_int(f->limit ? (long long)f->limit : (long long)1 << 62);
     buf_printf(&sql, " ORDER BY id DESC LIMIT $%d", ++n);
     db_res *r = db_query_once(s, "listing jobs", buf_cstr(&sql), n, args, err);

@@ -261,7 +261,17 @@ pyti_status store_metrics_get(pyti_store *s, long long window_s, store_metrics *
 {
     memset(m, 0, sizeof *m);
     long long window_ms = window_s > 0 ? window_s * 1000 : 60000;
-    db_res *r = db_query(s, "counting jobs", "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+    /* Per group of states through its partial index (there is no index on
+     * state alone since migration 4): the few queued, leased and ended
+     * jobs directly; the done ones by counting jobs_done_key, which costs
+     * what counting the old jobs_by_state did. */
+    db_res *r = db_query(s, "counting jobs",
+                         "SELECT 'queued', COUNT(*) FROM jobs WHERE state = 'queued'"
+                         " UNION ALL SELECT state, COUNT(*) FROM jobs WHERE " SQL_LEASED_JOB
+                         " GROUP BY state"
+                         " UNION ALL SELECT 'done', COUNT(*) FROM jobs WHERE state = 'done'"
+                         " UNION ALL SELECT state, COUNT(*) FROM jobs WHERE " SQL_ENDED_JOB
+                         " GROUP BY state",
                          DB_NOARGS, err);
     if (!r)
         return PYTI_ERR_IO;
