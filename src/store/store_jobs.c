@@ -915,24 +915,37 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
         return attempt_failed(s, j, attempt, true, "error", msg, rid, result, err);
     }
     *result = STORE_RESULT_STORED;
-    rc = db_exec(s, "storing the result",
-                 "UPDATE jobs SET state = 'done', report_id = $2, worker_id = NULL,"
-                 " lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"
-                 " finished_at = pyti_now_ms(),"
-                 " duration_ms = pyti_now_ms() - (SELECT leased_at FROM attempts"
-                 "   WHERE job_id = $1 AND n = $3)"
-                 " WHERE id = $1",
-                 DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
     /* The winning attempt is "done" even if the reaper had ended it as
-     * expired: it did the work; the note says its lease had lapsed. */
-    if (rc == PYTI_OK)
-        rc = db_exec(s, "ending the attempt",
-                     "UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $3,"
-                     " error = CASE WHEN outcome IS NULL THEN NULL"
-                     "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"
-                     " outcome = 'done'"
-                     " WHERE job_id = $1 AND n = $2",
-                     DB_ARGS(db_int(j->id), db_int(attempt), db_text(rid)), NULL, err);
+     * expired: it did the work; the note says its lease had lapsed. On
+     * PostgreSQL the attempt's update is a data-modifying CTE of the job's
+     * (one statement, and the attempt's leased_at comes from its RETURNING
+     * instead of a second lookup); SQLite has no DML inside WITH. */
+#define END_WINNING_ATTEMPT                                                                       \
+    "UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $2,"                               \
+    " error = CASE WHEN outcome IS NULL THEN NULL"                                                \
+    "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"                      \
+    " outcome = 'done'"                                                                           \
+    " WHERE job_id = $1 AND n = $3"
+#define JOB_DONE(LEASED_AT)                                                                       \
+    "UPDATE jobs SET state = 'done', report_id = $2, worker_id = NULL,"                           \
+    " lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"                            \
+    " finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (" LEASED_AT ")"                 \
+    " WHERE id = $1"
+    if (s->drv->dialect == DB_PG) {
+        rc = db_exec(s, "storing the result",
+                     "WITH a AS (" END_WINNING_ATTEMPT " RETURNING leased_at) "
+                     JOB_DONE("SELECT leased_at FROM a"),
+                     DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+    } else {
+        rc = db_exec(s, "storing the result",
+                     JOB_DONE("SELECT leased_at FROM attempts WHERE job_id = $1 AND n = $3"),
+                     DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+        if (rc == PYTI_OK)
+            rc = db_exec(s, "ending the attempt", END_WINNING_ATTEMPT,
+                         DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+    }
+#undef JOB_DONE
+#undef END_WINNING_ATTEMPT
     /* A stale attempt won: the attempt holding the lease now has nothing
      * left to do. */
     if (rc == PYTI_OK && (j->state == STORE_JOB_LEASED || j->state == STORE_JOB_RUNNING) &&
