@@ -124,17 +124,42 @@ static void reap(pyti_store *s, long long want_requeued, long long want_failed)
     assert_int_equal(fl, want_failed);
 }
 
-static long long count_jobs(pyti_store *s, const char *state)
+/* How many jobs a listing finds (state, project, worker: NULL for any),
+ * checking that each matches and that they come newest first. */
+static long long list_count(pyti_store *s, const char *project, const char *state,
+                            const char *worker)
 {
     store_job_filter f = {0};
+    f.project = project;
     f.state = state;
+    f.worker = worker;
     pyti_error err;
     json_t *arr = store_jobs_list(s, &f, &err);
     if (!arr)
         fail_msg("list: %s", err.msg);
     long long n = (long long)json_array_size(arr);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *j = json_array_get(arr, i);
+        if (state)
+            assert_string_equal(json_get_str(j, "state"), state);
+        if (project) { /* the PEP 503 name of what was asked */
+            char want[64];
+            snprintf(want, sizeof want, "%s", project);
+            for (char *c = want; *c; c++)
+                *c = *c == '.' || *c == '_' ? '-' : (char)tolower((unsigned char)*c);
+            assert_string_equal(json_get_str(j, "project"), want);
+        }
+        if (i > 0) /* newest first */
+            assert_true(json_integer_value(json_object_get(j, "id")) <
+                        json_integer_value(json_object_get(json_array_get(arr, i - 1), "id")));
+    }
     json_decref(arr);
     return n;
+}
+
+static long long count_jobs(pyti_store *s, const char *state)
+{
+    return list_count(s, NULL, state, NULL);
 }
 
 /* ---- submit ---- */
@@ -1311,37 +1336,6 @@ static void test_metrics(void **state)
  * partial index (or, for done jobs, the primary key), so every state and
  * every combination is checked, and jobs leave each listing with their
  * state. */
-static long long list_count(pyti_store *s, const char *project, const char *state,
-                            const char *worker)
-{
-    store_job_filter f = {0};
-    f.project = project;
-    f.state = state;
-    f.worker = worker;
-    pyti_error err;
-    json_t *arr = store_jobs_list(s, &f, &err);
-    if (!arr)
-        fail_msg("list: %s", err.msg);
-    long long n = (long long)json_array_size(arr);
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *j = json_array_get(arr, i);
-        if (state)
-            assert_string_equal(json_get_str(j, "state"), state);
-        if (project) { /* the PEP 503 name of what was asked */
-            char want[64];
-            snprintf(want, sizeof want, "%s", project);
-            for (char *c = want; *c; c++)
-                *c = *c == '.' || *c == '_' ? '-' : (char)tolower((unsigned char)*c);
-            assert_string_equal(json_get_str(j, "project"), want);
-        }
-        if (i > 0) /* newest first */
-            assert_true(json_integer_value(json_object_get(j, "id")) <
-                        json_integer_value(json_object_get(json_array_get(arr, i - 1), "id")));
-    }
-    json_decref(arr);
-    return n;
-}
-
 static void test_list_every_state(void **state)
 {
     char *loc;
