@@ -270,15 +270,11 @@ static const migration migrations[] = {
      * while a job is leased or running), jobs_done_key and jobs_ended;
      * reaping walks jobs_by_worker. reports_by_job answered no query
      * (a job's reports are found through its attempts): one entry less
-     * per result. An attempt is inserted at the claim and ended by the
-     * result, an update of no indexed column: with room left on its page
-     * (fillfactor, PostgreSQL) the update stays HOT and writes no index
-     * entries, also when other claims filled the page in between. */
+     * per result. */
     {"DROP INDEX jobs_by_state;"
      "DROP INDEX jobs_by_project;"
      "DROP INDEX reports_by_job;"
-     "CREATE INDEX jobs_ended ON jobs(sha256, id) WHERE " SQL_ENDED_JOB ";"
-     "{{pg ALTER TABLE attempts SET (fillfactor = 80);}}",
+     "CREATE INDEX jobs_ended ON jobs(sha256, id) WHERE " SQL_ENDED_JOB ";",
      NULL},
 };
 
