@@ -268,12 +268,17 @@ static const migration migrations[] = {
      * which is how a project's jobs are found (through its files); jobs by
      * state come from jobs_queue, jobs_by_worker (worker_id is set exactly
      * while a job is leased or running), jobs_done_key and jobs_ended;
-     * reaping walks jobs_by_worker. reports_by_job answered no query
-     * (a job's reports are found through its attempts): one entry less
-     * per result. */
+     * reaping walks jobs_by_worker. Each stored report wrote four
+     * entries besides its primary key: reports_by_job answered no query
+     * (a job's reports are found through its attempts), and
+     * reports_by_project and reports_by_created repeated what
+     * report_metrics' indexes hold (every report has its row there, with
+     * the same project and created): listings go through those now. */
     {"DROP INDEX jobs_by_state;"
      "DROP INDEX jobs_by_project;"
      "DROP INDEX reports_by_job;"
+     "DROP INDEX reports_by_project;"
+     "DROP INDEX reports_by_created;"
      "CREATE INDEX jobs_ended ON jobs(sha256, id) WHERE " SQL_ENDED_JOB ";",
      NULL},
 };
