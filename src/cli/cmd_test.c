@@ -141,6 +141,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
     }
     strv_free(&extra_urls);
     job.index_offline = offline;
+    job.keep = keep;
     log_debug("job %s in %s", job.id, job.job_dir);
 
     bool color_out = log_color_enabled(STDOUT_FILENO);
