@@ -292,7 +292,8 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
 
     pyti_task_status status;
     pyti_sandbox_result res;
-    if (path_mkdirs(logs, 0700, &err) != PYTI_OK) {
+    /* The runner leaves the out dir to the tasks that use it. */
+    if (path_mkdirs(ctx->out_dir, 0755, &err) != PYTI_OK || path_mkdirs(logs, 0700, &err) != PYTI_OK) {
         status = task_error(ctx, "%s", err.msg);
         goto out;
     }

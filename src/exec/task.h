@@ -24,7 +24,9 @@
 typedef struct pyti_task_ctx {
     const pyti_job *job;
     const pyti_task_def *def;
-    const char *out_dir;      /* <job>/out/<task>/, exists */
+    const char *out_dir;      /* <job>/out/<task>/; made on first use by
+                                 sbtask_run (tasks that write there
+                                 themselves make it first) */
     const json_t *inputs;     /* {item: value} of the items this task needs */
     json_t *data;             /* the task's raw data (an object it fills) */
     json_t *produced;         /* {item: value}; fill via task_produce */
