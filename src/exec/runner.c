@@ -144,9 +144,11 @@ json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_even
             ev->task_finished(ev->user, i, total, def, o.status, o.reason, dur);
         task_outcome_free(&o);
     }
-    taskhost_stop(host);
+    taskhost_close(host); /* it exits while the report is built */
     report_set_items(&rb, items);
     json_decref(items);
     plan_free(plan);
-    return report_builder_finish(&rb);
+    json_t *report = report_builder_finish(&rb);
+    taskhost_stop(host);
+    return report;
 }

@@ -343,12 +343,20 @@ void taskhost_run(pyti_taskhost *h, const pyti_task_def *def, double timeout_s,
     json_decref(res);
 }
 
+void taskhost_close(pyti_taskhost *h)
+{
+    if (h && h->fd >= 0) {
+        close(h->fd);
+        h->fd = -1;
+    }
+}
+
 void taskhost_stop(pyti_taskhost *h)
 {
     if (!h)
         return;
     /* Closing the channel ends an idle host; a discarded one is dead. */
-    close(h->fd);
+    taskhost_close(h);
     host_reap(h, h->dead, NULL);
     if (h->pidfd >= 0)
         close(h->pidfd);

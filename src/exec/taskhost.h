@@ -65,6 +65,10 @@ bool taskhost_alive(const pyti_taskhost *h);
 /* The host's process id (for tests). */
 pid_t taskhost_pid(const pyti_taskhost *h);
 
+/* Tells an idle host to exit (closes the channel) without waiting, so
+ * that its exit overlaps the caller's next work. NULL is fine. */
+void taskhost_close(pyti_taskhost *h);
+
 /* Ends the host (it exits on the closed channel; killed if it was
  * discarded), reaps it and frees h. NULL is fine. */
 void taskhost_stop(pyti_taskhost *h);
