@@ -8,7 +8,9 @@
 #include "exec/report.h"
 #include "exec/sbtask.h"
 #include "exec/task.h"
+#include "exec/honeytoken.h"
 #include "exec/taskhost.h"
+#include "exec/tracing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,13 @@ json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_even
     if (!plan)
         return NULL;
 
+    /* The decoy home of the traced runs is made while the first tasks
+     * run (honeytoken.h). */
+    bool package_code = false;
+    for (size_t i = 0; i < recipe->ntasks; i++)
+        package_code |= runs_package_code(&recipe->tasks[i]);
+    pid_t seeder = package_code && tracing_enabled(job) ? honeytokens_prepare_async(job) : -1;
+
     pyti_report_builder rb;
     report_builder_init(&rb, job, recipe);
     json_t *items = json_object(); /* every produced item so far */
@@ -120,6 +129,11 @@ json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_even
             o.status = PYTI_TASK_SKIPPED;
             o.reason = skip;
         } else {
+            if (seeder > 0 && runs_package_code(def)) {
+                /* it is done or nearly: the task would wait for its lock */
+                honeytokens_prepare_wait(seeder);
+                seeder = -1;
+            }
             if (ev && ev->task_started)
                 ev->task_started(ev->user, i, total, def);
             /* The task's out dir is made by what needs it: sbtask_run for
@@ -150,5 +164,6 @@ json_t *runner_run(pyti_job *job, const pyti_recipe *recipe, const pyti_run_even
     plan_free(plan);
     json_t *report = report_builder_finish(&rb);
     taskhost_stop(host);
+    honeytokens_prepare_wait(seeder);
     return report;
 }

@@ -267,9 +267,7 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
      * failure to set tracing up is an error, never a silent untraced run. */
     pyti_strv bait_env = PYTI_STRV_INIT;
     pyti_tracing *tracing = NULL;
-    const char *trace_setting = job->config ? config_get(job->config, "sandbox", "trace") : NULL;
-    bool traced = !trace_setting || strcmp(trace_setting, "no") != 0;
-    if (traced && !(tracing = tracing_begin(ctx, &spec, &bait_env, &err))) {
+    if (tracing_enabled(job) && !(tracing = tracing_begin(ctx, &spec, &bait_env, &err))) {
         free(dist);
         free(helpers);
         free(logs);
