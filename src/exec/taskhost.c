@@ -69,12 +69,13 @@ void taskhost_record_items(json_t *items, const pyti_task_def *def, pyti_task_st
     }
 }
 
-/* Writes all of len bytes; false on any error (the peer is gone). */
-static bool send_all(int fd, const void *data, size_t len)
+/* Sends (or, with receive, reads) exactly len bytes, blocking; false on
+ * EOF or any error (the peer is gone). */
+static bool transfer_all(int fd, void *data, size_t len, bool receive)
 {
-    const char *p = data;
+    char *p = data;
     while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        ssize_t n = receive ? recv(fd, p, len, 0) : send(fd, p, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -85,20 +86,9 @@ static bool send_all(int fd, const void *data, size_t len)
     return true;
 }
 
-/* Reads exactly len bytes, blocking; false on EOF or error. */
-static bool recv_all(int fd, void *data, size_t len)
+static bool send_all(int fd, const void *data, size_t len)
 {
-    char *p = data;
-    while (len) {
-        ssize_t n = recv(fd, p, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
+    return transfer_all(fd, (void *)data, len, false);
 }
 
 /* In the host: runs def and returns its result object (new reference).
@@ -143,7 +133,7 @@ static void host_main(const pyti_job *job, const pyti_recipe *recipe, const json
     json_t *items = json_deep_copy(items0);
     for (;;) {
         uint32_t idx;
-        if (!recv_all(fd, &idx, sizeof idx) || idx >= recipe->ntasks)
+        if (!transfer_all(fd, &idx, sizeof idx, true) || idx >= recipe->ntasks)
             break;
         json_t *res = host_run_task(job, &recipe->tasks[idx], items);
         char *text = json_dumps(res, JSON_COMPACT);

@@ -315,51 +315,39 @@ static void ev_end(void *user, size_t i, size_t n, const pyti_task_def *d, pyti_
     snprintf(s->log + len, sizeof s->log - len, "-%s:%s ", d->name, task_status_name(st));
 }
 
+/* Progress events, and the job directory: result.json and log.txt are
+ * written only in a kept job (without keep the results travel from the
+ * task host to the runner only); job_cleanup removes it all. */
 static void test_events_and_job_directory(void **state)
 {
     char *dir = t_tmpdir();
     char *sdist = make_sdist(dir, pkg_info);
     pyti_recipe *r = load_recipe_text(dir, static_recipe);
-    pyti_job job;
-    pyti_error err;
-    assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
-    assert_int_equal(strlen(job.id), 32);
-    assert_true(path_is_file(job.dist_path));
-    job.keep = true; /* a kept job also gets each task's result.json */
-    seen s = {{0}};
-    pyti_run_events ev = {ev_start, ev_end, &s};
-    json_t *report = runner_run(&job, r, &ev, &err);
-    assert_string_equal(s.log, "+extract(1/4) -extract:passed +metadata(2/4) -metadata:passed "
-                               "+record(3/4) -record:neutral +facts(4/4) -facts:passed ");
-    char *result = path_join(job.out_dir, "facts/result.json");
-    assert_true(path_is_file(result));
-    free(result);
-    char *jd = xstrdup(job.job_dir);
-    job_cleanup(&job, false);
-    assert_false(path_exists(jd));
-    free(jd);
-    json_decref(report);
-    recipe_free(r);
-    free(sdist);
-}
-
-/* Without keep, the results travel from the task host to the runner only:
- * no result.json or log.txt is written. */
-static void test_results_not_written_unless_kept(void **state)
-{
-    char *dir = t_tmpdir();
-    char *sdist = make_sdist(dir, pkg_info);
-    pyti_recipe *r = load_recipe_text(dir, static_recipe);
-    pyti_job job;
-    pyti_error err;
-    assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
-    json_t *report = runner_run(&job, r, NULL, &err);
-    assert_string_equal(json_get_str(task_named(report, "facts"), "status"), "passed");
-    char *result = path_join(job.out_dir, "facts/result.json");
-    assert_false(path_exists(result));
-    free(result);
-    job_cleanup(&job, false);
-    json_decref(report);
+    for (int keep = 0; keep < 2; keep++) {
+        pyti_job job;
+        pyti_error err;
+        assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
+        assert_int_equal(strlen(job.id), 32);
+        assert_true(path_is_file(job.dist_path));
+        job.keep = keep;
+        seen s = {{0}};
+        pyti_run_events ev = {ev_start, ev_end, &s};
+        json_t *report = runner_run(&job, r, &ev, &err);
+        assert_string_equal(s.log,
+                            "+extract(1/4) -extract:passed +metadata(2/4) -metadata:passed "
+                            "+record(3/4) -record:neutral +facts(4/4) -facts:passed ");
+        char *result = path_join(job.out_dir, "facts/result.json");
+        char *log = path_join(job.out_dir, "facts/log.txt");
+        assert_int_equal(path_is_file(result), keep);
+        assert_int_equal(path_is_file(log), keep);
+        free(result);
+        free(log);
+        char *jd = xstrdup(job.job_dir);
+        job_cleanup(&job, false);
+        assert_false(path_exists(jd));
+        free(jd);
+        json_decref(report);
+    }
     recipe_free(r);
     free(sdist);
 }
@@ -487,7 +475,6 @@ int main(void)
         cmocka_unit_test(test_failed_metadata_skips_dependants),
         cmocka_unit_test(test_rejected_archive_skips_everything),
         cmocka_unit_test(test_builtin_timeout_is_enforced),
-        cmocka_unit_test(test_results_not_written_unless_kept),
         cmocka_unit_test(test_host_crash_is_charged_to_its_task),
         cmocka_unit_test(test_command_task_runs_in_the_sandbox),
         cmocka_unit_test(test_unknown_builtin_refused),
