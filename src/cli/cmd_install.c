@@ -121,7 +121,8 @@ int cmd_install(int argc, char **argv, cli_globals *g)
     }
     if (json_path) {
         pyti_error jerr;
-        if (json_write_file(report, json_path, &jerr) != PYTI_OK && st == PYTI_OK) {
+        /* Read back at once by the install task (or the user): no fsync. */
+        if (json_write_file_unsynced(report, json_path, &jerr) != PYTI_OK && st == PYTI_OK) {
             err = jerr;
             st = jerr.code;
         }

@@ -141,6 +141,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
     }
     strv_free(&extra_urls);
     job.index_offline = offline;
+    job.keep = keep;
     log_debug("job %s in %s", job.id, job.job_dir);
 
     bool color_out = log_color_enabled(STDOUT_FILENO);
@@ -159,7 +160,7 @@ int cmd_test(int argc, char **argv, cli_globals *g)
             char *s = json_dump_pretty(report);
             fputs(s, stdout);
             free(s);
-        } else if (json_write_file(report, json_path, &err) != PYTI_OK) {
+        } else if (json_write_file_unsynced(report, json_path, &err) != PYTI_OK) {
             log_error("%s", err.msg);
             rc = EXIT_INTERNAL;
         }

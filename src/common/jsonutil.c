@@ -72,6 +72,14 @@ pyti_status json_write_file(const json_t *value, const char *path, pyti_error *e
     return rc;
 }
 
+pyti_status json_write_file_unsynced(const json_t *value, const char *path, pyti_error *err)
+{
+    char *s = json_dump_pretty(value);
+    pyti_status rc = path_write_file_scratch(path, s, strlen(s), err);
+    free(s);
+    return rc;
+}
+
 json_t *json_read_file(const char *path, size_t max, pyti_error *err)
 {
     pyti_buf b = PYTI_BUF_INIT;

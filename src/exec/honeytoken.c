@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MANIFEST "honeytokens.json"
@@ -565,10 +567,11 @@ static bool from_json(const json_t *o, const char *home, pyti_honeytokens *h)
     return h->n_files > 0;
 }
 
-pyti_status honeytokens_prepare(const pyti_job *job, pyti_honeytokens *h, pyti_error *err)
+/* Creates the decoy home and manifest, or loads them; the caller holds
+ * the job's lock. */
+static pyti_status prepare_locked(const char *home, const char *manifest, pyti_honeytokens *h,
+                                  pyti_error *err)
 {
-    char *home = path_join(job->job_dir, "home");
-    char *manifest = path_join(job->job_dir, MANIFEST);
     pyti_status st = PYTI_OK;
     if (path_exists(manifest)) {
         pyti_error rerr;
@@ -578,25 +581,71 @@ pyti_status honeytokens_prepare(const pyti_job *job, pyti_honeytokens *h, pyti_e
             st = pyti_error_set(err, PYTI_ERR_IO, "honeytokens: %s is unusable", manifest);
         }
         json_decref(o);
-    } else {
-        if (mkdir(home, 0700) != 0 && errno != EEXIST)
-            st = pyti_error_errno(err, PYTI_ERR_IO, errno, "honeytokens: creating %s", home);
-        if (st == PYTI_OK)
-            st = honeytokens_seed(home, h, err);
-        if (st == PYTI_OK) {
-            /* Removed with the job: written without fsync. */
-            json_t *o = to_json(h);
-            char *text = json_dump_pretty(o);
-            st = path_write_file_scratch(manifest, text, strlen(text), err);
-            free(text);
-            json_decref(o);
-            if (st != PYTI_OK)
-                honeytokens_free(h);
+        return st;
+    }
+    /* A home without a manifest is what a seeder killed half-way left
+     * (no package code ever saw it): start again. */
+    struct stat sb;
+    if (lstat(home, &sb) == 0 && path_rmtree(home, err) != PYTI_OK)
+        return PYTI_ERR_IO;
+    if (mkdir(home, 0700) != 0)
+        return pyti_error_errno(err, PYTI_ERR_IO, errno, "honeytokens: creating %s", home);
+    st = honeytokens_seed(home, h, err);
+    if (st == PYTI_OK) {
+        /* Removed with the job: written without fsync. */
+        json_t *o = to_json(h);
+        char *text = json_dump_pretty(o);
+        st = path_write_file_scratch(manifest, text, strlen(text), err);
+        free(text);
+        json_decref(o);
+        if (st != PYTI_OK)
+            honeytokens_free(h);
+    }
+    return st;
+}
+
+pyti_status honeytokens_prepare(const pyti_job *job, pyti_honeytokens *h, pyti_error *err)
+{
+    /* The job directory's flock orders the first call against a seeder
+     * (honeytokens_prepare_async) still at work: one seeds, the other
+     * waits and loads. */
+    int lock = open(job->job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock < 0)
+        return pyti_error_errno(err, PYTI_ERR_IO, errno, "honeytokens: opening %s", job->job_dir);
+    while (flock(lock, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            close(lock);
+            return pyti_error_errno(err, PYTI_ERR_IO, e, "honeytokens: locking %s", job->job_dir);
         }
     }
+    char *home = path_join(job->job_dir, "home");
+    char *manifest = path_join(job->job_dir, MANIFEST);
+    pyti_status st = prepare_locked(home, manifest, h, err);
     free(home);
     free(manifest);
+    close(lock); /* releases the lock */
     return st;
+}
+
+pid_t honeytokens_prepare_async(const pyti_job *job)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid; /* -1: the first traced run seeds, as without a seeder */
+    pyti_honeytokens h;
+    pyti_error err;
+    int rc = honeytokens_prepare(job, &h, &err) == PYTI_OK ? 0 : 1;
+    if (rc == 0)
+        honeytokens_free(&h);
+    _exit(rc);
+}
+
+void honeytokens_prepare_wait(pid_t pid)
+{
+    while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
 }
 
 void honeytokens_free(pyti_honeytokens *h)

@@ -9,14 +9,16 @@
  *
  * The decoy home lives in <job>/home (bound at /home/pyti in every
  * sandboxed task of the job); the list of baits and values in
- * <job>/honeytokens.json, outside every mount. The first sandboxed task of
- * a job creates both; later tasks (forked children of the runner) load
+ * <job>/honeytokens.json, outside every mount. The runner starts making
+ * both while the static tasks run (honeytokens_prepare_async); the first
+ * sandboxed task waits for that or makes them itself, later tasks load
  * them. docs/tracing.md lists every bait. */
 #ifndef PYTI_HONEYTOKEN_H
 #define PYTI_HONEYTOKEN_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -50,8 +52,22 @@ typedef struct pyti_honeytokens {
 } pyti_honeytokens;
 
 /* Creates the job's decoy home and baits (first call in a job) or loads
- * them (later calls). PYTI_ERR_IO naming the file on failure. */
+ * them (later calls). Calls from several processes are serialised by a
+ * lock on the job directory. PYTI_ERR_IO naming the file on failure. */
 pyti_status honeytokens_prepare(const pyti_job *job, pyti_honeytokens *h, pyti_error *err);
+
+/* Starts honeytokens_prepare in a forked child, so that the decoy home
+ * (~45 files and directories: 10-30 ms on a slow file system) is made
+ * while the job's static tasks run rather than in front of its first
+ * sandboxed task. Returns the child's pid, or -1 if it cannot fork (the
+ * first traced run then seeds, as it would anyway). Reap it with
+ * honeytokens_prepare_wait. Whatever the child does, later calls of
+ * honeytokens_prepare are correct: they wait for it (the lock), and
+ * redo a home it left without a manifest. */
+pid_t honeytokens_prepare_async(const pyti_job *job);
+
+/* Waits for a child of honeytokens_prepare_async (pid <= 0: nothing). */
+void honeytokens_prepare_wait(pid_t pid);
 
 /* Seeds dir (an empty directory) with fresh baits; fills h (home = dir).
  * Used by honeytokens_prepare and by tests. */

@@ -4,7 +4,9 @@
  * Layout of a job directory (created by job_prepare):
  *   <job_dir>/input/<filename>   the distribution (a private copy)
  *   <job_dir>/work/              where tasks unpack and build
- *   <job_dir>/out/<task>/        each task's result.json and log.txt */
+ *   <job_dir>/out/<task>/        each task's own files (a sandboxed task's
+ *                                /job/out); in a kept job (keep) also its
+ *                                result.json and log.txt */
 #ifndef PYTI_JOB_H
 #define PYTI_JOB_H
 
@@ -34,6 +36,9 @@ typedef struct pyti_job {
                                job_set_indexes; default PyPI) */
     bool index_offline;     /* staging reads the download cache only */
     const pyti_config *config; /* borrowed; may be NULL */
+    bool keep;              /* the directory outlives the job (pyti test
+                               --keep): the runner writes each task's
+                               result.json and log.txt there too */
 } pyti_job;
 
 /* Creates a fresh job directory under parent (NULL: $TMPDIR or /tmp), copies

@@ -2,10 +2,11 @@
  * the task graph's order, skipping what depends on a failure, and returns
  * the job's report.
  *
- * Built-in tasks run in a forked child with the task's timeout: the child
- * writes out/<task>/result.json and log.txt, the parent reads them back.
- * A child that crashes or hangs ends its task as `error` or `timeout`; the
- * runner itself survives. Tasks that run package code — the sandboxed
+ * Tasks run in the job's task host (taskhost.h), a forked child that runs
+ * them one after another, each with its timeout: a host that crashes or
+ * hangs ends its task as `error` or `timeout` and is replaced for the next
+ * task; the runner itself survives. A kept job (job->keep) also gets each
+ * task's out/<task>/result.json and log.txt. Tasks that run package code — the sandboxed
  * built-ins (venv, build, install, import, test, lint) and command tasks
  * (`run =`) — run only inside the sandbox (see sbtask.h); a job that has
  * any is refused before anything runs when the host cannot give full

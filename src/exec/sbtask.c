@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -172,10 +173,11 @@ json_t *sbtask_read_json(const pyti_task_ctx *ctx, const char *name, pyti_error 
     return j;
 }
 
-/* The tail of a capture file into the task's log. */
-static void log_capture(pyti_task_ctx *ctx, const char *label, const char *path)
+/* The tail of a capture (a file in a kept job's logs/, else a memfd) into
+ * the task's log. */
+static void log_capture(pyti_task_ctx *ctx, const char *label, const char *path, int mfd)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : mfd;
     if (fd < 0)
         return;
     struct stat st;
@@ -191,7 +193,8 @@ static void log_capture(pyti_task_ctx *ctx, const char *label, const char *path)
         }
         free(data);
     }
-    close(fd);
+    if (path)
+        close(fd);
 }
 
 static char **build_env(const sbtask_opts *o, const pyti_strv *extra)
@@ -267,9 +270,7 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
      * failure to set tracing up is an error, never a silent untraced run. */
     pyti_strv bait_env = PYTI_STRV_INIT;
     pyti_tracing *tracing = NULL;
-    const char *trace_setting = job->config ? config_get(job->config, "sandbox", "trace") : NULL;
-    bool traced = !trace_setting || strcmp(trace_setting, "no") != 0;
-    if (traced && !(tracing = tracing_begin(ctx, &spec, &bait_env, &err))) {
+    if (tracing_enabled(job) && !(tracing = tracing_begin(ctx, &spec, &bait_env, &err))) {
         free(dist);
         free(helpers);
         free(logs);
@@ -284,15 +285,33 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     spec.cwd = o->cwd ? o->cwd : SB_WORK;
     spec.mounts = mounts;
     spec.n_mounts = n;
-    spec.stdout_path = out_path;
-    spec.stderr_path = err_path;
+    /* The output goes to files in <job>/logs/ only when the job directory
+     * is kept; else to memory (the sandbox's output limit bounds it), read
+     * back for the log's tail: two files per run were two new inodes, up
+     * to ~1 ms each on a slow file system. */
+    int out_mfd = -1, err_mfd = -1;
+    bool to_files = job->keep;
+    if (!to_files) {
+        out_mfd = memfd_create("pyti-stdout", MFD_CLOEXEC);
+        err_mfd = memfd_create("pyti-stderr", MFD_CLOEXEC);
+        to_files = out_mfd < 0 || err_mfd < 0; /* then as in a kept job */
+    }
+    if (to_files) {
+        spec.stdout_path = out_path;
+        spec.stderr_path = err_path;
+    } else {
+        spec.stdout_tee_fd = out_mfd;
+        spec.stderr_tee_fd = err_mfd;
+    }
     /* The job's work and out dirs are pyti's own: hand them to the
      * sandbox's uid so package code can write there (and nowhere else). */
     spec.give_writable_dirs = true;
 
     pyti_task_status status;
     pyti_sandbox_result res;
-    if (path_mkdirs(logs, 0700, &err) != PYTI_OK) {
+    /* The runner leaves the out dir to the tasks that use it. */
+    if (path_mkdirs(ctx->out_dir, 0755, &err) != PYTI_OK ||
+        (to_files && path_mkdirs(logs, 0700, &err) != PYTI_OK)) {
         status = task_error(ctx, "%s", err.msg);
         goto out;
     }
@@ -310,8 +329,8 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
     json_object_set_new(r, "peak_memory_bytes", json_integer((json_int_t)res.peak_memory_bytes));
     json_object_set_new(r, "disk_bytes", json_integer((json_int_t)res.disk_bytes));
     json_object_set_new(ctx->data, "resources", r);
-    log_capture(ctx, "stdout", out_path);
-    log_capture(ctx, "stderr", err_path);
+    log_capture(ctx, "stdout", spec.stdout_path, out_mfd);
+    log_capture(ctx, "stderr", spec.stderr_path, err_mfd);
     if (exit_code)
         *exit_code = res.exit_code;
     if (res.timed_out)
@@ -326,6 +345,10 @@ pyti_task_status sbtask_run(pyti_task_ctx *ctx, const sbtask_opts *o, int *exit_
         status = PYTI_TASK_PASSED;
     sandbox_result_free(&res);
 out:
+    if (out_mfd >= 0)
+        close(out_mfd);
+    if (err_mfd >= 0)
+        close(err_mfd);
     tracing_free(tracing);
     free_env(env);
     free(dist);

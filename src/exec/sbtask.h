@@ -44,9 +44,10 @@ typedef struct sbtask_opts {
     double timeout_s;           /* 0 = the task's timeout */
 } sbtask_opts;
 
-/* Runs o->argv for the task in the sandbox and waits. Captured stdout and
- * stderr go to <out>/stdout.txt and stderr.txt and their tails to the
- * task's log; ctx->data gets "sandbox" (usage, limit, exit status, denied
+/* Runs o->argv for the task in the sandbox and waits. The tails of the
+ * captured stdout and stderr go to the task's log (and the whole of them,
+ * up to the output limit, to <job>/logs/<task>.stdout and .stderr when the
+ * job directory is kept); ctx->data gets "sandbox" (usage, limit, exit status, denied
  * calls) and "resources" {wall_s, cpu_s, peak_memory_bytes}. Returns:
  * PYTI_TASK_PASSED when the command exited 0, PYTI_TASK_FAILED when it
  * exited non-zero or hit a limit (the reason names it), PYTI_TASK_TIMEOUT,

@@ -4,8 +4,11 @@
  * the recipe, the values of the data items it `needs`, and an out dir. The
  * task fills ctx->data (its raw data), adds findings, writes to its log,
  * produces data items with task_produce(), and returns a status. Built-in
- * tasks run in a forked child of the runner, so a crash or hang in a parser
- * of hostile input costs one task, not the worker.
+ * tasks run in a forked child of the runner (the task host, taskhost.h),
+ * so a crash or hang in a parser of hostile input costs one task, not the
+ * worker. Several tasks of a job run in the same host, one after another:
+ * a task must not leave process state behind that changes another's
+ * result (working directory, signal dispositions, environment).
  *
  * Built-in tasks never run package code: they only read files. Tasks that
  * run package code exist only as sandboxed tasks (see SECURITY.md). */
@@ -24,7 +27,9 @@
 typedef struct pyti_task_ctx {
     const pyti_job *job;
     const pyti_task_def *def;
-    const char *out_dir;      /* <job>/out/<task>/, exists */
+    const char *out_dir;      /* <job>/out/<task>/; made on first use by
+                                 sbtask_run (tasks that write there
+                                 themselves make it first) */
     const json_t *inputs;     /* {item: value} of the items this task needs */
     json_t *data;             /* the task's raw data (an object it fills) */
     json_t *produced;         /* {item: value}; fill via task_produce */

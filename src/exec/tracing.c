@@ -47,6 +47,12 @@ const char *tracing_phase(const pyti_task_def *def)
     return def->builtin ? def->builtin : "command";
 }
 
+bool tracing_enabled(const pyti_job *job)
+{
+    const char *v = job->config ? config_get(job->config, "sandbox", "trace") : NULL;
+    return !v || strcmp(v, "no") != 0;
+}
+
 static bool count_id(pyti_tracing *t, const char *id)
 {
     long i = strv_index(&t->ids, id);

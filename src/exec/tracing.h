@@ -37,4 +37,8 @@ void tracing_free(pyti_tracing *t);
 /* The phase of a task: its built-in's name, or "command". */
 const char *tracing_phase(const pyti_task_def *def);
 
+/* True unless the job's pyti.ini says [sandbox] trace = no: then every
+ * sandboxed run of the job is traced. */
+bool tracing_enabled(const pyti_job *job);
+
 #endif

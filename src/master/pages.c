@@ -45,4 +45,6 @@ void master_pages_handle(pyti_master *m, const master_request *req, master_respo
     page.body = (pyti_buf)PYTI_BUF_INIT;
     web_page_free(&page);
     master_response_header(resp, "Cache-Control", "no-cache");
+    if (resp->status == 503)
+        master_response_header(resp, "Retry-After", "5");
 }

@@ -512,16 +512,19 @@ static pyti_status check_givable(const char *path, pyti_error *err)
     return st;
 }
 
-static const sb_filter *default_filter(pyti_error *err)
+/* The filter without extra traced calls, with or without the behaviour
+ * tracer's notifications: compiled once per process (a task host runs a
+ * job's sandboxes one after another). */
+static const sb_filter *default_filter(bool tracer, pyti_error *err)
 {
-    static sb_filter f;
-    static bool built;
-    if (!built) {
-        if (sb_filter_build(NULL, false, &f, err) != PYTI_OK)
+    static sb_filter f[2];
+    static bool built[2];
+    if (!built[tracer]) {
+        if (sb_filter_build(NULL, tracer, &f[tracer], err) != PYTI_OK)
             return NULL;
-        built = true;
+        built[tracer] = true;
     }
-    return &f;
+    return &f[tracer];
 }
 
 static void watch(run *r)
@@ -771,12 +774,12 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         (st = sb_cgroup_attach(&r.cg, r.pid, err)) != PYTI_OK)
         goto fail_started;
     res->accounting = r.cg.version == 2 ? "cgroup v2" : r.cg.version == 1 ? "cgroup v1" : "rlimits";
-    if (spec->trace_syscalls || spec->trace) {
+    if (spec->trace_syscalls) {
         if ((st = sb_filter_build(spec->trace_syscalls, spec->trace, &own_filter, err)) !=
             PYTI_OK)
             goto fail_started;
         filter = &own_filter;
-    } else if (!(filter = default_filter(err))) {
+    } else if (!(filter = default_filter(spec->trace, err))) {
         st = PYTI_ERR_INTERNAL;
         goto fail_started;
     }

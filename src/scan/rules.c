@@ -392,8 +392,7 @@ static pyti_status compile_pattern(const raw_rule *r, const raw_value *v, const 
                               "%s:%u: rule '%s': pattern matches the empty string", v->file,
                               v->line, r->id);
     }
-    if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0)
-        *jit = false;
+    (void)jit; /* JIT code is made on first use: scan_pattern_ready */
     p->source = xstrdup(v->value);
     p->code = re;
     return PYTI_OK;
@@ -708,6 +707,23 @@ const pyti_scan_rule *scan_rules_find(const pyti_scan_rules *rs, const char *id)
 }
 
 bool scan_rules_jit(const pyti_scan_rules *rs) { return rs && rs->jit; }
+
+void *scan_pattern_ready(const pyti_scan_rules *rs, const pyti_scan_pattern *p)
+{
+    if (p->jit == 0 && p->code) {
+        /* The JIT state is a cache of the read-only rules (rules.h). */
+        pyti_scan_pattern *mp = (pyti_scan_pattern *)p;
+        pyti_scan_rules *mrs = (pyti_scan_rules *)rs;
+        if (rs && rs->jit && pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0) {
+            mp->jit = 1;
+        } else {
+            mp->jit = -1;
+            if (mrs)
+                mrs->jit = false;
+        }
+    }
+    return p->code;
+}
 
 static bool glob_match(const pyti_strv *globs, const char *rel, const char *base)
 {

@@ -1,6 +1,6 @@
 /* rules.h — the static scan's rules: loading rules files (INI, one
  * section per rule), merging overrides by id, and compiling the PCRE2
- * patterns once (JIT when the library has it).
+ * patterns once (JIT, when the library has it, on a pattern's first use).
  *
  * A rules file looks like this (docs/scan-rules.md has the full grammar):
  *
@@ -47,10 +47,13 @@ typedef enum pyti_scan_check {
 } pyti_scan_check;
 
 /* A compiled pattern with the place it came from. code is a pcre2_code*;
- * kept as void* so that users of this header need not include pcre2.h. */
+ * kept as void* so that users of this header need not include pcre2.h.
+ * jit is the state of its JIT code, made on first use (scan_pattern_ready):
+ * 0 not yet, 1 made, -1 refused by the library (the interpreter matches). */
 typedef struct pyti_scan_pattern {
     char *source;
     void *code;
+    int jit;
 } pyti_scan_pattern;
 
 /* A `trigger` key: words (lowercase [a-z0-9_]) of which at least one must
@@ -107,8 +110,15 @@ size_t scan_rules_count(const pyti_scan_rules *rs);
 const pyti_scan_rule *scan_rules_get(const pyti_scan_rules *rs, size_t i);
 /* The enabled rule with this id, or NULL. */
 const pyti_scan_rule *scan_rules_find(const pyti_scan_rules *rs, const char *id);
-/* True if the patterns were JIT-compiled. */
+/* True if the library has JIT and no pattern used so far was refused it. */
 bool scan_rules_jit(const pyti_scan_rules *rs);
+/* Returns p's code (a pcre2_code*), JIT-compiled first if this is its
+ * first use and the library has JIT. JIT compilation of every pattern took
+ * most of a small package's scan (~100 patterns, most never tried on it:
+ * triggers and file globs rule them out). The JIT code is a cache inside
+ * the otherwise read-only rules: a rules set must not be used by two
+ * threads at once. */
+void *scan_pattern_ready(const pyti_scan_rules *rs, const pyti_scan_pattern *p);
 void scan_rules_free(pyti_scan_rules *rs);
 
 /* True if the rule applies to the file at rel (a path relative to the

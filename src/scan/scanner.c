@@ -323,7 +323,8 @@ typedef enum { M_NONE, M_HIT, M_LIMIT } match_result;
 static match_result search(pyti_scanner *s, const pyti_scan_pattern *p, const char *data,
                            size_t len, size_t start, size_t *ms, size_t *me)
 {
-    int rc = pcre2_match(p->code, (PCRE2_SPTR)data, len, start, 0, s->md, s->mctx);
+    int rc = pcre2_match(scan_pattern_ready(s->rules, p), (PCRE2_SPTR)data, len, start, 0, s->md,
+                         s->mctx);
     if (rc >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
         *ms = ov[0];

@@ -309,8 +309,9 @@ out:
 
 /* ---- report queries ---- */
 
-#define SUMMARY_COLUMNS \
-    "id, name, version, filename, sha256, recipe, quality, safety, outcome, created"
+#define SUMMARY_COLUMNS_X                                                                  \
+    "x.id, x.name, x.version, x.filename, x.sha256, x.recipe, x.quality, x.safety, x.outcome,"   \
+    " x.created"
 
 static json_t *row_summary(const db_res *r, int row)
 {
@@ -350,16 +351,23 @@ json_t *store_list_reports(pyti_store *s, const char *project, size_t limit, pyt
 {
     long long lim = limit ? (long long)limit : NO_LIMIT;
     db_res *r;
+    /* In the order of report_metrics' indexes (every report has its row
+     * there, with the same project and created): since migration 4 the
+     * reports table has no index of its own on either, one entry fewer
+     * per stored report for each. */
     if (project) {
         char *norm = name_normalize(project);
         r = db_query(s, "listing reports",
-                     "SELECT " SUMMARY_COLUMNS " FROM reports WHERE project = $1"
-                     " ORDER BY created DESC, id LIMIT $2",
+                     "SELECT " SUMMARY_COLUMNS_X " FROM report_metrics m"
+                     " JOIN reports x ON x.id = m.report_id WHERE m.project = $1"
+                     " ORDER BY m.created DESC, m.report_id LIMIT $2",
                      DB_ARGS(db_text(norm), db_int(lim)), err);
         free(norm);
     } else {
         r = db_query(s, "listing reports",
-                     "SELECT " SUMMARY_COLUMNS " FROM reports ORDER BY created DESC, id LIMIT $1",
+                     "SELECT " SUMMARY_COLUMNS_X " FROM report_metrics m"
+                     " JOIN reports x ON x.id = m.report_id"
+                     " ORDER BY m.created DESC, m.report_id LIMIT $1",
                      DB_ARGS(db_int(lim)), err);
     }
     if (!r)

@@ -33,6 +33,9 @@ typedef enum db_dialect { DB_SQLITE, DB_PG } db_dialect;
  * index only when the query repeats its predicate word for word, so
  * queries spell them with these macros. */
 #define SQL_ACTIVE_JOB "(state = 'queued' OR state = 'leased' OR state = 'running')"
+#define SQL_ENDED_JOB "(state = 'failed' OR state = 'cancelled')"
+/* Leased or running: worker_id is set exactly then (jobs_by_worker). */
+#define SQL_LEASED_JOB "worker_id IS NOT NULL"
 #define SQL_FAILING_RELEASE "(latest_outcome = 'failed' OR latest_outcome = 'rejected')"
 #define SQL_SUSPICIOUS_RELEASE "(latest_safety = 'suspicious' OR latest_safety = 'malicious')"
 

@@ -916,24 +916,37 @@ static pyti_status complete_locked(pyti_store *s, const job_row *j, int attempt,
         return attempt_failed(s, j, attempt, true, "error", msg, rid, result, err);
     }
     *result = STORE_RESULT_STORED;
-    rc = db_exec(s, "storing the result",
-                 "UPDATE jobs SET state = 'done', report_id = $2, worker_id = NULL,"
-                 " lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"
-                 " finished_at = pyti_now_ms(),"
-                 " duration_ms = pyti_now_ms() - (SELECT leased_at FROM attempts"
-                 "   WHERE job_id = $1 AND n = $3)"
-                 " WHERE id = $1",
-                 DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
     /* The winning attempt is "done" even if the reaper had ended it as
-     * expired: it did the work; the note says its lease had lapsed. */
-    if (rc == PYTI_OK)
-        rc = db_exec(s, "ending the attempt",
-                     "UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $3,"
-                     " error = CASE WHEN outcome IS NULL THEN NULL"
-                     "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"
-                     " outcome = 'done'"
-                     " WHERE job_id = $1 AND n = $2",
-                     DB_ARGS(db_int(j->id), db_int(attempt), db_text(rid)), NULL, err);
+     * expired: it did the work; the note says its lease had lapsed. On
+     * PostgreSQL the attempt's update is a data-modifying CTE of the job's
+     * (one statement, and the attempt's leased_at comes from its RETURNING
+     * instead of a second lookup); SQLite has no DML inside WITH. */
+#define END_WINNING_ATTEMPT                                                                       \
+    "UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $2,"                               \
+    " error = CASE WHEN outcome IS NULL THEN NULL"                                                \
+    "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"                      \
+    " outcome = 'done'"                                                                           \
+    " WHERE job_id = $1 AND n = $3"
+#define JOB_DONE(LEASED_AT)                                                                       \
+    "UPDATE jobs SET state = 'done', report_id = $2, worker_id = NULL,"                           \
+    " lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"                            \
+    " finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (" LEASED_AT ")"                 \
+    " WHERE id = $1"
+    if (s->drv->dialect == DB_PG) {
+        rc = db_exec(s, "storing the result",
+                     "WITH a AS (" END_WINNING_ATTEMPT " RETURNING leased_at) "
+                     JOB_DONE("SELECT leased_at FROM a"),
+                     DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+    } else {
+        rc = db_exec(s, "storing the result",
+                     JOB_DONE("SELECT leased_at FROM attempts WHERE job_id = $1 AND n = $3"),
+                     DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+        if (rc == PYTI_OK)
+            rc = db_exec(s, "ending the attempt", END_WINNING_ATTEMPT,
+                         DB_ARGS(db_int(j->id), db_text(rid), db_int(attempt)), NULL, err);
+    }
+#undef JOB_DONE
+#undef END_WINNING_ATTEMPT
     /* A stale attempt won: the attempt holding the lease now has nothing
      * left to do. */
     if (rc == PYTI_OK && (j->state == STORE_JOB_LEASED || j->state == STORE_JOB_RUNNING) &&
@@ -997,7 +1010,9 @@ pyti_status store_reap_expired(pyti_store *s, long long *requeued, long long *fa
         if (db_begin(s, err) != PYTI_OK)
             return PYTI_ERR_IO;
         db_res *r = db_query(s, "reaping expired leases",
-                             "SELECT id FROM jobs WHERE state IN ('leased', 'running')"
+                             /* The leased jobs, through jobs_by_worker. */
+                             "SELECT id FROM jobs WHERE " SQL_LEASED_JOB
+                             " AND (state = 'leased' OR state = 'running')"
                              " AND lease_expires < pyti_now_ms()"
                              " ORDER BY lease_expires LIMIT 100 {{pg FOR UPDATE SKIP LOCKED}}",
                              DB_NOARGS, err);
@@ -1176,29 +1191,77 @@ static db_res *jobs_query(pyti_store *s, const store_job_filter *f, pyti_error *
                        "cancelled)", f->state);
         return NULL;
     }
-    /* Only the filters asked for appear in the SQL, so each variant is a
-     * plain indexed query (jobs_by_state, jobs_by_project, jobs_by_worker). */
-    pyti_buf sql = PYTI_BUF_INIT;
+    /* Only the filters asked for appear in the SQL, each spelled so that
+     * the variant is an indexed query without a full index on state or
+     * project (migration 4): a state's jobs through its partial index
+     * (jobs_queue, jobs_by_worker, jobs_ended; done jobs are most of the
+     * table, the primary key's order finds them), a project's through its
+     * files' sha256 in the partial index of each group of states. */
+    /* SQLite would rather walk the whole table in id order than sort a
+     * partial index's few rows: INDEXED BY says which index (and fails to
+     * prepare, in the tests, if the predicate no longer matches it). */
+    pyti_buf where = PYTI_BUF_INIT;
+    const char *indexed = "";
     db_arg args[5];
     int n = 0;
-    char *project = f->project ? name_normalize(f->project) : NULL;
-    buf_puts(&sql, "SELECT " JOB_COLUMNS " FROM jobs WHERE 1 = 1");
+    store_job_state st = f->state ? (store_job_state)store_job_state_parse(f->state) : 0;
     if (f->state) {
         args[n] = db_text(f->state);
-        buf_printf(&sql, " AND state = $%d", ++n);
-    }
-    if (project) {
-        args[n] = db_text(project);
-        buf_printf(&sql, " AND project = $%d", ++n);
+        buf_printf(&where, " AND state = $%d", ++n);
+        if (st == STORE_JOB_QUEUED) {
+            buf_puts(&where, " AND state = 'queued'");
+            indexed = "{{sqlite INDEXED BY jobs_queue}}";
+        } else if (st == STORE_JOB_LEASED || st == STORE_JOB_RUNNING) {
+            buf_puts(&where, " AND " SQL_LEASED_JOB);
+            indexed = "{{sqlite INDEXED BY jobs_by_worker}}";
+        } else if (st == STORE_JOB_FAILED || st == STORE_JOB_CANCELLED) {
+            buf_puts(&where, " AND " SQL_ENDED_JOB);
+            indexed = "{{sqlite INDEXED BY jobs_ended}}";
+        }
     }
     if (f->worker) {
         args[n] = db_text(f->worker);
-        buf_printf(&sql, " AND worker_id = $%d", ++n);
+        buf_printf(&where, " AND worker_id = $%d", ++n);
     }
     if (f->before_id > 0) {
         args[n] = db_int(f->before_id);
-        buf_printf(&sql, " AND id < $%d", ++n);
+        buf_printf(&where, " AND id < $%d", ++n);
     }
+    pyti_buf sql = PYTI_BUF_INIT;
+    char *project = f->project ? name_normalize(f->project) : NULL;
+    if (project) {
+        args[n] = db_text(project);
+        int p = ++n;
+        /* Each branch repeats its partial index's predicate (SQLite uses
+         * the index only then); a state filter leaves one branch. */
+        static const char *const groups[] = {SQL_ACTIVE_JOB, "state = 'done'", SQL_ENDED_JOB};
+        static const char *const group_index[] = {"jobs_active_key", "jobs_done_key",
+                                                  "jobs_ended"};
+        const bool in_group[] = {
+            !f->state || st == STORE_JOB_QUEUED || st == STORE_JOB_LEASED ||
+                st == STORE_JOB_RUNNING,
+            !f->state || st == STORE_JOB_DONE,
+            !f->state || st == STORE_JOB_FAILED || st == STORE_JOB_CANCELLED};
+        buf_puts(&sql, "SELECT * FROM (");
+        const char *sep = "";
+        for (int g = 0; g < 3; g++) {
+            if (!in_group[g])
+                continue;
+            buf_printf(&sql,
+                       "%sSELECT " JOB_COLUMNS " FROM jobs {{sqlite INDEXED BY %s}}"
+                       " WHERE %s AND project = $%d"
+                       " AND sha256 IN (SELECT f.sha256 FROM projects p"
+                       " JOIN releases r ON r.project_id = p.id"
+                       " JOIN files f ON f.release_id = r.id WHERE p.name = $%d)%s",
+                       sep, group_index[g], groups[g], p, p, buf_cstr(&where));
+            sep = " UNION ALL ";
+        }
+        buf_puts(&sql, ") k");
+    } else {
+        buf_printf(&sql, "SELECT " JOB_COLUMNS " FROM jobs %s WHERE 1 = 1%s", indexed,
+                   buf_cstr(&where));
+    }
+    buf_free(&where);
     args[n] = db_int(f->limit ? (long long)f->limit : (long long)1 << 62);
     buf_printf(&sql, " ORDER BY id DESC LIMIT $%d", ++n);
     db_res *r = db_query_once(s, "listing jobs", buf_cstr(&sql), n, args, err);

@@ -257,6 +257,30 @@ static const migration migrations[] = {
      "CREATE INDEX report_metrics_by_project ON report_metrics(project, created);"
      "CREATE INDEX report_metrics_by_created ON report_metrics(created, outcome, safety);",
      fill_metrics},
+
+    /* 4: no full indexes on jobs besides the primary key (issue #6's
+     * throughput). A claim and a result each write a new row version of
+     * the job into every index it matches: jobs_by_state and
+     * jobs_by_project took two of the five entries of each. Every job is
+     * now in exactly one partial index by sha256 — jobs_active_key
+     * (queued, leased, running), jobs_done_key (done) or jobs_ended
+     * (failed, cancelled; rare, and a job stays there until retried) —
+     * which is how a project's jobs are found (through its files); jobs by
+     * state come from jobs_queue, jobs_by_worker (worker_id is set exactly
+     * while a job is leased or running), jobs_done_key and jobs_ended;
+     * reaping walks jobs_by_worker. Each stored report wrote four
+     * entries besides its primary key: reports_by_job answered no query
+     * (a job's reports are found through its attempts), and
+     * reports_by_project and reports_by_created repeated what
+     * report_metrics' indexes hold (every report has its row there, with
+     * the same project and created): listings go through those now. */
+    {"DROP INDEX jobs_by_state;"
+     "DROP INDEX jobs_by_project;"
+     "DROP INDEX reports_by_job;"
+     "DROP INDEX reports_by_project;"
+     "DROP INDEX reports_by_created;"
+     "CREATE INDEX jobs_ended ON jobs(sha256, id) WHERE " SQL_ENDED_JOB ";",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))

@@ -261,15 +261,34 @@ pyti_status store_metrics_get(pyti_store *s, long long window_s, store_metrics *
 {
     memset(m, 0, sizeof *m);
     long long window_ms = window_s > 0 ? window_s * 1000 : 60000;
-    db_res *r = db_query(s, "counting jobs", "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+    /* Per group of states through its partial index (there is no index on
+     * state alone since migration 4): the few queued, leased and ended
+     * jobs directly; the done ones as the finished jobs (finished_at is set
+     * exactly while a job is done, failed or cancelled: jobs_finished, a
+     * narrow index, as cheap to count as the old jobs_by_state) less the
+     * ended ones. One statement, so one snapshot. */
+    db_res *r = db_query(s, "counting jobs",
+                         "SELECT 'queued', COUNT(*) FROM jobs WHERE state = 'queued'"
+                         " UNION ALL SELECT state, COUNT(*) FROM jobs WHERE " SQL_LEASED_JOB
+                         " GROUP BY state"
+                         " UNION ALL SELECT 'finished', COUNT(*)"
+                         " FROM jobs {{sqlite INDEXED BY jobs_finished}}"
+                         " WHERE finished_at IS NOT NULL"
+                         " UNION ALL SELECT state, COUNT(*) FROM jobs WHERE " SQL_ENDED_JOB
+                         " GROUP BY state",
                          DB_NOARGS, err);
     if (!r)
         return PYTI_ERR_IO;
+    long long finished = 0;
     for (int i = 0; i < r->nrows; i++) {
         int st = store_job_state_parse(db_get(r, i, 0));
         if (st >= 0)
             m->jobs[st] = db_get_int(r, i, 1);
+        else if (strcmp(db_get(r, i, 0), "finished") == 0)
+            finished = db_get_int(r, i, 1);
     }
+    m->jobs[STORE_JOB_DONE] =
+        finished - m->jobs[STORE_JOB_FAILED] - m->jobs[STORE_JOB_CANCELLED];
     db_res_free(r);
     r = db_query(s, "counting workers", "SELECT state, COUNT(*) FROM workers GROUP BY state",
                  DB_NOARGS, err);

@@ -111,8 +111,11 @@ pyti_status web_render(pyti_store *s, const char *path, const char *query, web_p
         free(seg[i]);
     if (rc != PYTI_OK) {
         /* The store failed: the details go to the server's log, not to
-         * the visitor. */
-        web_error_page(out, 500, "The store is not available",
+         * the visitor. A store that cannot be reached (PYTI_ERR_IO: the
+         * server is down, the connection was lost) is a 503, which tells
+         * clients and proxies to come back; anything else is a 500. */
+        int status = e.code == PYTI_ERR_IO ? 503 : 500;
+        web_error_page(out, status, "The store is not available",
                        "pyti could not read its store. Try again later.");
         if (err)
             *err = e;

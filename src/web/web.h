@@ -33,7 +33,7 @@
 #include "store/store.h"
 
 typedef struct web_page {
-    int status;               /* HTTP status: 200, 400, 404 or 500 */
+    int status;               /* HTTP status: 200, 400, 404, 500 or 503 */
     const char *content_type; /* static: "text/html; charset=utf-8" */
     pyti_buf body;
 } web_page;

@@ -17,6 +17,7 @@
 #include "common/strv.h"
 #include "common/xalloc.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,18 +124,38 @@ static void reap(pyti_store *s, long long want_requeued, long long want_failed)
     assert_int_equal(fl, want_failed);
 }
 
-static long long count_jobs(pyti_store *s, const char *state)
+/* How many jobs a listing finds (state, project, worker: NULL for any),
+ * checking that each matches and that they come newest first. */
+static long long list_count(pyti_store *s, const char *project, const char *state,
+                            const char *worker)
 {
     store_job_filter f = {0};
+    f.project = project;
     f.state = state;
+    f.worker = worker;
     pyti_error err;
     json_t *arr = store_jobs_list(s, &f, &err);
     if (!arr)
         fail_msg("list: %s", err.msg);
     long long n = (long long)json_array_size(arr);
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        json_t *j = json_array_get(arr, i);
+        if (state)
+            assert_string_equal(json_get_str(j, "state"), state);
+        if (project) { /* the PEP 503 name of what was asked */
+            char want[64];
+            snprintf(want, sizeof want, "%s", project);
+            for (char *c = want; *c; c++)
+                *c = *c == '.' || *c == '_' ? '-' : (char)tolower((unsigned char)*c);
+            assert_string_equal(json_get_str(j, "project"), want);
+        }
+        if (i > 0) /* newest first */
+            assert_true(json_integer_value(json_object_get(j, "id")) <
+                        json_integer_value(json_object_get(json_array_get(arr, i - 1), "id")));
+    }
     /* The API's writer gives the text of the same list dumped as the API
      * dumps it, in whatever states the tests leave the jobs. */
-    char *want = json_dumps(arr, JSON_INDENT(1) | JSON_SORT_KEYS);
+    char *dumped = json_dumps(arr, JSON_INDENT(1) | JSON_SORT_KEYS);
     pyti_buf b = PYTI_BUF_INIT;
     json_writer w;
     jw_init(&w, &b, 1);
@@ -142,14 +163,19 @@ static long long count_jobs(pyti_store *s, const char *state)
     long long last;
     if (store_jobs_list_write(s, &f, &w, &count, &last, &err) != PYTI_OK)
         fail_msg("list (writer): %s", err.msg);
-    assert_string_equal(buf_cstr(&b), want);
+    assert_string_equal(buf_cstr(&b), dumped);
     assert_int_equal(count, (size_t)n);
     assert_int_equal(last, n ? json_integer_value(json_object_get(json_array_get(arr, n - 1), "id"))
                               : 0);
     buf_free(&b);
-    free(want);
+    free(dumped);
     json_decref(arr);
     return n;
+}
+
+static long long count_jobs(pyti_store *s, const char *state)
+{
+    return list_count(s, NULL, state, NULL);
 }
 
 /* ---- submit ---- */
@@ -1321,6 +1347,97 @@ static void test_metrics(void **state)
     store_close(s);
 }
 
+/* Listing and counting jobs in every state, by state, project and worker:
+ * since migration 4 each of these finds its jobs through a different
+ * partial index (or, for done jobs, the primary key), so every state and
+ * every combination is checked, and jobs leave each listing with their
+ * state. */
+static void test_list_every_state(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    /* Six jobs of one project (two spellings, three releases), two of
+     * another, submitted in claim order. */
+    static const char *const versions[] = {"1.0", "1.0", "2.0", "2.0", "3.0", "3.0"};
+    long long id[6];
+    for (unsigned i = 0; i < 6; i++) {
+        store_job_spec sp;
+        t_spec(&sp, 100 + i);
+        sp.name = i % 2 ? "Shared.Pkg" : "shared_pkg";
+        sp.version = versions[i];
+        id[i] = submit_spec(s, &sp, NULL);
+    }
+    long long other_done = submit(s, 110), other_queued = submit(s, 111);
+    int a[6], ao;
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(claim(s, "w", &a[i]), id[i]);
+    assert_int_equal(claim(s, "w", &ao), other_done);
+    assert_int_equal(complete(s, other_done, ao, 110, "passed", NULL), STORE_RESULT_STORED);
+    pyti_error err;
+    store_lease_state ls;
+    assert_int_equal(store_job_start(s, id[2], a[2], 0, &ls, &err), PYTI_OK);
+    assert_int_equal(complete(s, id[3], a[3], 103, "failed", NULL), STORE_RESULT_STORED);
+    store_result res;
+    assert_int_equal(store_job_fail(s, id[4], a[4], false, "gone", &res, &err), PYTI_OK);
+    assert_int_equal(store_job_cancel(s, id[5], NULL, &err), PYTI_OK);
+    /* id[0] is given back by a retryable failure: queued again. */
+    assert_int_equal(store_job_fail(s, id[0], a[0], true, "disk full", &res, &err), PYTI_OK);
+    assert_state(s, id[0], "queued");
+    assert_state(s, id[1], "leased");
+    assert_state(s, id[2], "running");
+
+    static const char *const states[] = {"queued", "leased", "running",
+                                         "done", "failed", "cancelled"};
+    static const long long all[] = {2, 1, 1, 2, 1, 1};
+    for (int k = 0; k < 6; k++) {
+        assert_int_equal(list_count(s, NULL, states[k], NULL), all[k]);
+        assert_int_equal(list_count(s, "SHARED-pkg", states[k], NULL), 1);
+    }
+    assert_int_equal(list_count(s, NULL, NULL, NULL), 8);
+    assert_int_equal(list_count(s, "shared.pkg", NULL, NULL), 6);
+    assert_int_equal(list_count(s, "demo-110", NULL, NULL), 1);
+    assert_int_equal(list_count(s, "nothing", NULL, NULL), 0);
+    assert_int_equal(list_count(s, NULL, NULL, "w"), 2);
+    assert_int_equal(list_count(s, "shared-pkg", "running", "w"), 1);
+    assert_int_equal(list_count(s, "shared-pkg", "done", "w"), 0);
+    /* Paging a project's jobs across its states. */
+    store_job_filter f = {0};
+    f.project = "shared-pkg";
+    f.before_id = id[4];
+    f.limit = 2;
+    json_t *arr = store_jobs_list(s, &f, &err);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "id")), id[3]);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 1), "id")), id[2]);
+    json_decref(arr);
+
+    store_metrics m;
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(m.jobs[k], all[k]);
+    (void)other_queued;
+
+    /* Retried, a failed and a cancelled job are queued again; a job
+     * leaves the leased listings when its lease expires. */
+    assert_int_equal(store_job_retry(s, id[4], &err), PYTI_OK);
+    assert_int_equal(store_job_retry(s, id[5], &err), PYTI_OK);
+    assert_int_equal(list_count(s, "shared-pkg", "queued", NULL), 3);
+    assert_int_equal(list_count(s, "shared-pkg", "failed", NULL), 0);
+    assert_int_equal(list_count(s, NULL, "cancelled", NULL), 0);
+    set_clock(s, 3600 * 1000);
+    reap(s, 2, 0);
+    assert_int_equal(list_count(s, NULL, NULL, "w"), 0);
+    assert_int_equal(list_count(s, "shared-pkg", "queued", NULL), 5);
+    assert_int_equal(store_metrics_get(s, 60, &m, &err), PYTI_OK);
+    assert_int_equal(m.jobs[STORE_JOB_QUEUED], 6);
+    assert_int_equal(m.jobs[STORE_JOB_LEASED] + m.jobs[STORE_JOB_RUNNING], 0);
+    assert_int_equal(m.jobs[STORE_JOB_DONE], 2);
+    store_close(s);
+    free(loc);
+}
+
 /* What a worker uses to choose among its interpreters: the minors a
  * requirement admits, as the claim matches them. */
 static void test_python_minors(void **state)
@@ -1379,6 +1496,7 @@ int main(void)
         T_BOTH(test_feed_cursor_cas_concurrent),
         T_BOTH(test_logs),
         T_BOTH(test_metrics),
+        T_BOTH(test_list_every_state),
     };
     return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }

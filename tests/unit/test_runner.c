@@ -23,9 +23,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct member {
@@ -313,28 +315,109 @@ static void ev_end(void *user, size_t i, size_t n, const pyti_task_def *d, pyti_
     snprintf(s->log + len, sizeof s->log - len, "-%s:%s ", d->name, task_status_name(st));
 }
 
+/* Progress events, and the job directory: result.json and log.txt are
+ * written only in a kept job (without keep the results travel from the
+ * task host to the runner only); job_cleanup removes it all. */
 static void test_events_and_job_directory(void **state)
 {
     char *dir = t_tmpdir();
     char *sdist = make_sdist(dir, pkg_info);
     pyti_recipe *r = load_recipe_text(dir, static_recipe);
+    for (int keep = 0; keep < 2; keep++) {
+        pyti_job job;
+        pyti_error err;
+        assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
+        assert_int_equal(strlen(job.id), 32);
+        assert_true(path_is_file(job.dist_path));
+        job.keep = keep;
+        seen s = {{0}};
+        pyti_run_events ev = {ev_start, ev_end, &s};
+        json_t *report = runner_run(&job, r, &ev, &err);
+        assert_string_equal(s.log,
+                            "+extract(1/4) -extract:passed +metadata(2/4) -metadata:passed "
+                            "+record(3/4) -record:neutral +facts(4/4) -facts:passed ");
+        char *result = path_join(job.out_dir, "facts/result.json");
+        char *log = path_join(job.out_dir, "facts/log.txt");
+        assert_int_equal(path_is_file(result), keep);
+        assert_int_equal(path_is_file(log), keep);
+        free(result);
+        free(log);
+        char *jd = xstrdup(job.job_dir);
+        job_cleanup(&job, false);
+        assert_false(path_exists(jd));
+        free(jd);
+        json_decref(report);
+    }
+    recipe_free(r);
+    free(sdist);
+}
+
+typedef struct killer {
+    const char *task; /* kill the task host when this task starts */
+    int sig;
+    pid_t pid;        /* the process that sends it */
+} killer;
+
+/* The task host is this process's only child while no task runs. */
+static pid_t only_child(void)
+{
+    char path[64], buf[64] = {0};
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)gettid());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (pid_t)atoi(buf);
+}
+
+static void ev_kill_host(void *user, size_t i, size_t n, const pyti_task_def *d)
+{
+    killer *k = user;
+    if (strcmp(d->name, k->task) != 0)
+        return;
+    pid_t host = only_child();
+    assert_true(host > 0);
+    k->pid = fork();
+    if (k->pid == 0) {
+        usleep(300000); /* the task is running by then */
+        kill(host, k->sig);
+        _exit(0);
+    }
+}
+
+/* A task host that crashes while running a task costs that task only: it
+ * ends as error (crashed), its dependants are skipped, and the next tasks
+ * run in a fresh host that still has the items produced before. */
+static void test_host_crash_is_charged_to_its_task(void **state)
+{
+    char *dir = t_tmpdir();
+    char *sdist = make_sdist(dir, pkg_info);
+    pyti_recipe *r = load_recipe_text(dir, "[recipe]\n"
+                                           "[task extract]\nbuiltin = extract\nproduces = source\n"
+                                           "[task slow]\nneeds = source\nrun = sleep 3\n"
+                                           "[task after]\nrequires = slow\nrun = true\n"
+                                           "[task facts]\nbuiltin = facts\nneeds = source\n");
     pyti_job job;
     pyti_error err;
     assert_int_equal(job_prepare(&job, sdist, dir, NULL, &err), PYTI_OK);
-    assert_int_equal(strlen(job.id), 32);
-    assert_true(path_is_file(job.dist_path));
-    seen s = {{0}};
-    pyti_run_events ev = {ev_start, ev_end, &s};
+    /* SIGKILL (as the OOM killer would): cmocka's handlers for SIGSEGV
+     * and friends are inherited by the forked host. */
+    killer k = {"slow", SIGKILL, -1};
+    pyti_run_events ev = {ev_kill_host, NULL, &k};
     json_t *report = runner_run(&job, r, &ev, &err);
-    assert_string_equal(s.log, "+extract(1/4) -extract:passed +metadata(2/4) -metadata:passed "
-                               "+record(3/4) -record:neutral +facts(4/4) -facts:passed ");
-    char *result = path_join(job.out_dir, "facts/result.json");
-    assert_true(path_is_file(result));
-    free(result);
-    char *jd = xstrdup(job.job_dir);
+    assert_non_null(report);
+    assert_true(k.pid > 0);
+    waitpid(k.pid, NULL, 0);
+    assert_string_equal(json_get_str(task_named(report, "extract"), "status"), "passed");
+    const json_t *slow = task_named(report, "slow");
+    assert_string_equal(json_get_str(slow, "status"), "error");
+    assert_non_null(strstr(json_get_str(slow, "reason"), "task 'slow' crashed (signal 9"));
+    assert_string_equal(json_get_str(task_named(report, "after"), "status"), "skipped");
+    /* facts needs extract's `source`, produced in the first host */
+    assert_string_equal(json_get_str(task_named(report, "facts"), "status"), "passed");
     job_cleanup(&job, false);
-    assert_false(path_exists(jd));
-    free(jd);
     json_decref(report);
     recipe_free(r);
     free(sdist);
@@ -392,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_failed_metadata_skips_dependants),
         cmocka_unit_test(test_rejected_archive_skips_everything),
         cmocka_unit_test(test_builtin_timeout_is_enforced),
+        cmocka_unit_test(test_host_crash_is_charged_to_its_task),
         cmocka_unit_test(test_command_task_runs_in_the_sandbox),
         cmocka_unit_test(test_unknown_builtin_refused),
         cmocka_unit_test(test_events_and_job_directory),

@@ -12,6 +12,7 @@
 
 #include "support.h"
 
+#include "common/path.h"
 #include "common/xalloc.h"
 #include "exec/honeytoken.h"
 #include "exec/policy.h"
@@ -31,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_path_join_normal(void **state)
@@ -632,6 +634,45 @@ static const pyti_sandbox_event *find_event(const pyti_sandbox_result *res, cons
     return NULL;
 }
 
+/* honeytokens_prepare in a job: a seeder started ahead
+ * (honeytokens_prepare_async) and a task's own call give one home with
+ * one set of values, whichever comes first; a home a seeder left without
+ * its manifest is made again. */
+static void test_honeytokens_prepare(void **state)
+{
+    (void)state;
+    char *dir = t_tmpdir();
+    pyti_job job = {0};
+    job.job_dir = dir;
+    pyti_honeytokens a, b;
+    pyti_error err;
+    pid_t seeder = honeytokens_prepare_async(&job);
+    assert_true(seeder > 0);
+    /* racing the seeder: the lock makes one of the two seed */
+    assert_int_equal(honeytokens_prepare(&job, &a, &err), PYTI_OK);
+    int wst = -1;
+    assert_int_equal(waitpid(seeder, &wst, 0), seeder);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    assert_int_equal(honeytokens_prepare(&job, &b, &err), PYTI_OK);
+    assert_string_equal(a.values[0].value, b.values[0].value);
+    char *key = xasprintf("%s/home/.ssh/id_rsa", dir);
+    char *text = t_slurp(key);
+    assert_non_null(strstr(text, "PRIVATE KEY"));
+    free(text);
+    honeytokens_free(&b);
+    /* a seeder killed before its manifest: the home is made again */
+    char *manifest = path_join(dir, "honeytokens.json");
+    assert_int_equal(unlink(manifest), 0);
+    assert_int_equal(honeytokens_prepare(&job, &b, &err), PYTI_OK);
+    assert_true(path_is_file(manifest));
+    assert_string_not_equal(a.values[0].value, b.values[0].value);
+    assert_true(path_is_file(key));
+    honeytokens_free(&a);
+    honeytokens_free(&b);
+    free(manifest);
+    free(key);
+}
+
 static void test_traced_run(void **state)
 {
     (void)state;
@@ -736,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_policy_errors),
         cmocka_unit_test(test_shipped_policy),
         cmocka_unit_test(test_honeytokens),
+        cmocka_unit_test(test_honeytokens_prepare),
         cmocka_unit_test(test_traced_run),
     };
     return cmocka_run_group_tests_name("trace", tests, NULL, NULL);
