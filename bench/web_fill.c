@@ -8,12 +8,17 @@
  *   web_fill --db LOCATION --template REPORT.json --reports N
  *            [--projects P] [--jobs J] [--days D] --out PREFIX
  *
+ * Each report's page parts are rendered and stored beside it
+ * (web_report_warm, as a master does when it stores a result), so the
+ * store is what a master's would be.
+ *
  * Deterministic (a fixed-seed generator), so runs are comparable. */
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
 #include "exec/metrics.h"
 #include "store/queue.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -187,6 +192,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "web_fill: report %ld: %s\n", i, err.msg);
             return 1;
         }
+        /* What the master does with a result it stored (api_jobs.c). */
+        web_report_warm(s, json_get_str(r, "id"));
         if (v == 0 || i % 97 == 0)
             fprintf(paths, "project %s\n", json_get_str(json_object_get(r, "distribution"), "name"));
         if (i % 53 == 0)

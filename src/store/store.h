@@ -72,6 +72,33 @@ json_t *store_get_report(pyti_store *s, const char *id, pyti_error *err);
 /* Number of stored reports, or -1 with err. */
 long long store_count_reports(pyti_store *s, pyti_error *err);
 
+/* ---- rendered report pages (store_pages.c) ----
+ *
+ * The parts of a report's web page that depend on the report alone,
+ * rendered by src/web when a result is stored (or at the page's first
+ * request) and kept beside the report, so a page not in a server's
+ * memory is read instead of parsing the stored JSON. The store keeps
+ * them as given and knows nothing of HTML: renderer is the version of
+ * the renderer that made them, which the caller compares with its own. */
+typedef struct store_report_page {
+    int renderer;
+    char *name, *version; /* the distribution's; either may be NULL */
+    char *head, *tail;
+    size_t head_len, tail_len;
+} store_report_page;
+
+/* Keeps (or replaces) the page of stored report id (32 hex). The texts
+ * must be UTF-8 without NUL bytes. PYTI_ERR_NOTFOUND when no report has
+ * that id. */
+pyti_status store_put_report_page(pyti_store *s, const char *id, const store_report_page *page,
+                                  pyti_error *err);
+/* The page of report id into *out (caller frees with
+ * store_report_page_free), of whatever renderer; PYTI_ERR_NOTFOUND when
+ * there is none. */
+pyti_status store_get_report_page(pyti_store *s, const char *id, store_report_page *out,
+                                  pyti_error *err);
+void store_report_page_free(store_report_page *p);
+
 /* ---- the catalogue: projects, releases, files ---- */
 
 /* The releases of a project (any spelling), newest version first (PEP 440

@@ -281,6 +281,24 @@ static const migration migrations[] = {
      "DROP INDEX reports_by_created;"
      "CREATE INDEX jobs_ended ON jobs(sha256, id) WHERE " SQL_ENDED_JOB ";",
      NULL},
+
+    /* 5: the rendered parts of each report's web page (store_pages.c,
+     * docs/web.md), so a page not in a server's memory is read from this
+     * row instead of parsing the report's JSON (issue #7). renderer is
+     * the version of src/web's renderer that made the row: another is
+     * ignored and replaced. Reports stored before get their row at the
+     * first request of their page (no back-fill here: rendering is
+     * src/web's, above the store). Text, not BLOB/BYTEA: the parts are
+     * UTF-8 HTML and the store's SQL layer passes text. */
+    {"CREATE TABLE report_pages ("
+     "  report_id TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,"
+     "  renderer INTEGER NOT NULL,"
+     "  name TEXT,"
+     "  version TEXT,"
+     "  head TEXT NOT NULL,"
+     "  tail TEXT NOT NULL"
+     ");",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))

@@ -405,30 +405,72 @@ static void parts_render(const json_t *report, report_parts *p)
     buf_free(&b);
 }
 
-/* The parts of report id's page from the stored report, into p; false
- * (err set, nothing in p) when the store has no such report or fails. */
+/* The version of the parts parts_render makes, kept with them in the
+ * store (store_put_report_page): parts of another version are ignored
+ * and rendered again from the report. Bump it with any change to what
+ * the parts contain: body_head and body_tail here, the sections of
+ * report_contents.c and report_behaviour.c, layout_open and the
+ * stylesheet (layout.c), the badges, the SVG charts, the metrics
+ * catalogue's titles and formats. */
+#define REPORT_RENDERER 1
+
+/* The parts of report id from its stored page, if the store has one of
+ * this renderer; false otherwise (no row, another renderer, an error). */
+static bool parts_from_row(pyti_store *s, const char *id, report_parts *p)
+{
+    store_report_page pg;
+    pyti_error e;
+    if (store_get_report_page(s, id, &pg, &e) != PYTI_OK)
+        return false;
+    if (pg.renderer != REPORT_RENDERER) {
+        store_report_page_free(&pg);
+        return false;
+    }
+    *p = (report_parts){pg.name, pg.version, pg.head, pg.tail, pg.head_len, pg.tail_len};
+    return true;
+}
+
+/* Keeps p as report id's stored page. A failure (a busy or read-only
+ * store, a report deleted meanwhile) costs only a render at a later
+ * request, so it is not reported. */
+static void parts_keep(pyti_store *s, const char *id, const report_parts *p)
+{
+    store_report_page pg = {REPORT_RENDERER, p->name,     p->version,
+                            p->head,         p->tail,     p->head_len,
+                            p->tail_len};
+    pyti_error e;
+    (void)store_put_report_page(s, id, &pg, &e);
+}
+
+/* The parts of report id's page into p: from its stored page, else
+ * rendered from the stored report and then stored (the lazy back-fill of
+ * reports stored before pages were, or by another renderer); either way
+ * kept in the report cache. False (err set, nothing in p) when the store
+ * has no such report or fails. */
 static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, pyti_error *err)
 {
-    /* The report's ~1,700 values live only until its parts are rendered:
-     * from this thread's arena, not malloc (jsonarena.h). */
-    json_arena_begin();
-    json_t *report = store_get_report(s, id, err);
-    if (report) {
-        parts_render(report, p);
-        json_decref(report);
+    if (!parts_from_row(s, id, p)) {
+        /* The report's ~1,700 values live only until its parts are
+         * rendered: from this thread's arena, not malloc (jsonarena.h). */
+        json_arena_begin();
+        json_t *report = store_get_report(s, id, err);
+        if (report) {
+            parts_render(report, p);
+            json_decref(report);
+        }
+        json_arena_end();
+        if (!report)
+            return false;
+        parts_keep(s, id, p);
     }
-    json_arena_end();
-    if (report)
-        report_cache_put(store_location_of(s), id, p);
-    return report != NULL;
+    report_cache_put(store_location_of(s), id, p);
+    return true;
 }
 
 void web_report_warm(pyti_store *s, const char *id)
 {
-    web_report_cache_info info;
-    web_report_cache_stats(&info);
     report_parts p;
-    if (!info.budget || !id || report_cache_peek(store_location_of(s), id))
+    if (!id || report_cache_peek(store_location_of(s), id))
         return;
     pyti_error err;
     if (parts_from_store(s, id, &p, &err))

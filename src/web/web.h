@@ -74,13 +74,17 @@ typedef struct web_report_cache_info {
     unsigned long long hits, misses; /* since the last web_set_report_cache */
 } web_report_cache_info;
 
-/* Renders the parts of report id's page that the report cache keeps and
- * keeps them, unless the cache is off or holds them already: a master
- * calls it when it has stored a result, on the thread that stored it, so
- * that the first visitor of a new report (the overview links the latest)
- * does not pay for parsing it. The parts come from the stored report, as
- * at a request. Failures are ignored: the page is then rendered at its
- * first request, as without this call. */
+/* Renders the parts of report id's page that depend on the report alone
+ * and keeps them: in the store beside the report (report_pages, with
+ * this pyti's renderer version), and in the report cache when it is on;
+ * nothing when the cache holds them already. A master calls it when it
+ * has stored a result, on the thread that stored it, so that no visitor
+ * of the report's page pays for parsing its JSON: a page not in memory
+ * is read from its stored parts. Pages of reports stored without them
+ * (older stores, `pyti test`, another renderer version) are rendered
+ * from the JSON at their first request and stored then. Failures are
+ * ignored: the page is then rendered at its first request, as without
+ * this call. */
 void web_report_warm(pyti_store *s, const char *id);
 
 /* The report cache's state now (for tests and /metrics). Can't fail. */
