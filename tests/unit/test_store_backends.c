@@ -406,6 +406,64 @@ static void test_pg_reconnects(void **state)
     free(loc);
 }
 
+/* Migration 5's report_pages: a page kept is read back as kept (any
+ * renderer: comparing it is the caller's), replaced by the next put,
+ * refused for a report the store does not have, missing before a put,
+ * and gone with its report. */
+static void test_report_pages(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    pyti_error err;
+    const char *id = "11111111111111111111111111111111";
+    json_t *r = t_report(id, "Demo", "1.0", SHA_A, "passed", "2026-11-01T10:00:00.000Z", NULL);
+    assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
+    json_decref(r);
+    store_report_page got;
+    assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_ERR_NOTFOUND);
+
+    const char *head = "<h1>Demo &lt;b&gt; \xc3\xa9</h1>", *tail = "<p>'quotes' $1 ?1</p>";
+    store_report_page page = {1, "Demo", NULL, (char *)head, (char *)tail, strlen(head),
+                              strlen(tail)};
+    assert_int_equal(store_put_report_page(s, id, &page, &err), PYTI_OK);
+    assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_OK);
+    assert_int_equal(got.renderer, 1);
+    assert_string_equal(got.name, "Demo");
+    assert_null(got.version);
+    assert_string_equal(got.head, head);
+    assert_int_equal(got.head_len, strlen(head));
+    assert_string_equal(got.tail, tail);
+    assert_int_equal(got.tail_len, strlen(tail));
+    store_report_page_free(&got);
+
+    /* Another renderer replaces it (one row per report). */
+    store_report_page newer = {2, "Demo", "1.0", "<h1>new</h1>", "", 12, 0};
+    assert_int_equal(store_put_report_page(s, id, &newer, &err), PYTI_OK);
+    assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_OK);
+    assert_int_equal(got.renderer, 2);
+    assert_string_equal(got.version, "1.0");
+    assert_string_equal(got.head, "<h1>new</h1>");
+    assert_string_equal(got.tail, "");
+    assert_int_equal(got.tail_len, 0);
+    store_report_page_free(&got);
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages"), 1);
+
+    /* No such report: nothing kept. */
+    const char *none = "22222222222222222222222222222222";
+    assert_int_equal(store_put_report_page(s, none, &page, &err), PYTI_ERR_NOTFOUND);
+    assert_int_equal(store_get_report_page(s, none, &got, &err), PYTI_ERR_NOTFOUND);
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages"), 1);
+    store_close(s);
+
+    /* The row goes with its report (ON DELETE CASCADE; SQLite enforces
+     * it with foreign keys on, as the store's connections have them). */
+    t_raw_sql(loc, t_backend_of(state)->pg
+                       ? "DELETE FROM reports"
+                       : "PRAGMA foreign_keys = ON; DELETE FROM reports");
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages"), 0);
+    free(loc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +473,7 @@ int main(void)
         T_BOTH(test_newer_schema_refused),
         T_BOTH(test_reports_and_catalogue),
         T_BOTH(test_list_projects),
+        T_BOTH(test_report_pages),
         cmocka_unit_test(test_backends_give_identical_answers),
         cmocka_unit_test(test_pg_reconnects),
     };

@@ -603,6 +603,7 @@ static void test_backfill(void **state)
     store_close(s);
     /* Back to version 2: undo migrations 4 and 3. */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
+    t_raw_sql(loc, "DROP TABLE report_pages");
     t_raw_sql(loc, "DROP INDEX jobs_ended");
     t_raw_sql(loc, "CREATE INDEX jobs_by_state ON jobs(state, id)");
     t_raw_sql(loc, "CREATE INDEX jobs_by_project ON jobs(project, id)");
@@ -889,6 +890,96 @@ static void test_report_cache_threads(void **state)
     free(loc);
 }
 
+/* Report pages kept in the store (report_pages): the first render of a
+ * page stores its parts, and a page read from them is the page rendered
+ * from the report's JSON, byte for byte (escaping included); a row is
+ * what is served while its renderer is this pyti's; a row of another
+ * renderer, or none (a store filled before), is rendered again and
+ * replaced; web_report_warm stores a new report's row with the cache off. */
+static long long page_rows(const char *loc, const char *id)
+{
+    char *sql = xasprintf("SELECT COUNT(*) FROM report_pages WHERE report_id = '%s'", id);
+    long long n = t_raw_int(loc, sql);
+    free(sql);
+    return n;
+}
+
+static void test_report_pages_stored(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    fill_store(s);
+    web_set_report_cache(0);
+    const char *id = "a0000000000000000000000000000003"; /* the one full of XSS */
+    char *path = xasprintf("/report/%s", id);
+    assert_int_equal(page_rows(loc, id), 0);
+    char *plain = render_copy(s, path); /* from the JSON, then stored */
+    assert_int_equal(page_rows(loc, id), 1);
+    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), 1);
+    char *from_row = render_copy(s, path);
+    assert_string_equal(from_row, plain);
+    assert_null(strstr(plain, "<script"));
+
+    /* The row is what is served (marked here to tell it from a render). */
+    t_raw_sql(loc, "UPDATE report_pages SET tail = tail || '<p>from-the-row</p>'");
+    char *marked = render_copy(s, path);
+    assert_non_null(strstr(marked, "<p>from-the-row</p>"));
+
+    /* Another renderer's row is ignored, rendered again and replaced. */
+    t_raw_sql(loc, "UPDATE report_pages SET renderer = 0, head = '<p>stale</p>'");
+    char *again = render_copy(s, path);
+    assert_string_equal(again, plain);
+    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), 1);
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages WHERE head LIKE '%stale%'"
+                                    " OR tail LIKE '%from-the-row%'"),
+                     0);
+
+    /* No row (a store filled before migration 5): the lazy back-fill. */
+    t_raw_sql(loc, "DELETE FROM report_pages");
+    char *lazy = render_copy(s, path);
+    assert_string_equal(lazy, plain);
+    assert_int_equal(page_rows(loc, id), 1);
+
+    /* The release page reads the same row. */
+    char *release = render_copy(s, "/project/demo/1.1");
+    char *report2 = render_copy(s, "/report/a0000000000000000000000000000002");
+    assert_string_equal(release, report2);
+    assert_int_equal(page_rows(loc, "a0000000000000000000000000000002"), 1);
+
+    /* Warmed with the cache off (a master storing a result): the row is
+     * written before any request; an unknown id writes nothing. */
+    pyti_error err;
+    json_t *r = rich_report("a0000000000000000000000000000020", "demo", "1.2", 20,
+                            "2026-12-04T10:00:00.000Z", "passed", "clean", 0);
+    assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
+    json_decref(r);
+    assert_int_equal(page_rows(loc, "a0000000000000000000000000000020"), 0);
+    web_report_warm(s, "a0000000000000000000000000000020");
+    web_report_warm(s, "ffff0000000000000000000000000001");
+    assert_int_equal(page_rows(loc, "a0000000000000000000000000000020"), 1);
+    assert_int_equal(page_rows(loc, "ffff0000000000000000000000000001"), 0);
+    char *warm = render_copy(s, "/report/a0000000000000000000000000000020");
+    t_raw_sql(loc, "DELETE FROM report_pages");
+    char *cold = render_copy(s, "/report/a0000000000000000000000000000020");
+    assert_string_equal(warm, cold);
+    web_report_cache_info info;
+    web_report_cache_stats(&info);
+    assert_int_equal(info.entries, 0);
+
+    free(warm);
+    free(cold);
+    free(release);
+    free(report2);
+    free(lazy);
+    free(again);
+    free(marked);
+    free(from_row);
+    free(plain);
+    free(path);
+    store_close(s);
+    free(loc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -900,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_overview_cache_threads),
         T_BOTH(test_pages),
         T_BOTH(test_report_cache),
+        T_BOTH(test_report_pages_stored),
         T_BOTH(test_project_cache),
         cmocka_unit_test(test_report_cache_threads),
         T_BOTH(test_dashboard_queries),
