@@ -383,12 +383,22 @@ static json_t *previous_entry(pyti_store *s, const char *name, const char *versi
     return prev;
 }
 
+/* The version of the parts parts_render makes, kept with them in the
+ * store (store_put_report_page): parts of another version are ignored
+ * and rendered again from the report. Bump it with any change to what
+ * the parts contain: body_head and body_tail here, the sections of
+ * report_contents.c and report_behaviour.c, layout_open and the
+ * stylesheet (layout.c), the badges, the SVG charts, the metrics
+ * catalogue's titles and formats. */
+#define REPORT_RENDERER 1
+
 /* Renders the parts of report's page that depend on it alone. */
 static void parts_render(const json_t *report, report_parts *p)
 {
     const json_t *d = json_object_get(report, "distribution");
     const char *name = json_get_str(d, "name"), *version = json_get_str(d, "version");
     memset(p, 0, sizeof *p);
+    p->renderer = REPORT_RENDERER;
     p->name = name ? xstrdup(name) : NULL;
     p->version = version ? xstrdup(version) : NULL;
     char *title = xasprintf("%s %s \xe2\x80\x94 pyti", name ? name : json_get_str(d, "filename") ?: "",
@@ -405,29 +415,17 @@ static void parts_render(const json_t *report, report_parts *p)
     buf_free(&b);
 }
 
-/* The version of the parts parts_render makes, kept with them in the
- * store (store_put_report_page): parts of another version are ignored
- * and rendered again from the report. Bump it with any change to what
- * the parts contain: body_head and body_tail here, the sections of
- * report_contents.c and report_behaviour.c, layout_open and the
- * stylesheet (layout.c), the badges, the SVG charts, the metrics
- * catalogue's titles and formats. */
-#define REPORT_RENDERER 1
-
 /* The parts of report id from its stored page, if the store has one of
  * this renderer; false otherwise (no row, another renderer, an error). */
 static bool parts_from_row(pyti_store *s, const char *id, report_parts *p)
 {
-    store_report_page pg;
     pyti_error e;
-    if (store_get_report_page(s, id, &pg, &e) != PYTI_OK)
+    if (store_get_report_page(s, id, p, &e) != PYTI_OK)
         return false;
-    if (pg.renderer != REPORT_RENDERER) {
-        store_report_page_free(&pg);
-        return false;
-    }
-    *p = (report_parts){pg.name, pg.version, pg.head, pg.tail, pg.head_len, pg.tail_len};
-    return true;
+    if (p->renderer == REPORT_RENDERER)
+        return true;
+    report_parts_free(p);
+    return false;
 }
 
 /* Keeps p as report id's stored page. A failure (a busy or read-only
@@ -435,11 +433,8 @@ static bool parts_from_row(pyti_store *s, const char *id, report_parts *p)
  * request, so it is not reported. */
 static void parts_keep(pyti_store *s, const char *id, const report_parts *p)
 {
-    store_report_page pg = {REPORT_RENDERER, p->name,     p->version,
-                            p->head,         p->tail,     p->head_len,
-                            p->tail_len};
     pyti_error e;
-    (void)store_put_report_page(s, id, &pg, &e);
+    (void)store_put_report_page(s, id, p, &e);
 }
 
 /* The parts of report id's page into p: from its stored page, else

@@ -18,15 +18,6 @@ static lru_cache cache = LRU_CACHE_INIT;
  * then the four strings one after the other. */
 #define NONE UINT64_MAX
 
-void report_parts_free(report_parts *p)
-{
-    free(p->name);
-    free(p->version);
-    free(p->head);
-    free(p->tail);
-    memset(p, 0, sizeof *p);
-}
-
 static void make_key(pyti_buf *k, const char *location, const char *id)
 {
     buf_append(k, location, strlen(location) + 1);

@@ -103,16 +103,15 @@ void lru_put(lru_cache *c, const char *key, size_t key_len, const void *val, siz
 void lru_stats(lru_cache *c, web_report_cache_info *info);
 
 /* The rendered parts of a report page that depend on the report alone
- * (report_cache.c keeps them): head is the document's opening, header
- * and verdict, tail the timeline to the logs; name and version (either
- * may be NULL) find the previous release and the release's reports. */
-typedef struct report_parts {
-    char *name, *version;
-    char *head, *tail;
-    size_t head_len, tail_len;
-} report_parts;
+ * (report_cache.c keeps them; the store keeps them too, as
+ * store_report_page, hence the one type): head is the document's
+ * opening, header and verdict, tail the timeline to the logs; name and
+ * version (either may be NULL) find the previous release and the
+ * release's reports; renderer is REPORT_RENDERER (page_report.c) once
+ * rendered or read from the store, not kept by the cache. */
+typedef store_report_page report_parts;
 
-void report_parts_free(report_parts *p);
+#define report_parts_free store_report_page_free
 
 /* A copy of the cached parts of report id in the store at location into
  * out (the caller frees it); false when not cached or the cache is off. */
