@@ -89,9 +89,12 @@ typedef struct store_report_page {
 
 /* Keeps (or replaces) the page of stored report id (32 hex). The texts
  * must be UTF-8 without NUL bytes. PYTI_ERR_NOTFOUND when no report has
- * that id. */
+ * that id. wait false: on SQLite, when another connection holds the
+ * write lock, fail at once (PYTI_ERR_IO) instead of waiting for it — for
+ * a thread serving reads, which must not stall on a writer (PostgreSQL
+ * can only wait for a concurrent write of the same row). */
 pyti_status store_put_report_page(pyti_store *s, const char *id, const store_report_page *page,
-                                  pyti_error *err);
+                                  bool wait, pyti_error *err);
 /* The page of report id into *out (caller frees with
  * store_report_page_free), of whatever renderer; PYTI_ERR_NOTFOUND when
  * there is none. */

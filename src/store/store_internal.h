@@ -151,6 +151,9 @@ struct pyti_store {
     size_t nstmts;
     size_t stmt_cap;
     bool in_txn;
+    /* SQLite: fail a call at once rather than wait for another
+     * connection's write lock (store_put_report_page without wait). */
+    bool no_lock_wait;
     db_fail last_fail;
     const char *what; /* the operation under way, for messages */
     store_queue_options qopt;

@@ -9,8 +9,9 @@
 #include <string.h>
 
 pyti_status store_put_report_page(pyti_store *s, const char *id, const store_report_page *page,
-                                  pyti_error *err)
+                                  bool wait, pyti_error *err)
 {
+    s->no_lock_wait = !wait;
     /* The report must exist: the row references it (a missing one would
      * fail the foreign key, which SQLite checks only when enabled). */
     db_res *r = db_query(
@@ -23,6 +24,7 @@ pyti_status store_put_report_page(pyti_store *s, const char *id, const store_rep
         DB_ARGS(db_text(id), db_int(page->renderer), db_text(page->name), db_text(page->version),
                 db_text(page->head), db_text(page->tail)),
         err);
+    s->no_lock_wait = false;
     if (!r)
         return PYTI_ERR_IO;
     long long changed = r->changes;

@@ -53,13 +53,17 @@ static void now_ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                   im->clock_offset_ms);
 }
 
-/* Waits for a lock held by another connection. SQLite's own busy timeout
+/* Waits for a lock held by another connection (not at all while
+ * s->no_lock_wait: the call fails at once with SQLITE_BUSY). SQLite's own busy timeout
  * sleeps 1, 2, 5, 10... ms; a queue transaction holds the lock for tens of
  * microseconds, so short randomised sleeps give the lock to a waiter much
  * sooner and keep claimers from waking in lockstep. */
 static int busy_handler(void *arg, int count)
 {
-    sqlite_impl *im = arg;
+    pyti_store *s = arg;
+    sqlite_impl *im = impl_of(s);
+    if (s->no_lock_wait)
+        return 0;
     double now = time_monotonic();
     if (count == 0)
         im->busy_since = now;
@@ -237,7 +241,7 @@ pyti_status store_sqlite_open(pyti_store *s, const char *path, pyti_error *err)
         sqlite_close(s);
         return PYTI_ERR_IO;
     }
-    sqlite3_busy_handler(im->db, busy_handler, im);
+    sqlite3_busy_handler(im->db, busy_handler, s);
     sqlite3_extended_result_codes(im->db, 1);
     sqlite3_create_function(im->db, "pyti_now_ms", 0, SQLITE_UTF8, im, now_ms_fn, NULL, NULL);
     /* WAL lets readers run beside the one writer; synchronous=NORMAL in WAL

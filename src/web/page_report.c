@@ -428,21 +428,25 @@ static bool parts_from_row(pyti_store *s, const char *id, report_parts *p)
     return false;
 }
 
-/* Keeps p as report id's stored page. A failure (a busy or read-only
- * store, a report deleted meanwhile) costs only a render at a later
- * request, so it is not reported. */
-static void parts_keep(pyti_store *s, const char *id, const report_parts *p)
+/* Keeps p as report id's stored page; wait: whether to wait for the
+ * store's write lock (not on a thread serving requests: the master's
+ * reads never wait for a lock). A failure (a busy or read-only store, a
+ * report deleted meanwhile) costs only a render at a later request, so
+ * it is not reported. */
+static void parts_keep(pyti_store *s, const char *id, const report_parts *p, bool wait)
 {
     pyti_error e;
-    (void)store_put_report_page(s, id, p, &e);
+    (void)store_put_report_page(s, id, p, wait, &e);
 }
 
 /* The parts of report id's page into p: from its stored page, else
  * rendered from the stored report and then stored (the lazy back-fill of
  * reports stored before pages were, or by another renderer); either way
- * kept in the report cache. False (err set, nothing in p) when the store
+ * kept in the report cache (wait: as for parts_keep). False (err set,
+ * nothing in p) when the store
  * has no such report or fails. */
-static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, pyti_error *err)
+static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, bool wait,
+                             pyti_error *err)
 {
     if (!parts_from_row(s, id, p)) {
         /* The report's ~1,700 values live only until its parts are
@@ -456,7 +460,7 @@ static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, pyt
         json_arena_end();
         if (!report)
             return false;
-        parts_keep(s, id, p);
+        parts_keep(s, id, p, wait);
     }
     report_cache_put(store_location_of(s), id, p);
     return true;
@@ -468,7 +472,7 @@ void web_report_warm(pyti_store *s, const char *id)
     if (!id || report_cache_peek(store_location_of(s), id))
         return;
     pyti_error err;
-    if (parts_from_store(s, id, &p, &err))
+    if (parts_from_store(s, id, &p, true, &err))
         report_parts_free(&p);
 }
 
@@ -484,7 +488,7 @@ static pyti_status render_report(pyti_store *s, const char *id, json_t *others, 
     report_parts p;
     if (!report_cache_get(loc, id, &p)) {
         pyti_error e;
-        if (!parts_from_store(s, id, &p, &e)) {
+        if (!parts_from_store(s, id, &p, false, &e)) {
             if (e.code == PYTI_ERR_NOTFOUND) {
                 web_error_page(out, 404, "No such report", "This store has no report with that id.");
                 return PYTI_OK;

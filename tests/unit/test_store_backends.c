@@ -19,6 +19,7 @@
 #include "pkg/name.h"
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,7 +426,7 @@ static void test_report_pages(void **state)
     const char *head = "<h1>Demo &lt;b&gt; \xc3\xa9</h1>", *tail = "<p>'quotes' $1 ?1</p>";
     store_report_page page = {1, "Demo", NULL, (char *)head, (char *)tail, strlen(head),
                               strlen(tail)};
-    assert_int_equal(store_put_report_page(s, id, &page, &err), PYTI_OK);
+    assert_int_equal(store_put_report_page(s, id, &page, true, &err), PYTI_OK);
     assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_OK);
     assert_int_equal(got.renderer, 1);
     assert_string_equal(got.name, "Demo");
@@ -438,7 +439,7 @@ static void test_report_pages(void **state)
 
     /* Another renderer replaces it (one row per report). */
     store_report_page newer = {2, "Demo", "1.0", "<h1>new</h1>", "", 12, 0};
-    assert_int_equal(store_put_report_page(s, id, &newer, &err), PYTI_OK);
+    assert_int_equal(store_put_report_page(s, id, &newer, false, &err), PYTI_OK);
     assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_OK);
     assert_int_equal(got.renderer, 2);
     assert_string_equal(got.version, "1.0");
@@ -450,7 +451,7 @@ static void test_report_pages(void **state)
 
     /* No such report: nothing kept. */
     const char *none = "22222222222222222222222222222222";
-    assert_int_equal(store_put_report_page(s, none, &page, &err), PYTI_ERR_NOTFOUND);
+    assert_int_equal(store_put_report_page(s, none, &page, true, &err), PYTI_ERR_NOTFOUND);
     assert_int_equal(store_get_report_page(s, none, &got, &err), PYTI_ERR_NOTFOUND);
     assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages"), 1);
     store_close(s);
@@ -464,6 +465,37 @@ static void test_report_pages(void **state)
     free(loc);
 }
 
+/* A thread serving reads must not wait for a writer: on SQLite, with
+ * another connection holding the write lock, a put without wait fails at
+ * once (and leaves the handle waiting again for what follows), a put
+ * with wait succeeds once the lock is released. */
+static void test_report_page_no_wait(void **state)
+{
+    (void)state;
+    char *loc = t_store_location_for(&T_SQLITE);
+    pyti_store *s = t_store_open(loc);
+    pyti_error err;
+    const char *id = "11111111111111111111111111111111";
+    json_t *r = t_report(id, "Demo", "1.0", SHA_A, "passed", "2026-11-01T10:00:00.000Z", NULL);
+    assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
+    json_decref(r);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(loc, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    store_report_page page = {1, "Demo", "1.0", "<h1>x</h1>", "", 10, 0};
+    /* (Waiting, it would fail too, after the 30 s busy timeout.) */
+    assert_int_equal(store_put_report_page(s, id, &page, false, &err), PYTI_ERR_IO);
+    store_report_page got;
+    assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_ERR_NOTFOUND);
+    assert_int_equal(sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(store_put_report_page(s, id, &page, true, &err), PYTI_OK);
+    assert_int_equal(store_get_report_page(s, id, &got, &err), PYTI_OK);
+    store_report_page_free(&got);
+    store_close(s);
+    free(loc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +506,7 @@ int main(void)
         T_BOTH(test_reports_and_catalogue),
         T_BOTH(test_list_projects),
         T_BOTH(test_report_pages),
+        cmocka_unit_test(test_report_page_no_wait),
         cmocka_unit_test(test_backends_give_identical_answers),
         cmocka_unit_test(test_pg_reconnects),
     };
