@@ -54,10 +54,11 @@ static void now_ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* Waits for a lock held by another connection (not at all while
- * s->no_lock_wait: the call fails at once with SQLITE_BUSY). SQLite's own busy timeout
- * sleeps 1, 2, 5, 10... ms; a queue transaction holds the lock for tens of
- * microseconds, so short randomised sleeps give the lock to a waiter much
- * sooner and keep claimers from waking in lockstep. */
+ * s->no_lock_wait: the call then fails at once with SQLITE_BUSY).
+ * SQLite's own busy timeout sleeps 1, 2, 5, 10... ms; a queue transaction
+ * holds the lock for tens of microseconds, so short randomised sleeps
+ * give the lock to a waiter much sooner and keep claimers from waking in
+ * lockstep. */
 static int busy_handler(void *arg, int count)
 {
     pyti_store *s = arg;

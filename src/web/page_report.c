@@ -443,8 +443,7 @@ static void parts_keep(pyti_store *s, const char *id, const report_parts *p, boo
  * rendered from the stored report and then stored (the lazy back-fill of
  * reports stored before pages were, or by another renderer); either way
  * kept in the report cache (wait: as for parts_keep). False (err set,
- * nothing in p) when the store
- * has no such report or fails. */
+ * nothing in p) when the store has no such report or fails. */
 static bool parts_from_store(pyti_store *s, const char *id, report_parts *p, bool wait,
                              pyti_error *err)
 {

@@ -18,7 +18,7 @@ import pytest
 import distbuild
 from conftest import pyti_bin
 from masterlib import (TOKENS, Master, call, multipart, start_worker, stop_worker,
-                       store_location, upload)
+                       store_location, store_sql, upload)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,6 +75,19 @@ def test_serve_two_workers_submit_and_results(pyti, env, tmp_path, db, master_fa
             assert st == 200 and "verdict: passed" in text
         # Both workers took part: eight jobs, two idle long polls.
         assert ran_on == {"w1", "w2"}
+        # Each stored result's page is rendered and kept beside it
+        # (report_pages, docs/web.md) by the request that stored it, which
+        # may still be at it when the job shows as done.
+        deadline = time.time() + 60
+        while True:
+            pages = store_sql(db, "SELECT p.report_id, p.renderer FROM report_pages p"
+                                  " JOIN reports r ON r.id = p.report_id")
+            if len(pages) == 8 or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(pages) == 8 and {r for _, r in pages} == {"1"}
+        st, html = m.api("GET", f"/report/{pages[0][0]}")
+        assert st == 200 and pages[0][0] in html
 
         # The catalogue through the API.
         st, projects = m.api("GET", "/api/v1/projects?prefix=pkg")
