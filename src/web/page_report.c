@@ -383,14 +383,14 @@ static json_t *previous_entry(pyti_store *s, const char *name, const char *versi
     return prev;
 }
 
-/* The version of the parts parts_render makes, kept with them in the
- * store (store_put_report_page): parts of another version are ignored
- * and rendered again from the report. Bump it with any change to what
- * the parts contain: body_head and body_tail here, the sections of
- * report_contents.c and report_behaviour.c, layout_open and the
- * stylesheet (layout.c), the badges, the SVG charts, the metrics
- * catalogue's titles and formats. */
-#define REPORT_RENDERER 1
+/* REPORT_RENDERER, the version of the parts parts_render makes, is kept
+ * with them in the store (store_put_report_page): parts of another
+ * version are ignored and rendered again from the report. It is a digest
+ * of the renderer's sources, made at build time (scripts/renderer-version,
+ * src/web/meson.build), so any change to what the parts contain — here,
+ * report_contents.c, report_behaviour.c, the layout and stylesheet, the
+ * badges, the SVG charts, the metrics catalogue — changes it. */
+#include "web/report_renderer.h"
 
 /* Renders the parts of report's page that depend on it alone. */
 static void parts_render(const json_t *report, report_parts *p)

@@ -28,6 +28,7 @@
 #include "store_support.h"
 #include "web/html.h"
 #include "web/svg.h"
+#include "web/report_renderer.h"
 #include "web/web.h"
 
 #define XSS "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
@@ -915,7 +916,7 @@ static void test_report_pages_stored(void **state)
     assert_int_equal(page_rows(loc, id), 0);
     char *plain = render_copy(s, path); /* from the JSON, then stored */
     assert_int_equal(page_rows(loc, id), 1);
-    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), 1);
+    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), REPORT_RENDERER);
     char *from_row = render_copy(s, path);
     assert_string_equal(from_row, plain);
     assert_null(strstr(plain, "<script"));
@@ -929,7 +930,7 @@ static void test_report_pages_stored(void **state)
     t_raw_sql(loc, "UPDATE report_pages SET renderer = 0, head = '<p>stale</p>'");
     char *again = render_copy(s, path);
     assert_string_equal(again, plain);
-    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), 1);
+    assert_int_equal(t_raw_int(loc, "SELECT renderer FROM report_pages"), REPORT_RENDERER);
     assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM report_pages WHERE head LIKE '%stale%'"
                                     " OR tail LIKE '%from-the-row%'"),
                      0);
