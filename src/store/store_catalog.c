@@ -163,37 +163,70 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
 
 /* The task results, findings and the release's latest verdict of a report
  * whose row exists. */
+/* The values of a task's task_results row and a finding's findings row
+ * after report_id and seq, in column order, as a JSON array (a string or
+ * null each; a task's duration a number or null): what index_report binds
+ * and what pyti_job_result (migration 5) is given. */
+static json_t *str_or_null(const json_t *o, const char *key)
+{
+    const char *v = json_get_str(o, key);
+    return v ? json_string(v) : json_null();
+}
+
+static json_t *task_row(const json_t *t)
+{
+    const json_t *dur = json_object_get(t, "duration_s");
+    return json_pack("[ooooo o]", str_or_null(t, "name"), str_or_null(t, "builtin"),
+                     str_or_null(t, "status"), str_or_null(t, "reason"),
+                     str_or_null(t, "started"),
+                     json_is_number(dur) ? json_real(json_number_value(dur)) : json_null());
+}
+
+static json_t *finding_row(const json_t *f)
+{
+    return json_pack("[ooooo]", str_or_null(f, "id"), str_or_null(f, "severity"),
+                     str_or_null(f, "message"), str_or_null(f, "where"), str_or_null(f, "task"));
+}
+
+static db_arg row_text(const json_t *row, size_t i)
+{
+    return db_text(json_string_value(json_array_get(row, i)));
+}
+
 static pyti_status index_report(pyti_store *s, const json_t *report, const json_t *summary,
                                 long long release_id, pyti_error *err)
 {
     const char *id = json_get_str(report, "id");
     const json_t *tasks = json_object_get(report, "tasks");
     for (size_t i = 0; i < json_array_size(tasks); i++) {
-        const json_t *t = json_array_get(tasks, i);
-        const json_t *dur = json_object_get(t, "duration_s");
-        if (db_exec(s, "storing task results",
-                    "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
-                    " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                    " ON CONFLICT (report_id, seq) DO NOTHING",
-                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(t, "name")),
-                            db_text(json_get_str(t, "builtin")), db_text(json_get_str(t, "status")),
-                            db_text(json_get_str(t, "reason")), db_text(json_get_str(t, "started")),
-                            json_is_number(dur) ? db_real(json_number_value(dur)) : db_null()),
-                    NULL, err) != PYTI_OK)
+        json_t *r = task_row(json_array_get(tasks, i));
+        const json_t *dur = json_array_get(r, 5);
+        pyti_status rc = db_exec(
+            s, "storing task results",
+            "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
+            " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (report_id, seq) DO NOTHING",
+            DB_ARGS(db_text(id), db_int((long long)i), row_text(r, 0), row_text(r, 1),
+                    row_text(r, 2), row_text(r, 3), row_text(r, 4),
+                    json_is_number(dur) ? db_real(json_number_value(dur)) : db_null()),
+            NULL, err);
+        json_decref(r);
+        if (rc != PYTI_OK)
             return PYTI_ERR_IO;
     }
     const json_t *findings = json_object_get(report, "findings");
     for (size_t i = 0; i < json_array_size(findings); i++) {
-        const json_t *f = json_array_get(findings, i);
-        if (db_exec(s, "storing findings",
-                    "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
-                    " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                    " ON CONFLICT (report_id, seq) DO NOTHING",
-                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(f, "id")),
-                            db_text(json_get_str(f, "severity")),
-                            db_text(json_get_str(f, "message")), db_text(json_get_str(f, "where")),
-                            db_text(json_get_str(f, "task"))),
-                    NULL, err) != PYTI_OK)
+        json_t *r = finding_row(json_array_get(findings, i));
+        pyti_status rc = db_exec(
+            s, "storing findings",
+            "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
+            " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (report_id, seq) DO NOTHING",
+            DB_ARGS(db_text(id), db_int((long long)i), row_text(r, 0), row_text(r, 1),
+                    row_text(r, 2), row_text(r, 3), row_text(r, 4)),
+            NULL, err);
+        json_decref(r);
+        if (rc != PYTI_OK)
             return PYTI_ERR_IO;
     }
     /* The newest report (by its created time, ties by id) gives the
@@ -271,6 +304,70 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
     if (changes > 0 && rc == PYTI_OK)
         rc = dashboard_put_metrics(s, report, err);
 out:
+    free(text);
+    free(project);
+    json_decref(summary);
+    return rc;
+}
+
+/* The rows of a report's tasks (or findings) as one JSON text. */
+static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < json_array_size(items); i++)
+        json_array_append_new(rows, row(json_array_get(items, i)));
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    return text;
+}
+
+pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                   int attempt, const char *sha, bool *stored, pyti_error *err)
+{
+    *stored = false;
+    json_t *summary = report_summary(report);
+    const char *name = json_get_str(summary, "name");
+    char *project = name_normalize(name ? name : "");
+    char *text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+    char *tasks = rows_json(json_object_get(report, "tasks"), task_row);
+    char *findings = rows_json(json_object_get(report, "findings"), finding_row);
+    char *metrics = NULL, *tests = NULL;
+    dashboard_metrics_values(report, &metrics, &tests);
+    pyti_status rc = PYTI_OK;
+    if (!text || !tasks || !findings || !metrics || !tests) {
+        db_rollback(s);
+        rc = pyti_error_set(err, PYTI_ERR_INTERNAL, "cannot serialise the report");
+        goto out;
+    }
+    char now[40];
+    time_utc_iso8601(now, sizeof now);
+    db_res *r = db_query_commit(
+        s, "storing the result",
+        "SELECT pyti_job_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+        " $15, $16, $17, $18, $19, $20)",
+        DB_ARGS(db_int(job_id), db_int(attempt), db_text(sha),
+                db_text(json_get_str(summary, "id")), db_text(project),
+                db_text(json_get_str(summary, "name")), db_text(json_get_str(summary, "version")),
+                db_text(json_get_str(summary, "filename")),
+                db_text(json_get_str(summary, "sha256")),
+                db_text(json_get_str(summary, "recipe")),
+                db_text(json_get_str(summary, "quality")),
+                db_text(json_get_str(summary, "safety")),
+                db_text(json_get_str(summary, "outcome")),
+                db_text(json_get_str(summary, "created")), db_text(now), db_text(text),
+                db_text(tasks), db_text(findings), db_text(metrics), db_text(tests)),
+        err);
+    if (!r) {
+        rc = PYTI_ERR_IO;
+        goto out;
+    }
+    *stored = r->nrows == 1 && db_get(r, 0, 0) && strcmp(db_get(r, 0, 0), "stored") == 0;
+    db_res_free(r);
+out:
+    free(tests);
+    free(metrics);
+    free(findings);
+    free(tasks);
     free(text);
     free(project);
     json_decref(summary);
