@@ -188,47 +188,45 @@ static json_t *finding_row(const json_t *f)
                      str_or_null(f, "message"), str_or_null(f, "where"), str_or_null(f, "task"));
 }
 
-static db_arg row_text(const json_t *row, size_t i)
+/* Inserts one row per item (items an array, row making its values) with
+ * report_id id and seq its index: sql takes them as $1, $2 and the row's
+ * values as $3... */
+static pyti_status insert_rows(pyti_store *s, const char *what, const char *sql, const char *id,
+                               const json_t *items, json_t *(*row)(const json_t *),
+                               pyti_error *err)
 {
-    return db_text(json_string_value(json_array_get(row, i)));
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *r = row(json_array_get(items, i));
+        db_arg a[8] = {db_text(id), db_int((long long)i)};
+        size_t n = 2;
+        for (size_t k = 0; k < json_array_size(r) && n < sizeof a / sizeof *a; k++, n++) {
+            const json_t *v = json_array_get(r, k);
+            a[n] = json_is_number(v) ? db_real(json_number_value(v))
+                                     : db_text(json_string_value(v)); /* NULL: SQL NULL */
+        }
+        pyti_status rc = db_exec(s, what, sql, (int)n, a, NULL, err);
+        json_decref(r);
+        if (rc != PYTI_OK)
+            return PYTI_ERR_IO;
+    }
+    return PYTI_OK;
 }
 
 static pyti_status index_report(pyti_store *s, const json_t *report, const json_t *summary,
                                 long long release_id, pyti_error *err)
 {
     const char *id = json_get_str(report, "id");
-    const json_t *tasks = json_object_get(report, "tasks");
-    for (size_t i = 0; i < json_array_size(tasks); i++) {
-        json_t *r = task_row(json_array_get(tasks, i));
-        const json_t *dur = json_array_get(r, 5);
-        pyti_status rc = db_exec(
-            s, "storing task results",
-            "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
-            " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            " ON CONFLICT (report_id, seq) DO NOTHING",
-            DB_ARGS(db_text(id), db_int((long long)i), row_text(r, 0), row_text(r, 1),
-                    row_text(r, 2), row_text(r, 3), row_text(r, 4),
-                    json_is_number(dur) ? db_real(json_number_value(dur)) : db_null()),
-            NULL, err);
-        json_decref(r);
-        if (rc != PYTI_OK)
-            return PYTI_ERR_IO;
-    }
-    const json_t *findings = json_object_get(report, "findings");
-    for (size_t i = 0; i < json_array_size(findings); i++) {
-        json_t *r = finding_row(json_array_get(findings, i));
-        pyti_status rc = db_exec(
-            s, "storing findings",
-            "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
-            " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (report_id, seq) DO NOTHING",
-            DB_ARGS(db_text(id), db_int((long long)i), row_text(r, 0), row_text(r, 1),
-                    row_text(r, 2), row_text(r, 3), row_text(r, 4)),
-            NULL, err);
-        json_decref(r);
-        if (rc != PYTI_OK)
-            return PYTI_ERR_IO;
-    }
+    if (insert_rows(s, "storing task results",
+                    "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
+                    " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    " ON CONFLICT (report_id, seq) DO NOTHING",
+                    id, json_object_get(report, "tasks"), task_row, err) != PYTI_OK ||
+        insert_rows(s, "storing findings",
+                    "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
+                    " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    " ON CONFLICT (report_id, seq) DO NOTHING",
+                    id, json_object_get(report, "findings"), finding_row, err) != PYTI_OK)
+        return PYTI_ERR_IO;
     /* The newest report (by its created time, ties by id) gives the
      * release its verdict, whatever order reports arrive in. */
     const char *created = json_get_str(summary, "created");
@@ -242,6 +240,18 @@ static pyti_status index_report(pyti_store *s, const json_t *report, const json_
                            db_text(json_get_str(summary, "quality")),
                            db_text(json_get_str(summary, "safety"))),
                    NULL, err);
+}
+
+/* The report row's summary columns, in INSERT_REPORT's order ($1-$11):
+ * id, project (normalised), name, version, filename, sha256, recipe,
+ * quality, safety, outcome, created. a gets 11 arguments. */
+static void summary_args(const json_t *summary, const char *project, db_arg *a)
+{
+    static const char *const keys[] = {"id",     "project", "name",    "version",
+                                       "filename", "sha256", "recipe", "quality",
+                                       "safety", "outcome", "created"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        a[i] = i == 1 ? db_text(project) : db_text(json_get_str(summary, keys[i]));
 }
 
 #define INSERT_REPORT                                                                            \
@@ -279,21 +289,16 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
     long long changes = 1;
     /* A report id is stored once: a repeat keeps the first copy (or, when
      * fresh, fails the transaction). */
+    db_arg a[17];
+    summary_args(summary, project, a);
+    a[11] = db_text(now);
+    a[12] = db_text(text);
+    a[13] = db_int(release_id);
+    a[14] = db_int(file_id);
+    a[15] = job_id > 0 ? db_int(job_id) : db_null();
+    a[16] = job_id > 0 ? db_int(attempt) : db_null();
     rc = db_exec(s, "storing the report",
-                 fresh ? INSERT_REPORT : INSERT_REPORT " ON CONFLICT (id) DO NOTHING",
-                 DB_ARGS(db_text(json_get_str(summary, "id")), db_text(project),
-                         db_text(json_get_str(summary, "name")),
-                         db_text(json_get_str(summary, "version")),
-                         db_text(json_get_str(summary, "filename")),
-                         db_text(json_get_str(summary, "sha256")),
-                         db_text(json_get_str(summary, "recipe")),
-                         db_text(json_get_str(summary, "quality")),
-                         db_text(json_get_str(summary, "safety")),
-                         db_text(json_get_str(summary, "outcome")),
-                         db_text(json_get_str(summary, "created")), db_text(now), db_text(text),
-                         db_int(release_id), db_int(file_id),
-                         job_id > 0 ? db_int(job_id) : db_null(),
-                         job_id > 0 ? db_int(attempt) : db_null()),
+                 fresh ? INSERT_REPORT : INSERT_REPORT " ON CONFLICT (id) DO NOTHING", 17, a,
                  fresh ? NULL : &changes, err);
     if (rc != PYTI_OK)
         goto out;
@@ -341,22 +346,21 @@ pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long lon
     }
     char now[40];
     time_utc_iso8601(now, sizeof now);
-    db_res *r = db_query_commit(
-        s, "storing the result",
-        "SELECT pyti_job_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-        " $15, $16, $17, $18, $19, $20)",
-        DB_ARGS(db_int(job_id), db_int(attempt), db_text(sha),
-                db_text(json_get_str(summary, "id")), db_text(project),
-                db_text(json_get_str(summary, "name")), db_text(json_get_str(summary, "version")),
-                db_text(json_get_str(summary, "filename")),
-                db_text(json_get_str(summary, "sha256")),
-                db_text(json_get_str(summary, "recipe")),
-                db_text(json_get_str(summary, "quality")),
-                db_text(json_get_str(summary, "safety")),
-                db_text(json_get_str(summary, "outcome")),
-                db_text(json_get_str(summary, "created")), db_text(now), db_text(text),
-                db_text(tasks), db_text(findings), db_text(metrics), db_text(tests)),
-        err);
+    db_arg a[20];
+    a[0] = db_int(job_id);
+    a[1] = db_int(attempt);
+    a[2] = db_text(sha);
+    summary_args(summary, project, a + 3);
+    a[14] = db_text(now);
+    a[15] = db_text(text);
+    a[16] = db_text(tasks);
+    a[17] = db_text(findings);
+    a[18] = db_text(metrics);
+    a[19] = db_text(tests);
+    db_res *r = db_query_commit(s, "storing the result",
+                                "SELECT pyti_job_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                                " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                                20, a, err);
     if (!r) {
         rc = PYTI_ERR_IO;
         goto out;
