@@ -161,8 +161,6 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
     return PYTI_OK;
 }
 
-/* The task results, findings and the release's latest verdict of a report
- * whose row exists. */
 /* The values of a task's task_results row and a finding's findings row
  * after report_id and seq, in column order, as a JSON array (a string or
  * null each; a task's duration a number or null): what index_report binds
@@ -212,6 +210,8 @@ static pyti_status insert_rows(pyti_store *s, const char *what, const char *sql,
     return PYTI_OK;
 }
 
+/* The task results, findings and the release's latest verdict of a report
+ * whose row exists. */
 static pyti_status index_report(pyti_store *s, const json_t *report, const json_t *summary,
                                 long long release_id, pyti_error *err)
 {

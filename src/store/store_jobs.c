@@ -1010,10 +1010,11 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
             *result = STORE_RESULT_STORED;
             return PYTI_OK;
         }
-        if (rc != PYTI_OK && s->last_fail != DB_FAIL_CONSTRAINT)
-            return rc;
-        if (rc != PYTI_OK) /* the report id is taken: decided the careful way */
+        if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
+            /* The report id is taken: decided the careful way. */
             return complete_once(s, job_id, attempt, report, sha, false, result, err);
+        if (rc != PYTI_OK)
+            return rc;
     }
     rc = complete_once(s, job_id, attempt, report, sha, true, result, err);
     if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
