@@ -161,41 +161,72 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
     return PYTI_OK;
 }
 
+/* The values of a task's task_results row and a finding's findings row
+ * after report_id and seq, in column order, as a JSON array (a string or
+ * null each; a task's duration a number or null): what index_report binds
+ * and what pyti_job_result (migration 6) is given. */
+static json_t *str_or_null(const json_t *o, const char *key)
+{
+    const char *v = json_get_str(o, key);
+    return v ? json_string(v) : json_null();
+}
+
+static json_t *task_row(const json_t *t)
+{
+    const json_t *dur = json_object_get(t, "duration_s");
+    return json_pack("[ooooo o]", str_or_null(t, "name"), str_or_null(t, "builtin"),
+                     str_or_null(t, "status"), str_or_null(t, "reason"),
+                     str_or_null(t, "started"),
+                     json_is_number(dur) ? json_real(json_number_value(dur)) : json_null());
+}
+
+static json_t *finding_row(const json_t *f)
+{
+    return json_pack("[ooooo]", str_or_null(f, "id"), str_or_null(f, "severity"),
+                     str_or_null(f, "message"), str_or_null(f, "where"), str_or_null(f, "task"));
+}
+
+/* Inserts one row per item (items an array, row making its values) with
+ * report_id id and seq its index: sql takes them as $1, $2 and the row's
+ * values as $3... */
+static pyti_status insert_rows(pyti_store *s, const char *what, const char *sql, const char *id,
+                               const json_t *items, json_t *(*row)(const json_t *),
+                               pyti_error *err)
+{
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        json_t *r = row(json_array_get(items, i));
+        db_arg a[8] = {db_text(id), db_int((long long)i)};
+        size_t n = 2;
+        for (size_t k = 0; k < json_array_size(r) && n < sizeof a / sizeof *a; k++, n++) {
+            const json_t *v = json_array_get(r, k);
+            a[n] = json_is_number(v) ? db_real(json_number_value(v))
+                                     : db_text(json_string_value(v)); /* NULL: SQL NULL */
+        }
+        pyti_status rc = db_exec(s, what, sql, (int)n, a, NULL, err);
+        json_decref(r);
+        if (rc != PYTI_OK)
+            return PYTI_ERR_IO;
+    }
+    return PYTI_OK;
+}
+
 /* The task results, findings and the release's latest verdict of a report
  * whose row exists. */
 static pyti_status index_report(pyti_store *s, const json_t *report, const json_t *summary,
                                 long long release_id, pyti_error *err)
 {
     const char *id = json_get_str(report, "id");
-    const json_t *tasks = json_object_get(report, "tasks");
-    for (size_t i = 0; i < json_array_size(tasks); i++) {
-        const json_t *t = json_array_get(tasks, i);
-        const json_t *dur = json_object_get(t, "duration_s");
-        if (db_exec(s, "storing task results",
+    if (insert_rows(s, "storing task results",
                     "INSERT INTO task_results (report_id, seq, name, builtin, status, reason,"
                     " started, duration_s) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
                     " ON CONFLICT (report_id, seq) DO NOTHING",
-                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(t, "name")),
-                            db_text(json_get_str(t, "builtin")), db_text(json_get_str(t, "status")),
-                            db_text(json_get_str(t, "reason")), db_text(json_get_str(t, "started")),
-                            json_is_number(dur) ? db_real(json_number_value(dur)) : db_null()),
-                    NULL, err) != PYTI_OK)
-            return PYTI_ERR_IO;
-    }
-    const json_t *findings = json_object_get(report, "findings");
-    for (size_t i = 0; i < json_array_size(findings); i++) {
-        const json_t *f = json_array_get(findings, i);
-        if (db_exec(s, "storing findings",
+                    id, json_object_get(report, "tasks"), task_row, err) != PYTI_OK ||
+        insert_rows(s, "storing findings",
                     "INSERT INTO findings (report_id, seq, finding, severity, message, location,"
                     " task) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                     " ON CONFLICT (report_id, seq) DO NOTHING",
-                    DB_ARGS(db_text(id), db_int((long long)i), db_text(json_get_str(f, "id")),
-                            db_text(json_get_str(f, "severity")),
-                            db_text(json_get_str(f, "message")), db_text(json_get_str(f, "where")),
-                            db_text(json_get_str(f, "task"))),
-                    NULL, err) != PYTI_OK)
-            return PYTI_ERR_IO;
-    }
+                    id, json_object_get(report, "findings"), finding_row, err) != PYTI_OK)
+        return PYTI_ERR_IO;
     /* The newest report (by its created time, ties by id) gives the
      * release its verdict, whatever order reports arrive in. */
     const char *created = json_get_str(summary, "created");
@@ -209,6 +240,18 @@ static pyti_status index_report(pyti_store *s, const json_t *report, const json_
                            db_text(json_get_str(summary, "quality")),
                            db_text(json_get_str(summary, "safety"))),
                    NULL, err);
+}
+
+/* The report row's summary columns, in INSERT_REPORT's order ($1-$11):
+ * id, project (normalised), name, version, filename, sha256, recipe,
+ * quality, safety, outcome, created. a gets 11 arguments. */
+static void summary_args(const json_t *summary, const char *project, db_arg *a)
+{
+    static const char *const keys[] = {"id",     "project", "name",    "version",
+                                       "filename", "sha256", "recipe", "quality",
+                                       "safety", "outcome", "created"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        a[i] = i == 1 ? db_text(project) : db_text(json_get_str(summary, keys[i]));
 }
 
 #define INSERT_REPORT                                                                            \
@@ -246,21 +289,16 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
     long long changes = 1;
     /* A report id is stored once: a repeat keeps the first copy (or, when
      * fresh, fails the transaction). */
+    db_arg a[17];
+    summary_args(summary, project, a);
+    a[11] = db_text(now);
+    a[12] = db_text(text);
+    a[13] = db_int(release_id);
+    a[14] = db_int(file_id);
+    a[15] = job_id > 0 ? db_int(job_id) : db_null();
+    a[16] = job_id > 0 ? db_int(attempt) : db_null();
     rc = db_exec(s, "storing the report",
-                 fresh ? INSERT_REPORT : INSERT_REPORT " ON CONFLICT (id) DO NOTHING",
-                 DB_ARGS(db_text(json_get_str(summary, "id")), db_text(project),
-                         db_text(json_get_str(summary, "name")),
-                         db_text(json_get_str(summary, "version")),
-                         db_text(json_get_str(summary, "filename")),
-                         db_text(json_get_str(summary, "sha256")),
-                         db_text(json_get_str(summary, "recipe")),
-                         db_text(json_get_str(summary, "quality")),
-                         db_text(json_get_str(summary, "safety")),
-                         db_text(json_get_str(summary, "outcome")),
-                         db_text(json_get_str(summary, "created")), db_text(now), db_text(text),
-                         db_int(release_id), db_int(file_id),
-                         job_id > 0 ? db_int(job_id) : db_null(),
-                         job_id > 0 ? db_int(attempt) : db_null()),
+                 fresh ? INSERT_REPORT : INSERT_REPORT " ON CONFLICT (id) DO NOTHING", 17, a,
                  fresh ? NULL : &changes, err);
     if (rc != PYTI_OK)
         goto out;
@@ -271,6 +309,69 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
     if (changes > 0 && rc == PYTI_OK)
         rc = dashboard_put_metrics(s, report, err);
 out:
+    free(text);
+    free(project);
+    json_decref(summary);
+    return rc;
+}
+
+/* The rows of a report's tasks (or findings) as one JSON text. */
+static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < json_array_size(items); i++)
+        json_array_append_new(rows, row(json_array_get(items, i)));
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    return text;
+}
+
+pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                   int attempt, const char *sha, bool *stored, pyti_error *err)
+{
+    *stored = false;
+    json_t *summary = report_summary(report);
+    const char *name = json_get_str(summary, "name");
+    char *project = name_normalize(name ? name : "");
+    char *text = json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS);
+    char *tasks = rows_json(json_object_get(report, "tasks"), task_row);
+    char *findings = rows_json(json_object_get(report, "findings"), finding_row);
+    char *metrics = NULL, *tests = NULL;
+    dashboard_metrics_values(report, &metrics, &tests);
+    pyti_status rc = PYTI_OK;
+    if (!text || !tasks || !findings || !metrics || !tests) {
+        db_rollback(s);
+        rc = pyti_error_set(err, PYTI_ERR_INTERNAL, "cannot serialise the report");
+        goto out;
+    }
+    char now[40];
+    time_utc_iso8601(now, sizeof now);
+    db_arg a[20];
+    a[0] = db_int(job_id);
+    a[1] = db_int(attempt);
+    a[2] = db_text(sha);
+    summary_args(summary, project, a + 3);
+    a[14] = db_text(now);
+    a[15] = db_text(text);
+    a[16] = db_text(tasks);
+    a[17] = db_text(findings);
+    a[18] = db_text(metrics);
+    a[19] = db_text(tests);
+    db_res *r = db_query_commit(s, "storing the result",
+                                "SELECT pyti_job_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                                " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                                20, a, err);
+    if (!r) {
+        rc = PYTI_ERR_IO;
+        goto out;
+    }
+    *stored = r->nrows == 1 && db_get(r, 0, 0) && strcmp(db_get(r, 0, 0), "stored") == 0;
+    db_res_free(r);
+out:
+    free(tests);
+    free(metrics);
+    free(findings);
+    free(tasks);
     free(text);
     free(project);
     json_decref(summary);

@@ -43,11 +43,18 @@ static char *metrics_column(const json_t *report)
     return text;
 }
 
+void dashboard_metrics_values(const json_t *report, char **metrics, char **tests)
+{
+    *metrics = metrics_column(report);
+    json_t *names = metrics_test_names(report);
+    *tests = json_dumps(names, JSON_COMPACT);
+    json_decref(names);
+}
+
 pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err)
 {
-    char *text = metrics_column(report);
-    json_t *names = metrics_test_names(report);
-    char *tests = json_dumps(names, JSON_COMPACT);
+    char *text, *tests;
+    dashboard_metrics_values(report, &text, &tests);
     json_t *sum = report_summary(report);
     char *project = name_normalize(json_get_str(sum, "name") ?: "");
     pyti_status rc = db_exec(
@@ -63,7 +70,6 @@ pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_erro
     free(project);
     json_decref(sum);
     free(tests);
-    json_decref(names);
     free(text);
     return rc;
 }

@@ -243,6 +243,16 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
                                int attempt, long long release_id, long long file_id, bool fresh,
                                bool *inserted, pyti_error *err);
 
+/* PostgreSQL only: a validated report of job_id's attempt, whose file's
+ * sha256 is sha, stored by pyti_job_result (migration 5) as the last
+ * statement of the caller's transaction, committed with it (one round
+ * trip; db_query_commit). *stored says whether the function took it; if
+ * not, nothing was written and the caller decides the careful way
+ * (store_job_complete). On failure the transaction is rolled back; a
+ * report id already stored fails with DB_FAIL_CONSTRAINT. */
+pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                   int attempt, const char *sha, bool *stored, pyti_error *err);
+
 /* Files a report stored before the catalogue existed (migration 2's
  * back-fill): catalogue rows, task results, findings, latest verdict. */
 pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_error *err);
@@ -252,6 +262,9 @@ pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_er
 /* Files the report_metrics row of a stored report (inside the caller's
  * transaction; a repeat is a no-op). */
 pyti_status dashboard_put_metrics(pyti_store *s, const json_t *report, pyti_error *err);
+/* The metrics and test_names columns of report's report_metrics row (as
+ * dashboard_put_metrics stores them). New strings. */
+void dashboard_metrics_values(const json_t *report, char **metrics, char **tests);
 
 /* True if s is 1..max bytes of [A-Za-z0-9] and the characters in extra. */
 bool store_is_token(const char *s, size_t max, const char *extra);

@@ -993,7 +993,30 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
      * fails that transaction, which is rolled back (nothing of it
      * committed: the error stops the batch before its COMMIT) and done
      * again the careful way. */
-    pyti_status rc = complete_once(s, job_id, attempt, report, sha, true, result, err);
+    pyti_status rc = PYTI_OK;
+    bool stored = false;
+    /* On PostgreSQL the common case — a report of the attempt holding the
+     * lease, not an error report — is one round trip: BEGIN, a call of
+     * pyti_job_result (migration 6), which does the locked read and all
+     * of the careful path's writes for that case, and COMMIT, in one
+     * batch. Whatever else it finds, it writes nothing and says so, and
+     * the job is decided below as on SQLite. */
+    const char *outcome = json_get_str(report, "outcome");
+    if (s->drv->dialect == DB_PG && sha && outcome && strcmp(outcome, "error") != 0) {
+        rc = db_begin(s, err);
+        if (rc == PYTI_OK)
+            rc = catalog_put_job_result(s, report, job_id, attempt, sha, &stored, err);
+        if (rc == PYTI_OK && stored) {
+            *result = STORE_RESULT_STORED;
+            return PYTI_OK;
+        }
+        if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
+            /* The report id is taken: decided the careful way. */
+            return complete_once(s, job_id, attempt, report, sha, false, result, err);
+        if (rc != PYTI_OK)
+            return rc;
+    }
+    rc = complete_once(s, job_id, attempt, report, sha, true, result, err);
     if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
         rc = complete_once(s, job_id, attempt, report, sha, false, result, err);
     return rc;

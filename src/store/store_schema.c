@@ -299,6 +299,67 @@ static const migration migrations[] = {
      "  tail TEXT NOT NULL"
      ");",
      NULL},
+
+    /* 6: a job's result in one round trip on PostgreSQL (issue #6's
+     * throughput; store_jobs.c, store_job_complete). pyti_job_result
+     * does the common case — the job is leased or running under this
+     * attempt, of this file, and catalogued — entirely: the locked read
+     * and every write of store_job_complete's careful path for it, in the
+     * caller's transaction. Anything else (a repeat, a late or stale
+     * attempt, a cancelled job, an unknown job) returns 'other' having
+     * written nothing, and the caller takes the careful path, which
+     * decides it as before; a report id already stored fails with
+     * unique_violation, as the pipelined INSERT did. The values are the
+     * ones the C path binds (catalog_put_job_result builds them); tasks
+     * and findings come as JSON arrays of rows. SQLite: nothing. */
+    {"{{pg CREATE FUNCTION pyti_job_result(p_job bigint, p_attempt integer, p_sha text,"
+     "  p_id text, p_project text, p_name text, p_version text, p_filename text,"
+     "  p_sha256 text, p_recipe text, p_quality text, p_safety text, p_outcome text,"
+     "  p_created text, p_stored_at text, p_report text, p_tasks json, p_findings json,"
+     "  p_metrics text, p_tests text) RETURNS text LANGUAGE plpgsql AS $$"
+     "DECLARE j record;"
+     "BEGIN"
+     "  SELECT state, attempts, sha256, release_id, file_id INTO j FROM jobs"
+     "    WHERE id = p_job FOR UPDATE;"
+     "  IF NOT FOUND OR j.state NOT IN ('leased', 'running') OR j.attempts <> p_attempt"
+     "     OR j.sha256 IS DISTINCT FROM p_sha OR j.release_id IS NULL OR j.file_id IS NULL THEN"
+     "    RETURN 'other';"
+     "  END IF;"
+     "  INSERT INTO reports (id, project, name, version, filename, sha256, recipe, quality,"
+     "    safety, outcome, created, stored_at, report, release_id, file_id, job_id, attempt)"
+     "    VALUES (p_id, p_project, p_name, p_version, p_filename, p_sha256, p_recipe,"
+     "    p_quality, p_safety, p_outcome, p_created, p_stored_at, p_report, j.release_id,"
+     "    j.file_id, p_job, p_attempt);"
+     "  INSERT INTO task_results (report_id, seq, name, builtin, status, reason, started,"
+     "    duration_s)"
+     "    SELECT p_id, t.n - 1, t.r->>0, t.r->>1, t.r->>2, t.r->>3, t.r->>4,"
+     "      (t.r->>5)::double precision"
+     "    FROM json_array_elements(p_tasks) WITH ORDINALITY AS t(r, n)"
+     "    ON CONFLICT (report_id, seq) DO NOTHING;"
+     "  INSERT INTO findings (report_id, seq, finding, severity, message, location, task)"
+     "    SELECT p_id, f.n - 1, f.r->>0, f.r->>1, f.r->>2, f.r->>3, f.r->>4"
+     "    FROM json_array_elements(p_findings) WITH ORDINALITY AS f(r, n)"
+     "    ON CONFLICT (report_id, seq) DO NOTHING;"
+     "  UPDATE releases SET latest_report_id = p_id, latest_created = p_created,"
+     "    latest_outcome = p_outcome, latest_quality = p_quality, latest_safety = p_safety"
+     "    WHERE id = j.release_id AND (latest_created IS NULL OR latest_created < p_created"
+     "      OR (latest_created = p_created AND latest_report_id < p_id));"
+     "  INSERT INTO report_metrics (report_id, project, version, created, outcome, safety,"
+     "    metrics, test_names)"
+     "    VALUES (p_id, p_project, p_version, p_created, p_outcome, p_safety, p_metrics,"
+     "    p_tests) ON CONFLICT (report_id) DO NOTHING;"
+     "  WITH a AS (UPDATE attempts SET ended_at = pyti_now_ms(), report_id = p_id,"
+     "      error = CASE WHEN outcome IS NULL THEN NULL"
+     "        ELSE 'result arrived after the attempt had ended: ' || outcome END,"
+     "      outcome = 'done'"
+     "      WHERE job_id = p_job AND n = p_attempt RETURNING leased_at)"
+     "    UPDATE jobs SET state = 'done', report_id = p_id, worker_id = NULL,"
+     "      lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"
+     "      finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (SELECT leased_at FROM a)"
+     "    WHERE id = p_job;"
+     "  RETURN 'stored';"
+     "END $$;}}",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))

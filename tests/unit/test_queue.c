@@ -875,6 +875,100 @@ static void test_result_stored_exactly_once(void **state)
     store_close(s);
 }
 
+/* A result's rows (task results, findings, the release's verdict, its
+ * report_metrics row) are those store_put_report files: on PostgreSQL
+ * the common case is stored by pyti_job_result (migration 6), not by the
+ * C path; a second task without builtin, reason or started and with an
+ * integer duration, a second finding without location or task. */
+__attribute__((format(printf, 2, 3))) static long long raw_count(const char *loc,
+                                                                   const char *fmt, ...)
+{
+    char sql[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return t_raw_int(loc, sql);
+}
+
+static void test_result_rows(void **state)
+{
+    char *loc = NULL;
+    pyti_store *s = t_store_fresh(state, &loc);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 5);
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), id);
+    char rid[33], sha[65];
+    t_report_id(rid);
+    t_sha(5, sha);
+    json_t *r = t_report(rid, "demo-5", "1.0", sha, "failed", "2026-11-25T10:00:00.000Z", NULL);
+    json_array_append_new(json_object_get(r, "tasks"),
+                          json_pack("{s:s, s:s, s:n, s:i, s:{}}", "name", "tests", "status",
+                                    "failed", "reason", "duration_s", 2, "data"));
+    json_object_set_new(json_array_get(json_object_get(r, "tasks"), 0), "builtin",
+                        json_string("extract"));
+    json_array_append_new(json_object_get(r, "findings"),
+                          json_pack("{s:s, s:s, s:s, s:n, s:n}", "id", "tests.failed", "severity",
+                                    "high", "message", "it's \"quoted\" \\ and", "where",
+                                    "task"));
+    store_result res;
+    pyti_error err;
+    if (store_job_complete(s, id, attempt, r, &res, &err) != PYTI_OK)
+        fail_msg("complete: %s", err.msg);
+    assert_int_equal(res, STORE_RESULT_STORED);
+    assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM task_results WHERE report_id = '%s'",
+                               rid), 2);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM task_results WHERE report_id = '%s'"
+                               " AND seq = 0 AND name = 'extract' AND builtin = 'extract'"
+                               " AND status = 'failed' AND reason IS NULL"
+                               " AND started = '2026-11-25T10:00:00.000Z' AND duration_s = 0.25",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM task_results WHERE report_id = '%s'"
+                               " AND seq = 1 AND name = 'tests' AND builtin IS NULL"
+                               " AND status = 'failed' AND reason IS NULL AND started IS NULL"
+                               " AND duration_s = 2",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM findings WHERE report_id = '%s'"
+                               " AND seq = 0 AND finding = 'metadata.missing-license'"
+                               " AND severity = 'low' AND message = 'no license'"
+                               " AND location IS NULL AND task = 'metadata'",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM findings WHERE report_id = '%s'"
+                               " AND seq = 1 AND finding = 'tests.failed' AND severity = 'high'"
+                               " AND message = 'it''s \"quoted\" \\ and'"
+                               " AND location IS NULL AND task IS NULL",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM releases WHERE latest_report_id = '%s'"
+                               " AND latest_outcome = 'failed' AND latest_quality = 'broken'"
+                               " AND latest_safety = 'unassessed'"
+                               " AND latest_created = '2026-11-25T10:00:00.000Z'",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM report_metrics WHERE report_id = '%s'"
+                               " AND project = 'demo-5' AND outcome = 'failed'",
+                               rid), 1);
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM reports WHERE id = '%s' AND job_id IS NOT NULL"
+                               " AND attempt = 1 AND release_id IS NOT NULL"
+                               " AND file_id IS NOT NULL",
+                               rid), 1);
+    /* What is read back is what was sent. */
+    json_t *got = store_get_report(s, rid, &err);
+    assert_non_null(got);
+    assert_true(json_equal(got, r));
+    json_decref(got);
+    json_decref(r);
+    store_close(s);
+    free(loc);
+}
+
 /* A report is first inserted as new, in one batch with the rest of the
  * result (store_job_complete); when its id is taken that transaction
  * fails and the careful path decides. Both ways must leave nothing
@@ -1486,6 +1580,7 @@ int main(void)
         T_BOTH(test_heartbeat_expiry_requeue),
         T_BOTH(test_result_stored_exactly_once),
         T_BOTH(test_result_report_id_taken),
+        T_BOTH(test_result_rows),
         T_BOTH(test_late_result_first_complete_wins),
         T_BOTH(test_infra_errors_backoff_then_fail),
         T_BOTH(test_backoff_is_capped),

@@ -12,7 +12,7 @@
 #include "support.h"
 
 /* The newest migration of store_schema.c (3: report_metrics). */
-#define SCHEMA_LATEST 5
+#define SCHEMA_LATEST 6
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
