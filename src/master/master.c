@@ -93,6 +93,9 @@ void master_response_pyti_error(master_response *r, const pyti_error *err)
     default: break;
     }
     master_response_error(r, status, code, "%s", err->msg);
+    /* The store cannot be reached: come back shortly, as the pages say. */
+    if (status == 503)
+        master_response_header(r, "Retry-After", "5");
 }
 
 /* ---- the store pool ---- */

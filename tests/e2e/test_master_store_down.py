@@ -85,6 +85,7 @@ def test_store_down_gives_503_and_the_master_recovers(env, tmp_path, own_pg):
         st, headers, body = get(m.url, "/api/v1/jobs")
         assert st == 503, body[:300]
         assert '"unavailable"' in body
+        assert headers.get("Retry-After") == "5"
         assert m.proc.poll() is None, "the master died with its store"
 
         subprocess.run([str(PG_TMP), "resume", str(pgdir)], check=True)
