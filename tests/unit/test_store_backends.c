@@ -11,7 +11,7 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (3: report_metrics). */
+/* The newest migration of store_schema.c (7: the CHECK constraints as arrays). */
 #define SCHEMA_LATEST 7
 
 #include "common/jsonutil.h"
