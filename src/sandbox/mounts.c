@@ -488,6 +488,10 @@ static int make_mountpoint(int dirfd, const char *name, bool dir)
             return -1;
         return 0;
     }
+    /* An existing file will do (it may be on a read-only bind, /etc). */
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        return 0;
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;

@@ -685,6 +685,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     if ((st = check_sources(spec, err)) != PYTI_OK ||
         (st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
         goto out;
+    (void)sb_etc_cache_use(&plan, sb_etc_cache_default_root());
     sb_ids_choose(spec, &ids);
     r.root = ids.root;
     r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);

@@ -81,6 +81,20 @@ int sb_child_open_sources(sb_plan *plan, sb_msg *m);
 int sb_child_build_root(sb_plan *plan, const char *newroot, int *tmpfs_fds, size_t max,
                         size_t *n_tmpfs, sb_msg *m);
 
+/* ---- etc_cache.c: /etc prepared once on the host, bound read-only */
+
+/* Replaces the plan's /etc files by a read-only bind of a directory under
+ * root holding exactly those files (built on first use, reused while what
+ * it is made of is unchanged). Returns false, leaving the plan as it was,
+ * when root is NULL or untrusted, the plan asks for its own mounts under
+ * /etc, or the entry cannot be built; the files are then written into the
+ * root at each run. */
+bool sb_etc_cache_use(sb_plan *plan, const char *root);
+/* This process's cache root: /run/pyti/sandbox-etc as root,
+ * $XDG_RUNTIME_DIR/pyti/sandbox-etc as a user (created), or NULL (no
+ * runtime directory: no cache). Decided once per process. */
+const char *sb_etc_cache_default_root(void);
+
 /* ---- userns.c: uid/gid mapping and privileges */
 
 typedef struct sb_ids {
