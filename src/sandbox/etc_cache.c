@@ -15,9 +15,11 @@
  * host file that changes gives a new name, never a stale copy. Entries are
  * built in a private temporary directory and renamed into place, so a
  * reader sees a complete directory or none; two builders racing keep the
- * first. The root is a runtime directory (/run/pyti as root,
- * $XDG_RUNTIME_DIR/pyti as a user: tmpfs, cleared at boot) that must be
- * owned by pyti's user and writable by no one else; anything unexpected
+ * first; files and directories are synced before the rename, since an
+ * entry is never rebuilt (the root may be on disk: /run is not always a
+ * tmpfs). The root (/run/pyti as root; as a user $XDG_RUNTIME_DIR/pyti,
+ * else $XDG_CACHE_HOME/pyti) must be owned by pyti's user and writable by
+ * no one else; anything unexpected
  * (no such directory, a foreign owner, a failed write, an /etc mount asked
  * for by the caller) leaves the plan as it was: the files are then written
  * into the sandbox's root as before. Entries unused for an hour are
@@ -191,6 +193,8 @@ static int make_file(int dirfd, const char *name, mode_t mode, const char *data,
     }
     if (rc == 0)
         rc = fchmod(out, mode);
+    if (rc == 0) /* an entry is never rebuilt: it must not come back truncated */
+        rc = fsync(out);
     int e = errno;
     if (in >= 0)
         close(in);
@@ -314,6 +318,22 @@ static bool build_entry(const sb_plan *plan, size_t first, size_t end, const cha
             goto out;
         }
     }
+    /* The directories' entries too, before the entry gets its name. */
+    for (size_t i = first; i < end; i++) {
+        const sb_op *op = &plan->ops[i];
+        if (op->kind != SB_OP_DIR)
+            continue;
+        int d = op->dst[4] ? openat(fd, op->dst + 5, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                                         O_CLOEXEC)
+                           : dup(fd);
+        int rc = d < 0 ? -1 : fsync(d);
+        if (d >= 0)
+            close(d);
+        if (rc != 0) {
+            log_debug("sandbox /etc cache: syncing %s: %s", op->dst, strerror(errno));
+            goto out;
+        }
+    }
     if (rename(tmp, final) != 0 && errno != ENOTEMPTY && errno != EEXIST) {
         log_debug("sandbox /etc cache: renaming to %s: %s", final, strerror(errno));
         goto out;
@@ -415,8 +435,14 @@ const char *sb_etc_cache_default_root(void)
         base = "/run/pyti";
     } else {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
-        if (xdg && xdg[0] == '/')
+        if (xdg && xdg[0] == '/') {
             base = owned = xasprintf("%s/pyti", xdg);
+        } else {
+            char *cache = path_xdg_cache_home();
+            if (cache && cache[0] == '/')
+                base = owned = xasprintf("%s/pyti", cache);
+            free(cache);
+        }
     }
     if (base) {
         char *dir = xasprintf("%s/sandbox-etc", base);

@@ -90,9 +90,10 @@ int sb_child_build_root(sb_plan *plan, const char *newroot, int *tmpfs_fds, size
  * /etc, or the entry cannot be built; the files are then written into the
  * root at each run. */
 bool sb_etc_cache_use(sb_plan *plan, const char *root);
-/* This process's cache root: /run/pyti/sandbox-etc as root,
- * $XDG_RUNTIME_DIR/pyti/sandbox-etc as a user (created), or NULL (no
- * runtime directory: no cache). Decided once per process. */
+/* This process's cache root, created: /run/pyti/sandbox-etc as root; as a
+ * user $XDG_RUNTIME_DIR/pyti/sandbox-etc, else under $XDG_CACHE_HOME (or
+ * ~/.cache); NULL when it cannot be created (no cache). Decided once per
+ * process. */
 const char *sb_etc_cache_default_root(void);
 
 /* ---- userns.c: uid/gid mapping and privileges */
