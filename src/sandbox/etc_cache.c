@@ -33,6 +33,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,8 +303,9 @@ static void prune(const char *root, const char *keep)
 static bool build_entry(const sb_plan *plan, size_t first, size_t end, const char *root,
                         const char *name, const char *final)
 {
-    static unsigned serial;
-    char *tmp = xasprintf("%s/.build-%d-%u-%s", root, (int)getpid(), serial++, name);
+    static unsigned serial; /* builders in several threads get their own dirs */
+    char *tmp = xasprintf("%s/.build-%d-%u-%s", root, (int)getpid(),
+                          __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED), name);
     bool ok = false;
     int fd = -1;
     if (mkdir(tmp, 0700) != 0) {
@@ -422,13 +424,10 @@ bool sb_etc_cache_use(sb_plan *plan, const char *root)
     return ok;
 }
 
-const char *sb_etc_cache_default_root(void)
+static char *default_root;
+
+static void decide_default_root(void)
 {
-    static char *root;
-    static bool decided;
-    if (decided)
-        return root;
-    decided = true;
     const char *base = NULL;
     char *owned = NULL;
     if (geteuid() == 0) {
@@ -448,13 +447,19 @@ const char *sb_etc_cache_default_root(void)
         char *dir = xasprintf("%s/sandbox-etc", base);
         pyti_error err;
         /* mkdir -p; the mode and owner are checked at every use */
-        if (path_mkdirs(dir, 0755, &err) == PYTI_OK)
-            root = dir;
-        else {
+        if (path_mkdirs(dir, 0755, &err) == PYTI_OK) {
+            default_root = dir;
+        } else {
             log_debug("sandbox /etc cache off: %s", err.msg);
             free(dir);
         }
     }
     free(owned);
-    return root;
+}
+
+const char *sb_etc_cache_default_root(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* workers start sandboxes from threads */
+    pthread_once(&once, decide_default_root);
+    return default_root;
 }
