@@ -145,21 +145,6 @@ static bool digest_block(const sb_plan *plan, size_t first, size_t end, uint64_t
 
 /* ---- building an entry -------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Creates name in dirfd with mode (exactly: the umask does not apply) and
  * the given contents, or the contents of host file src. A missing src is
  * ENOENT with nothing created. */
@@ -186,11 +171,11 @@ static int make_file(int dirfd, const char *name, mode_t mode, const char *data,
                 errno = EFBIG;
                 rc = -1;
             } else {
-                rc = write_all(out, buf, (size_t)r);
+                rc = sb_write_all(out, buf, (size_t)r);
             }
         }
     } else if (rc == 0) {
-        rc = write_all(out, data, len);
+        rc = sb_write_all(out, data, len);
     }
     if (rc == 0)
         rc = fchmod(out, mode);

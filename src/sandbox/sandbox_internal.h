@@ -22,6 +22,9 @@ typedef struct sb_msg {
     char text[512];
 } sb_msg;
 
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -1 with errno. */
+int sb_write_all(int fd, const char *p, size_t n);
+
 /* Fills m with "what: strerror(errnum)" and returns -1. */
 int sb_fail(sb_msg *m, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
