@@ -146,6 +146,32 @@ __attribute__((noreturn)) static void run_command(sb_child_ctx *c)
 
 /* Closes every descriptor init inherited from pyti (init never execs, so
  * O_CLOEXEC does not help) except stdio and the ones it needs. */
+/* The command's status and, with the tracer, the last PID handed out in
+ * this PID namespace: init is 1, so every process and thread started
+ * here is counted (forks are not notified: trace_rules.c says why). */
+static void send_exit(const sb_child_ctx *c, int st)
+{
+    unsigned char msg[sizeof(int) + sizeof(uint64_t)];
+    size_t len = sizeof(int);
+    memcpy(msg, &st, sizeof st);
+    if (c->spec->trace) {
+        char buf[32];
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = '\0';
+            uint64_t last = 0;
+            for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+                last = last * 10 + (uint64_t)(buf[i] - '0');
+            memcpy(msg + len, &last, sizeof last);
+            len += sizeof last;
+        }
+    }
+    send_msg(c->sock, SB_MSG_EXIT, msg, len, NULL, 0);
+}
+
 static void close_inherited(const sb_child_ctx *c)
 {
     int keep[4] = {c->sock, c->stdin_fd, c->stdout_fd, c->stderr_fd};
@@ -269,7 +295,7 @@ void sb_child_main(sb_child_ctx *c)
         if (r == cmd) {
             if (!wait_for_ack && (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK))
                 _exit(1);
-            send_msg(c->sock, SB_MSG_EXIT, &st, sizeof st, NULL, 0);
+            send_exit(c, st);
             _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         }
         if (r < 0 && errno != EINTR)

@@ -205,6 +205,7 @@ typedef struct run {
     bool ready, exited, killed;
     bool root;               /* pyti runs as root: init does not wait for ACK */
     int wait_status;
+    uint64_t tasks_started;  /* with the tracer: from init's EXIT */
     char setup_error[sizeof(sb_msg)];
     double t0;
     const char **disk_dirs;  /* writable binds (host paths) */
@@ -360,6 +361,11 @@ static void read_sock(run *r)
         if ((size_t)n >= 1 + sizeof(int)) {
             memcpy(&r->wait_status, buf + 1, sizeof(int));
             r->exited = true;
+            if ((size_t)n >= 1 + sizeof(int) + sizeof(uint64_t)) {
+                uint64_t last;
+                memcpy(&last, buf + 1 + sizeof(int), sizeof last);
+                r->tasks_started = last > 1 ? last - 1 : 0; /* all but init */
+            }
         }
         break;
     default:
@@ -809,6 +815,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     drain(&r);
     if (r.supervising)
         sb_supervisor_finish(&r.sup, res);
+    res->forks = r.tasks_started;
     if (!r.ready) {
         st = pyti_error_set(err, PYTI_ERR_INTERNAL, "sandbox set-up failed: %s",
                             r.setup_error[0] ? r.setup_error : "init died before it was ready");

@@ -186,7 +186,6 @@ typedef enum sb_tr_decoder {
     SB_TR_SYMLINKAT, /* target 0, newdirfd 1, linkpath 2 */
     SB_TR_EXECVE, SB_TR_EXECVEAT,
     SB_TR_CONNECT, SB_TR_BIND, SB_TR_SENDTO, SB_TR_SENDMSG, SB_TR_SENDMMSG,
-    SB_TR_FORK,      /* clone (processes only), fork, vfork: counted */
     SB_TR_NANOSLEEP, SB_TR_CLOCK_NANOSLEEP,
 } sb_tr_decoder;
 
@@ -295,7 +294,7 @@ typedef struct sb_supervisor {
     size_t max_events;
     pyti_sandbox_event *events;
     size_t n_events, cap_events, dropped;
-    uint64_t traced_calls, forks, execs;
+    uint64_t traced_calls, execs;
     bool sync_wakeup;
     char **writable;               /* inside prefixes where links may be planted */
     size_t n_writable;
@@ -410,7 +409,7 @@ typedef struct sb_child_ctx {
 #define SB_MSG_READY 'R'   /* init -> parent: + int, the listener's fd number in init */
 #define SB_MSG_ACK 'A'     /* parent -> init: listener taken (pidfd_getfd) */
 #define SB_MSG_ERROR 'E'   /* init -> parent: + text */
-#define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
+#define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status [+ uint64 last PID] */
 #define SB_MAX_TMPFS 16
 
 /* The init process: never returns. */
