@@ -803,6 +803,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         }
     }
 
+    sb_cgroup_sweep_stale(); /* init is setting up meanwhile */
     watch(&r);
     if (!r.killed && !r.exited)
         kill_run(&r, NULL, "init ended"); /* belt and braces */

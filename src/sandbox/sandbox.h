@@ -253,6 +253,11 @@ typedef struct pyti_sandbox_probe {
  * fall back to rlimits (see cgroup_note). */
 pyti_status sandbox_probe(pyti_sandbox_probe *out, bool try_it, pyti_error *err);
 
+/* Only the cgroup fields of *out (the rest zero): what sandbox_run will
+ * use for limits and accounting. Cheap after the first call (the cgroup
+ * code detects once per process and sandbox_run needs it anyway). */
+void sandbox_probe_cgroups(pyti_sandbox_probe *out);
+
 /* Human-readable lines describing a probe, for `pyti sandbox --verbose`. */
 char *sandbox_probe_describe(const pyti_sandbox_probe *p);
 

@@ -345,6 +345,9 @@ typedef struct sb_cgroup_info {
  * pyti parent cgroup(s). Never fails: info->version 0 with a note means
  * rlimits only. */
 const sb_cgroup_info *sb_cgroup_detect(void);
+/* Removes run cgroups left by pyti processes that died, once per process.
+ * sandbox_run calls it while init sets up, off the start-up's path. */
+void sb_cgroup_sweep_stale(void);
 /* Parses /proc/self/cgroup contents: the path of controller ctl (v1, e.g.
  * "memory") or of the v2 hierarchy (ctl NULL). New string or NULL. */
 char *sb_cgroup_parse_self(const char *text, const char *ctl);
