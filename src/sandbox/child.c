@@ -221,19 +221,19 @@ void sb_child_main(sb_child_ctx *c)
     size_t n_tmpfs = 0;
     if (sb_child_build_root(c->plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
         die(c, &m);
-    if (sb_child_set_rlimits(&c->spec->limits, c->cgi, &m) != 0)
-        die(c, &m);
     /* The parent moves us into the run's cgroup while we set up (a v1
      * migration can wait for an RCU grace period); nothing of the command
      * runs before it is done. Then the cgroup namespace is rooted there. */
-    static char msg[1 + BPF_MAXINSNS * sizeof(struct sock_filter)];
+    static char msg[2 + BPF_MAXINSNS * sizeof(struct sock_filter)];
     ssize_t n = recv(c->sock, msg, sizeof msg, 0);
-    if (n < 1 + (ssize_t)sizeof(struct sock_filter) || msg[0] != SB_MSG_CGROUP ||
-        (n - 1) % sizeof(struct sock_filter) != 0)
+    if (n < 2 + (ssize_t)sizeof(struct sock_filter) || msg[0] != SB_MSG_CGROUP ||
+        (n - 2) % sizeof(struct sock_filter) != 0)
         _exit(1);
+    if (sb_child_set_rlimits(&c->spec->limits, (unsigned char)msg[1], &m) != 0)
+        die(c, &m);
     static struct sock_filter insns[BPF_MAXINSNS];
-    memcpy(insns, msg + 1, (size_t)n - 1);
-    sb_filter filter = {{(unsigned short)((size_t)(n - 1) / sizeof(struct sock_filter)), insns}};
+    memcpy(insns, msg + 2, (size_t)n - 2);
+    sb_filter filter = {{(unsigned short)((size_t)(n - 2) / sizeof(struct sock_filter)), insns}};
     if (unshare(CLONE_NEWCGROUP) != 0)
         die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (sb_child_drop_privileges(&m) != 0)

@@ -17,9 +17,9 @@
  * reader sees a complete directory or none; two builders racing keep the
  * first; files and directories are synced before the rename, since an
  * entry is never rebuilt (the root may be on disk: /run is not always a
- * tmpfs). The root (/run/pyti as root; as a user $XDG_RUNTIME_DIR/pyti,
- * else $XDG_CACHE_HOME/pyti) must be owned by pyti's user and writable by
- * no one else; anything unexpected
+ * tmpfs). The root is sandbox-etc in the runtime directory
+ * (runtime_dir.c), owned by pyti's user and writable by no one else;
+ * anything unexpected
  * (no such directory, a foreign owner, a failed write, an /etc mount asked
  * for by the caller) leaves the plan as it was: the files are then written
  * into the sandbox's root as before. Entries unused for an hour are
@@ -335,19 +335,12 @@ out:
     return ok;
 }
 
-/* An existing entry (or root) is trusted only if pyti's user owns it and
- * no one else may write it. */
-static bool trusted_dir(const struct stat *st)
-{
-    return S_ISDIR(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 022);
-}
-
 /* Opens the entry if it is there and trusted; refreshes its mtime when it
  * has not been for a while (pruning goes by it). */
 static bool entry_ready(const char *final)
 {
     struct stat st;
-    if (lstat(final, &st) != 0 || !trusted_dir(&st))
+    if (lstat(final, &st) != 0 || !sb_trusted_dir(&st))
         return false;
     if (time(NULL) - st.st_mtime > ETC_CACHE_TOUCH_S)
         (void)utimensat(AT_FDCWD, final, NULL, AT_SYMLINK_NOFOLLOW);
@@ -394,7 +387,7 @@ bool sb_etc_cache_use(sb_plan *plan, const char *root)
     struct stat st;
     if (!root || !find_block(plan, &first, &end) || !digest_block(plan, first, end, &key))
         return false;
-    if (lstat(root, &st) != 0 || !trusted_dir(&st))
+    if (lstat(root, &st) != 0 || !sb_trusted_dir(&st))
         return false;
     char name[32];
     snprintf(name, sizeof name, "%016llx", (unsigned long long)key);
@@ -411,33 +404,7 @@ static char *default_root;
 
 static void decide_default_root(void)
 {
-    const char *base = NULL;
-    char *owned = NULL;
-    if (geteuid() == 0) {
-        base = "/run/pyti";
-    } else {
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        if (xdg && xdg[0] == '/') {
-            base = owned = xasprintf("%s/pyti", xdg);
-        } else {
-            char *cache = path_xdg_cache_home();
-            if (cache && cache[0] == '/')
-                base = owned = xasprintf("%s/pyti", cache);
-            free(cache);
-        }
-    }
-    if (base) {
-        char *dir = xasprintf("%s/sandbox-etc", base);
-        pyti_error err;
-        /* mkdir -p; the mode and owner are checked at every use */
-        if (path_mkdirs(dir, 0755, &err) == PYTI_OK) {
-            default_root = dir;
-        } else {
-            log_debug("sandbox /etc cache off: %s", err.msg);
-            free(dir);
-        }
-    }
-    free(owned);
+    default_root = sb_runtime_subdir("sandbox-etc");
 }
 
 const char *sb_etc_cache_default_root(void)

@@ -519,14 +519,15 @@ static pyti_status check_givable(const char *path, pyti_error *err)
 }
 
 /* The filter without extra traced calls, with or without the behaviour
- * tracer's notifications: compiled once per process (a task host runs a
- * job's sandboxes one after another). */
+ * tracer's notifications: made once per process (a task host runs a job's
+ * sandboxes one after another), and kept across processes
+ * (filter_cache.c). */
 static const sb_filter *default_filter(bool tracer, pyti_error *err)
 {
     static sb_filter f[2];
     static bool built[2];
     if (!built[tracer]) {
-        if (sb_filter_build(NULL, tracer, &f[tracer], err) != PYTI_OK)
+        if (sb_filter_standard(tracer, &f[tracer], err) != PYTI_OK)
             return NULL;
         built[tracer] = true;
     }
@@ -720,13 +721,11 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: pipes");
         goto out;
     }
-    const sb_cgroup_info *cgi = sb_cgroup_detect();
 
     sb_child_ctx ctx = {
         .spec = spec,
         .plan = &plan,
         .ids = &ids,
-        .cgi = cgi,
         .sock = sv[1],
         .stdin_fd = spec->stdin_fd,
         .stdout_fd = pipes[0][1],
@@ -792,12 +791,14 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     }
     {
         size_t plen = filter->prog.len * sizeof(struct sock_filter);
-        char *msg = xmalloc(1 + plen);
+        char *msg = xmalloc(2 + plen);
         msg[0] = SB_MSG_CGROUP;
-        memcpy(msg + 1, filter->prog.filter, plen);
-        ssize_t w = send(r.sock, msg, 1 + plen, MSG_NOSIGNAL);
+        msg[1] = (char)((r.cg.memory ? SB_CG_MEMORY : 0) | (r.cg.pids ? SB_CG_PIDS : 0) |
+                        (r.cg.cpu ? SB_CG_CPU : 0));
+        memcpy(msg + 2, filter->prog.filter, plen);
+        ssize_t w = send(r.sock, msg, 2 + plen, MSG_NOSIGNAL);
         free(msg);
-        if (w != (ssize_t)(1 + plen)) {
+        if (w != (ssize_t)(2 + plen)) {
             st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
             goto fail_started;
         }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -348,6 +349,64 @@ static void test_etc_cache(void **state)
     free(src); /* root and hostdir belong to t_tmpdir's clean-up */
 }
 
+static void assert_same_program(const sb_filter *a, const sb_filter *b)
+{
+    assert_int_equal(a->prog.len, b->prog.len);
+    assert_memory_equal(a->prog.filter, b->prog.filter, a->prog.len * sizeof *a->prog.filter);
+}
+
+/* The standard programs kept in the runtime directory are the compiled
+ * ones, and a kept file that is damaged or writable by others is never
+ * loaded: the program is compiled (and kept) again. */
+static void test_filter_cache(void **state)
+{
+    (void)state;
+    for (int tracer = 0; tracer < 2; tracer++) {
+        pyti_error err;
+        sb_filter built, got;
+        assert_int_equal(sb_filter_build(NULL, tracer, &built, &err), PYTI_OK);
+        char *path = sb_filter_program_path(tracer);
+        if (!path) {
+            sb_filter_free(&built);
+            skip();
+        }
+        (void)unlink(path);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK); /* compiled, kept */
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        assert_int_equal(st.st_size, built.prog.len * sizeof *built.prog.filter);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK); /* read back */
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+
+        /* a torn file (not whole instructions) */
+        assert_int_equal(truncate(path, 12), 0);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK);
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_size, built.prog.len * sizeof *built.prog.filter);
+
+        /* a file others could have written: an allow-all program */
+        int fd = open(path, O_WRONLY | O_TRUNC);
+        assert_true(fd >= 0);
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        assert_int_equal(write(fd, &allow, sizeof allow), (ssize_t)sizeof allow);
+        close(fd);
+        assert_int_equal(chmod(path, 0666), 0);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK);
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        free(path);
+        sb_filter_free(&built);
+    }
+}
+
 static void test_seccomp_table(void **state)
 {
     size_t n = 0;
@@ -647,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_inside_path),
         cmocka_unit_test(test_plan_build),
         cmocka_unit_test(test_etc_cache),
+        cmocka_unit_test(test_filter_cache),
         cmocka_unit_test(test_seccomp_table),
         cmocka_unit_test(test_seccomp_classify),
         cmocka_unit_test(test_cgroup_parsing),
