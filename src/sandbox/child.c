@@ -144,22 +144,22 @@ __attribute__((noreturn)) static void run_command(sb_child_ctx *c)
     _exit(e == ENOENT ? 127 : 126);
 }
 
-/* Closes every descriptor init inherited from pyti (init never execs, so
- * O_CLOEXEC does not help) except stdio and the ones it needs. */
+/* With the tracer, /proc/sys/kernel/ns_last_pid of the sandbox's PID
+ * namespace, opened before the seccomp filter is loaded (init's own open
+ * would otherwise be traced and reported as the package's); -1 without. */
+static int last_pid_fd = -1;
+
 /* The command's status and, with the tracer, the last PID handed out in
  * this PID namespace: init is 1, so every process and thread started
  * here is counted (forks are not notified: trace_rules.c says why). */
-static void send_exit(const sb_child_ctx *c, int st)
+static void send_exit(int sock, int st)
 {
     unsigned char msg[sizeof(int) + sizeof(uint64_t)];
     size_t len = sizeof(int);
     memcpy(msg, &st, sizeof st);
-    if (c->spec->trace) {
+    if (last_pid_fd >= 0) {
         char buf[32];
-        int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-        if (fd >= 0)
-            close(fd);
+        ssize_t n = pread(last_pid_fd, buf, sizeof buf - 1, 0);
         if (n > 0) {
             buf[n] = '\0';
             uint64_t last = 0;
@@ -169,9 +169,11 @@ static void send_exit(const sb_child_ctx *c, int st)
             len += sizeof last;
         }
     }
-    send_msg(c->sock, SB_MSG_EXIT, msg, len, NULL, 0);
+    send_msg(sock, SB_MSG_EXIT, msg, len, NULL, 0);
 }
 
+/* Closes every descriptor init inherited from pyti (init never execs, so
+ * O_CLOEXEC does not help) except stdio and the ones it needs. */
 static void close_inherited(const sb_child_ctx *c)
 {
     int keep[4] = {c->sock, c->stdin_fd, c->stdout_fd, c->stderr_fd};
@@ -234,6 +236,8 @@ void sb_child_main(sb_child_ctx *c)
     static struct sock_filter insns[BPF_MAXINSNS];
     memcpy(insns, msg + 2, (size_t)n - 2);
     sb_filter filter = {{(unsigned short)((size_t)(n - 2) / sizeof(struct sock_filter)), insns}};
+    if (c->spec->trace) /* the new /proc is mounted; no filter yet */
+        last_pid_fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
     if (unshare(CLONE_NEWCGROUP) != 0)
         die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (sb_child_drop_privileges(&m) != 0)
@@ -295,7 +299,7 @@ void sb_child_main(sb_child_ctx *c)
         if (r == cmd) {
             if (!wait_for_ack && (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK))
                 _exit(1);
-            send_exit(c, st);
+            send_exit(c->sock, st);
             _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         }
         if (r < 0 && errno != EINTR)
