@@ -1287,7 +1287,9 @@ static db_res *jobs_query(pyti_store *s, const store_job_filter *f, pyti_error *
     buf_free(&where);
     args[n] = db_int(f->limit ? (long long)f->limit : (long long)1 << 62);
     buf_printf(&sql, " ORDER BY id DESC LIMIT $%d", ++n);
-    db_res *r = db_query_once(s, "listing jobs", buf_cstr(&sql), n, args, err);
+    /* The text has at most a few dozen shapes (the filters given, not
+     * their values): its statement is prepared once per handle. */
+    db_res *r = db_query_built(s, "listing jobs", buf_cstr(&sql), n, args, err);
     buf_free(&sql);
     free(project);
     return r;

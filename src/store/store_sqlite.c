@@ -3,11 +3,13 @@
  * so several processes can share one file, prepared statements kept for
  * the life of the handle, and pyti_now_ms() as a C function. */
 #include "store/store_internal.h"
+#include "common/buf.h"
 #include "common/path.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +119,9 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
     }
     db_res *r = xcalloc(1, sizeof *r);
     r->ncols = sqlite3_column_count(h);
+    /* The cells' text goes into one growing block; until the last row the
+     * cells hold offsets into it (plus one; 0 is NULL), as it may move. */
+    pyti_buf text = PYTI_BUF_INIT;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(h)) == SQLITE_ROW) {
@@ -130,17 +135,29 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
         char **row = r->cells + (size_t)r->nrows * (size_t)r->ncols;
         for (int c = 0; c < r->ncols; c++) {
             const unsigned char *v = sqlite3_column_text(h, c);
-            row[c] = v ? xstrdup((const char *)v) : NULL;
+            if (!v) {
+                row[c] = NULL;
+                continue;
+            }
+            row[c] = (char *)(uintptr_t)(text.len + 1);
+            buf_append(&text, v, (size_t)sqlite3_column_bytes(h, c) + 1);
         }
         r->nrows++;
     }
+    size_t ncells = (size_t)r->nrows * (size_t)r->ncols;
     if (rc != SQLITE_DONE) {
         fail(s, err, rc);
         sqlite3_reset(h);
         sqlite3_clear_bindings(h);
-        db_res_free(r);
+        buf_free(&text);
+        free(r->cells);
+        free(r);
         return NULL;
     }
+    r->arena = text.data ? text.data : xstrdup(""); /* cells or none: db_res_free's arena */
+    for (size_t i = 0; i < ncells; i++)
+        if (r->cells[i])
+            r->cells[i] = r->arena + ((uintptr_t)r->cells[i] - 1);
     r->changes = sqlite3_changes(impl_of(s)->db);
     sqlite3_reset(h);
     sqlite3_clear_bindings(h);
