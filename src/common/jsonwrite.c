@@ -20,6 +20,26 @@ void jw_init(json_writer *w, pyti_buf *out, int indent)
     w->indent = indent < 1 ? 1 : indent > 31 ? 31 : indent;
 }
 
+/* buf_append and buf_putc, inlined: a job list is some 10,000 appends of
+ * a few bytes, and the call and its checks were a good part of the
+ * writer's time. The buffer stays NUL-terminated as buf.h promises. */
+static inline void put(pyti_buf *b, const void *s, size_t n)
+{
+    if (b->cap - b->len <= n) /* room for n bytes and the NUL? (cap 0: no) */
+        buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void put1(pyti_buf *b, char c)
+{
+    if (b->cap - b->len <= 1)
+        buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
 /* ",\n" and the indentation of a line, cut to size: one append per item
  * (these appends are most of the writer's work). */
 static const char line_start[] = ",\n"
@@ -31,10 +51,10 @@ static void newline(json_writer *w, int depth, bool comma)
     size_t n = (size_t)depth * (size_t)w->indent;
     size_t room = sizeof line_start - 3;
     size_t k = n < room ? n : room;
-    buf_append(w->out, line_start + (comma ? 0 : 1), (comma ? 2 : 1) + k);
+    put(w->out, line_start + (comma ? 0 : 1), (comma ? 2 : 1) + k);
     for (n -= k; n > 0; n -= k) { /* deeper than the string reaches */
         k = n < room ? n : room;
-        buf_append(w->out, line_start + 2, k);
+        put(w->out, line_start + 2, k);
     }
 }
 
@@ -59,7 +79,7 @@ static void container_open(json_writer *w, char c)
     if (w->depth >= JW_MAX_DEPTH)
         abort(); /* the caller's bug: nothing of pyti's nests that deep (jw_json stops) */
     item(w);
-    buf_putc(w->out, c);
+    put1(w->out, c);
     w->depth++;
     w->nonempty &= ~(1ull << (w->depth - 1));
 }
@@ -72,7 +92,7 @@ static void container_close(json_writer *w, char c)
     w->depth--;
     if (any)
         newline(w, w->depth, false);
-    buf_putc(w->out, c);
+    put1(w->out, c);
 }
 
 void jw_object_open(json_writer *w)
@@ -100,13 +120,13 @@ void jw_array_close(json_writer *w)
 static void quoted(pyti_buf *out, const char *s, size_t len)
 {
     buf_reserve(out, len + 2);
-    buf_putc(out, '"');
+    put1(out, '"');
     size_t run = 0; /* start of the bytes not yet copied */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        buf_append(out, s + run, i - run);
+        put(out, s + run, i - run);
         run = i + 1;
         switch (c) {
         case '"': buf_puts(out, "\\\""); break;
@@ -119,12 +139,12 @@ static void quoted(pyti_buf *out, const char *s, size_t len)
         default: {
             static const char hex[] = "0123456789ABCDEF";
             char seq[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            buf_append(out, seq, sizeof seq);
+            put(out, seq, sizeof seq);
         }
         }
     }
-    buf_append(out, s + run, len - run);
-    buf_putc(out, '"');
+    put(out, s + run, len - run);
+    put1(out, '"');
 }
 
 /* A string of len bytes, repaired first if it is not valid UTF-8 (rare:
@@ -158,7 +178,7 @@ void jw_key(json_writer *w, const char *key)
 {
     item(w);
     string_n(w->out, key, strlen(key));
-    buf_append(w->out, ": ", 2);
+    put(w->out, ": ", 2);
     w->after_key = true;
 }
 
@@ -184,7 +204,7 @@ void jw_int(json_writer *w, long long v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    buf_append(w->out, p, (size_t)(tmp + sizeof tmp - p));
+    put(w->out, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void jw_real(json_writer *w, double v)
@@ -215,13 +235,13 @@ void jw_real(json_writer *w, double v)
             n -= (int)(end - start);
         }
     }
-    buf_append(w->out, b, (size_t)n);
+    put(w->out, b, (size_t)n);
 }
 
 void jw_null(json_writer *w)
 {
     item(w);
-    buf_append(w->out, "null", 4);
+    put(w->out, "null", 4);
 }
 
 void jw_bool(json_writer *w, bool v)
