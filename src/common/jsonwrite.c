@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,16 +148,45 @@ static void quoted(pyti_buf *out, const char *s, size_t len)
     put1(out, '"');
 }
 
+/* True if s[0..len) is printable ASCII without '"' or '\\' (nothing to
+ * escape). Eight bytes at a time: the scan was the writer's largest cost.
+ * Each test below is exact about whether some byte matches (a borrow can
+ * only mark a byte above one that truly matches). */
+static inline bool plain_word(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t bad = x                          /* >= 0x80 */
+                   | ((x - ones * 0x20) & ~x) /* < 0x20 */
+                   | ((q - ones) & ~q)        /* '"' */
+                   | ((b - ones) & ~b);       /* '\\' */
+    return !(bad & highs);
+}
+
+static bool plain(const char *s, size_t len)
+{
+    uint64_t x;
+    if (len < 8) { /* the bytes, padded with a plain one */
+        x = 0x0101010101010101ull * 'a';
+        memcpy(&x, s, len);
+        return plain_word(x);
+    }
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (!plain_word(x))
+            return false;
+    }
+    memcpy(&x, s + len - 8, 8); /* the last 8 bytes, overlapping the loop's */
+    return plain_word(x);
+}
+
 /* A string of len bytes, repaired first if it is not valid UTF-8 (rare:
  * json_text does the repair, so both paths agree). */
 static void string_n(pyti_buf *out, const char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' &&
-           s[i] != '\\')
-        i++;
-    if (i == len) { /* printable ASCII, nothing to escape: the common case */
-        buf_reserve(out, len + 2);
+    if (plain(s, len)) { /* printable ASCII, nothing to escape: the common case */
+        if (out->cap - out->len <= len + 2)
+            buf_reserve(out, len + 2);
         char *d = out->data + out->len;
         d[0] = '"';
         memcpy(d + 1, s, len);
@@ -179,6 +209,20 @@ void jw_key(json_writer *w, const char *key)
     item(w);
     string_n(w->out, key, strlen(key));
     put(w->out, ": ", 2);
+    w->after_key = true;
+}
+
+void jw_key_plain(json_writer *w, const char *key, size_t len)
+{
+    item(w);
+    pyti_buf *out = w->out;
+    if (out->cap - out->len <= len + 4)
+        buf_reserve(out, len + 4);
+    char *d = out->data + out->len;
+    d[0] = '"';
+    memcpy(d + 1, key, len);
+    memcpy(d + 1 + len, "\": ", 4); /* with the NUL */
+    out->len += len + 4;
     w->after_key = true;
 }
 
@@ -205,6 +249,22 @@ void jw_int(json_writer *w, long long v)
     if (v < 0)
         *--p = '-';
     put(w->out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void jw_int_text(json_writer *w, const char *s)
+{
+    const char *p = s + (*s == '-');
+    size_t n = 0;
+    while (p[n] >= '0' && p[n] <= '9')
+        n++;
+    /* strtoll's value spelled as jw_int spells it: copy it. 18 digits
+     * cannot overflow; "-0" and leading zeros are not jw_int's. */
+    if (p[n] == '\0' && n >= 1 && n <= 18 && (p[0] != '0' || (n == 1 && p == s))) {
+        item(w);
+        put(w->out, s, (size_t)(p - s) + n);
+        return;
+    }
+    jw_int(w, strtoll(s, NULL, 10));
 }
 
 void jw_real(json_writer *w, double v)
@@ -236,6 +296,12 @@ void jw_real(json_writer *w, double v)
         }
     }
     put(w->out, b, (size_t)n);
+}
+
+void jw_raw_value(json_writer *w, const char *text, size_t len)
+{
+    item(w);
+    put(w->out, text, len);
 }
 
 void jw_null(json_writer *w)

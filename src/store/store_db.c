@@ -56,7 +56,18 @@ long long db_get_int(const db_res *r, int row, int col)
 long long db_get_int_or(const db_res *r, int row, int col, long long dflt)
 {
     const char *v = db_get(r, row, col);
-    return v ? strtoll(v, NULL, 10) : dflt;
+    if (!v)
+        return dflt;
+    /* What strtoll gives, without its locale and base handling for the
+     * usual cell (up to 18 digits cannot overflow). */
+    const char *p = v + (*v == '-');
+    long long n = 0;
+    int k = 0;
+    for (; p[k] >= '0' && p[k] <= '9' && k < 18; k++)
+        n = n * 10 + (p[k] - '0');
+    if (k > 0 && p[k] == '\0')
+        return *v == '-' ? -n : n;
+    return strtoll(v, NULL, 10);
 }
 
 double db_get_real(const db_res *r, int row, int col)
