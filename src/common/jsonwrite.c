@@ -267,6 +267,85 @@ void jw_int_text(json_writer *w, const char *s)
     jw_int(w, strtoll(s, NULL, 10));
 }
 
+/* snprintf(b, .., "%.17g", v) for 1e-4 <= |v| < 1e15, where it takes
+ * the fixed style, computed exactly with 128-bit integers: v = m / 2^q,
+ * and its 17 significant digits are m * 10^k / 2^q rounded to nearest,
+ * ties to even (as glibc rounds). The API's job lists write a duration
+ * per job and printf's arbitrary precision cost more than the rest of the
+ * value. -1 outside the range (the caller uses snprintf). */
+static int g17_fixed(double v, char *b)
+{
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15))
+        return -1;
+    int e2;
+    uint64_t m = (uint64_t)ldexp(frexp(a, &e2), 53); /* exact: a = m * 2^(e2 - 53) */
+    int q = 53 - e2;                                  /* 3..67 in this range */
+    static const uint64_t pow5[] = {
+        1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull,
+        1953125ull, 9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull,
+        30517578125ull, 152587890625ull, 762939453125ull, 3814697265625ull,
+        19073486328125ull, 95367431640625ull, 476837158203125ull, 2384185791015625ull,
+        11920928955078125ull};
+    const uint64_t lo = 10000000000000000ull, hi = 100000000000000000ull; /* 1e16, 1e17 */
+    int x = (int)floor(log10(a)); /* the decimal exponent; corrected below if off */
+    __extension__ typedef unsigned __int128 u128;
+    uint64_t n;
+    u128 rem, half;
+    for (;;) {
+        int k = 16 - x; /* n = a * 10^k = m * 5^k * 2^(k - q), 1e16 <= n < 1e17 */
+        if (k < 0 || k >= (int)(sizeof pow5 / sizeof *pow5))
+            return -1;
+        u128 p = (u128)m * pow5[k];
+        int s = q - k;
+        if (s <= 0 || s >= 120) /* not in this range of v: leave it to snprintf */
+            return -1;
+        n = (uint64_t)(p >> s);
+        rem = p & (((u128)1 << s) - 1);
+        half = (u128)1 << (s - 1);
+        if (n < lo)
+            x--;
+        else if (n >= hi)
+            x++;
+        else
+            break;
+    }
+    if (rem > half || (rem == half && (n & 1)))
+        n++;
+    if (n == hi) { /* 99999999999999999.5 and up: one more digit before the point */
+        n = lo;
+        x++;
+    }
+    if (x < -4 || x >= 17) /* the exponent style */
+        return -1;
+    char d[17];
+    for (int i = 16; i >= 0; i--, n /= 10)
+        d[i] = (char)('0' + n % 10);
+    char *p = b;
+    if (v < 0)
+        *p++ = '-';
+    if (x >= 0) {
+        memcpy(p, d, (size_t)x + 1);
+        p += x + 1;
+        *p++ = '.';
+        memcpy(p, d + x + 1, (size_t)(16 - x));
+        p += 16 - x;
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -x - 1; i++)
+            *p++ = '0';
+        memcpy(p, d, 17);
+        p += 17;
+    }
+    while (p[-1] == '0') /* %g drops the fraction's trailing zeros, */
+        p--;
+    if (p[-1] == '.') /* and the point when nothing is left after it */
+        p--;
+    *p = '\0';
+    return (int)(p - b);
+}
+
 void jw_real(json_writer *w, double v)
 {
     if (!isfinite(v)) {
@@ -275,7 +354,9 @@ void jw_real(json_writer *w, double v)
     }
     item(w);
     char b[40];
-    int n = snprintf(b, sizeof b - 3, "%.17g", v);
+    int n = g17_fixed(v, b);
+    if (n < 0)
+        n = snprintf(b, sizeof b - 3, "%.17g", v);
     if (n < 0 || (size_t)n >= sizeof b - 3)
         n = 0;
     b[n] = '\0';
