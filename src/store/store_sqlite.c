@@ -105,6 +105,22 @@ static void sqlite_finalize(pyti_store *s, db_stmt *st)
     st->handle = NULL;
 }
 
+/* v in decimal with its NUL, at the end of tmp; returns the length with
+ * the NUL. */
+static int int_text(sqlite3_int64 v, char tmp[24])
+{
+    char *p = tmp + 24;
+    *--p = '\0';
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return (int)(tmp + 24 - p);
+}
+
 static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
                           pyti_error *err)
 {
@@ -134,12 +150,25 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
         }
         char **row = r->cells + (size_t)r->nrows * (size_t)r->ncols;
         for (int c = 0; c < r->ncols; c++) {
-            const unsigned char *v = sqlite3_column_text(h, c);
-            if (!v) {
+            int type = sqlite3_column_type(h, c);
+            if (type == SQLITE_NULL) {
                 row[c] = NULL;
                 continue;
             }
             row[c] = (char *)(uintptr_t)(text.len + 1);
+            if (type == SQLITE_INTEGER) {
+                /* Spelled here as SQLite would ("%lld"), without its
+                 * conversion of the value to text and back. */
+                char tmp[24];
+                int n = int_text(sqlite3_column_int64(h, c), tmp);
+                buf_append(&text, tmp + sizeof tmp - n, (size_t)n);
+                continue;
+            }
+            const unsigned char *v = sqlite3_column_text(h, c);
+            if (!v) { /* out of memory converting the value */
+                row[c] = NULL;
+                continue;
+            }
             buf_append(&text, v, (size_t)sqlite3_column_bytes(h, c) + 1);
         }
         r->nrows++;
