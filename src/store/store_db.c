@@ -41,35 +41,6 @@ char *db_translate(const char *sql, db_dialect d)
 
 /* ---- results ---- */
 
-const char *db_get(const db_res *r, int row, int col)
-{
-    if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
-        return NULL;
-    return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
-}
-
-long long db_get_int(const db_res *r, int row, int col)
-{
-    return db_get_int_or(r, row, col, 0);
-}
-
-long long db_get_int_or(const db_res *r, int row, int col, long long dflt)
-{
-    const char *v = db_get(r, row, col);
-    if (!v)
-        return dflt;
-    /* What strtoll gives, without its locale and base handling for the
-     * usual cell (up to 18 digits cannot overflow). */
-    const char *p = v + (*v == '-');
-    long long n = 0;
-    int k = 0;
-    for (; p[k] >= '0' && p[k] <= '9' && k < 18; k++)
-        n = n * 10 + (p[k] - '0');
-    if (k > 0 && p[k] == '\0')
-        return *v == '-' ? -n : n;
-    return strtoll(v, NULL, 10);
-}
-
 double db_get_real(const db_res *r, int row, int col)
 {
     const char *v = db_get(r, row, col);

@@ -27,6 +27,7 @@
 #include "store/store.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 typedef enum db_dialect { DB_SQLITE, DB_PG } db_dialect;
 
@@ -76,12 +77,38 @@ typedef struct db_res {
     long long changes;
 } db_res;
 
-/* Cell (row, col) or NULL; out-of-range is NULL too. */
-const char *db_get(const db_res *r, int row, int col);
+/* Cell (row, col) or NULL; out-of-range is NULL too. (Inline, as the
+ * next two: a job listing reads some 2,000 cells per answer.) */
+static inline const char *db_get(const db_res *r, int row, int col)
+{
+    if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
+        return NULL;
+    return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
+}
+
+/* The cell as an integer, or dflt for NULL: what strtoll gives. */
+static inline long long db_get_int_or(const db_res *r, int row, int col, long long dflt)
+{
+    const char *v = db_get(r, row, col);
+    if (!v)
+        return dflt;
+    /* The usual cell, plain digits (up to 18 cannot overflow), without
+     * strtoll's locale and base handling; anything else through it. */
+    const char *p = v + (*v == '-');
+    long long n = 0;
+    int k = 0;
+    for (; p[k] >= '0' && p[k] <= '9' && k < 18; k++)
+        n = n * 10 + (p[k] - '0');
+    if (k > 0 && p[k] == '\0')
+        return *v == '-' ? -n : n;
+    return strtoll(v, NULL, 10);
+}
+
 /* The cell as an integer (0 for NULL). */
-long long db_get_int(const db_res *r, int row, int col);
-/* The cell as an integer, or dflt for NULL. */
-long long db_get_int_or(const db_res *r, int row, int col, long long dflt);
+static inline long long db_get_int(const db_res *r, int row, int col)
+{
+    return db_get_int_or(r, row, col, 0);
+}
 double db_get_real(const db_res *r, int row, int col);
 void db_res_free(db_res *r);
 
