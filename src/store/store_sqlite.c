@@ -183,7 +183,9 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
         free(r);
         return NULL;
     }
-    r->arena = text.data ? text.data : xstrdup(""); /* cells or none: db_res_free's arena */
+    /* No text at all (no rows, or only NULLs): no arena, and
+     * db_res_free's cell by cell path frees nothing. */
+    r->arena = text.data;
     for (size_t i = 0; i < ncells; i++)
         if (r->cells[i])
             r->cells[i] = r->arena + ((uintptr_t)r->cells[i] - 1);
