@@ -37,15 +37,27 @@ void jw_array_open(json_writer *w);
 void jw_array_close(json_writer *w);
 /* The key of the next value, inside an object. */
 void jw_key(json_writer *w, const char *key);
+/* jw_key for a key of len bytes known to need no escaping (printable
+ * ASCII without '"' or '\\'; not checked: the caller's literals): a
+ * row's fixed keys, written thousands of times per answer. */
+void jw_key_plain(json_writer *w, const char *key, size_t len);
 
 /* A string; NULL writes null. */
 void jw_string(json_writer *w, const char *s);
 void jw_int(json_writer *w, long long v);
+/* An integer given as decimal text (a database cell): what
+ * jw_int(strtoll(s, NULL, 10)) writes, copied as is when s is already
+ * that spelling. s must not be NULL. */
+void jw_int_text(json_writer *w, const char *s);
 /* As jansson writes a real: "%.17g", with ".0" when that looks like an
  * integer. Non-finite values (which jansson refuses) are written as null. */
 void jw_real(json_writer *w, double v);
 void jw_null(json_writer *w);
 void jw_bool(json_writer *w, bool v);
+/* A value whose text this writer wrote before at the same depth (what
+ * the buffer grew by while writing it after its key or as an array
+ * item), copied as is: for a caller that writes one value many times. */
+void jw_raw_value(json_writer *w, const char *text, size_t len);
 /* Any jansson value (NULL writes null), keys sorted. */
 void jw_json(json_writer *w, const json_t *v);
 

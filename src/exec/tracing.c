@@ -325,7 +325,8 @@ void tracing_end(pyti_tracing *t, const pyti_sandbox_result *res)
     }
     if (res->forks) {
         pyti_policy_event pe = {.kind = "forks", .phase = t->phase, .count = res->forks};
-        char *label = xasprintf("%llu processes started", (unsigned long long)res->forks);
+        char *label = xasprintf("%llu processes and threads started",
+                                (unsigned long long)res->forks);
         pe.object = label;
         judge(t, &pe, NULL, label, NULL);
         free(label);

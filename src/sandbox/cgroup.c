@@ -276,7 +276,6 @@ static bool try_v2(const char *mp, const char *self)
     char *kill_path = xasprintf("%s/cgroup.kill", base);
     info.kill = access(kill_path, F_OK) == 0;
     free(kill_path);
-    remove_stale(base);
     return true;
 }
 
@@ -291,7 +290,6 @@ static void try_v1(const char *mountinfo, const char *self)
                 if (access(base, W_OK) == 0) {
                     info.v1_base[i] = base;
                     base = NULL;
-                    remove_stale(info.v1_base[i]);
                 }
             }
             free(base);
@@ -315,6 +313,20 @@ static void try_v1(const char *mountinfo, const char *self)
     info.cpu = info.v1_base[V1_CPUACCT] != NULL;
     info.kill = info.v1_base[V1_FREEZER] != NULL;
     info.note[0] = '\0';
+}
+
+void sb_cgroup_sweep_stale(void)
+{
+    static bool swept;
+    if (swept)
+        return;
+    swept = true;
+    const sb_cgroup_info *ci = sb_cgroup_detect();
+    if (ci->version == 2)
+        remove_stale(ci->v2_base);
+    for (int i = 0; ci->version == 1 && i < 4; i++)
+        if (ci->v1_base[i])
+            remove_stale(ci->v1_base[i]);
 }
 
 const sb_cgroup_info *sb_cgroup_detect(void)

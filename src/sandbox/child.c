@@ -144,6 +144,34 @@ __attribute__((noreturn)) static void run_command(sb_child_ctx *c)
     _exit(e == ENOENT ? 127 : 126);
 }
 
+/* With the tracer, /proc/sys/kernel/ns_last_pid of the sandbox's PID
+ * namespace, opened before the seccomp filter is loaded (init's own open
+ * would otherwise be traced and reported as the package's); -1 without. */
+static int last_pid_fd = -1;
+
+/* The command's status and, with the tracer, the last PID handed out in
+ * this PID namespace: init is 1, so every process and thread started
+ * here is counted (forks are not notified: trace_rules.c says why). */
+static void send_exit(int sock, int st)
+{
+    unsigned char msg[sizeof(int) + sizeof(uint64_t)];
+    size_t len = sizeof(int);
+    memcpy(msg, &st, sizeof st);
+    if (last_pid_fd >= 0) {
+        char buf[32];
+        ssize_t n = pread(last_pid_fd, buf, sizeof buf - 1, 0);
+        if (n > 0) {
+            buf[n] = '\0';
+            uint64_t last = 0;
+            for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+                last = last * 10 + (uint64_t)(buf[i] - '0');
+            memcpy(msg + len, &last, sizeof last);
+            len += sizeof last;
+        }
+    }
+    send_msg(sock, SB_MSG_EXIT, msg, len, NULL, 0);
+}
+
 /* Closes every descriptor init inherited from pyti (init never execs, so
  * O_CLOEXEC does not help) except stdio and the ones it needs. */
 static void close_inherited(const sb_child_ctx *c)
@@ -195,19 +223,21 @@ void sb_child_main(sb_child_ctx *c)
     size_t n_tmpfs = 0;
     if (sb_child_build_root(c->plan, "/tmp", fds + 1, SB_MAX_TMPFS, &n_tmpfs, &m) != 0)
         die(c, &m);
-    if (sb_child_set_rlimits(&c->spec->limits, c->cgi, &m) != 0)
-        die(c, &m);
     /* The parent moves us into the run's cgroup while we set up (a v1
      * migration can wait for an RCU grace period); nothing of the command
      * runs before it is done. Then the cgroup namespace is rooted there. */
-    static char msg[1 + BPF_MAXINSNS * sizeof(struct sock_filter)];
+    static char msg[2 + BPF_MAXINSNS * sizeof(struct sock_filter)];
     ssize_t n = recv(c->sock, msg, sizeof msg, 0);
-    if (n < 1 + (ssize_t)sizeof(struct sock_filter) || msg[0] != SB_MSG_CGROUP ||
-        (n - 1) % sizeof(struct sock_filter) != 0)
+    if (n < 2 + (ssize_t)sizeof(struct sock_filter) || msg[0] != SB_MSG_CGROUP ||
+        (n - 2) % sizeof(struct sock_filter) != 0)
         _exit(1);
+    if (sb_child_set_rlimits(&c->spec->limits, (unsigned char)msg[1], &m) != 0)
+        die(c, &m);
     static struct sock_filter insns[BPF_MAXINSNS];
-    memcpy(insns, msg + 1, (size_t)n - 1);
-    sb_filter filter = {{(unsigned short)((size_t)(n - 1) / sizeof(struct sock_filter)), insns}};
+    memcpy(insns, msg + 2, (size_t)n - 2);
+    sb_filter filter = {{(unsigned short)((size_t)(n - 2) / sizeof(struct sock_filter)), insns}};
+    if (c->spec->trace) /* the new /proc is mounted; no filter yet */
+        last_pid_fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
     if (unshare(CLONE_NEWCGROUP) != 0)
         die(c, (sb_fail(&m, errno, "new cgroup namespace"), &m));
     if (sb_child_drop_privileges(&m) != 0)
@@ -269,7 +299,7 @@ void sb_child_main(sb_child_ctx *c)
         if (r == cmd) {
             if (!wait_for_ack && (read(c->sock, &tag, 1) != 1 || tag != SB_MSG_ACK))
                 _exit(1);
-            send_msg(c->sock, SB_MSG_EXIT, &st, sizeof st, NULL, 0);
+            send_exit(c->sock, st);
             _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
         }
         if (r < 0 && errno != EINTR)

@@ -93,7 +93,7 @@ static int set_rlimit(int res, uint64_t v, const char *name, sb_msg *m)
     return 0;
 }
 
-int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *cg, sb_msg *m)
+int sb_child_set_rlimits(const pyti_sandbox_limits *lim, unsigned cg_flags, sb_msg *m)
 {
     /* No core files: they would land in the work dir or go to the host's
      * core_pattern handler. */
@@ -104,18 +104,18 @@ int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *c
     if (lim->cpu_s > 0) {
         /* Per process; the cgroup (or the parent's sampling) covers the
          * tree. One second of slack so the tree-wide check names it first. */
-        uint64_t s = (uint64_t)ceil(lim->cpu_s) + (cg->cpu ? 1 : 0);
+        uint64_t s = (uint64_t)ceil(lim->cpu_s) + (cg_flags & SB_CG_CPU ? 1 : 0);
         struct rlimit rl = {(rlim_t)s, (rlim_t)s + 1};
         if (setrlimit(RLIMIT_CPU, &rl) != 0)
             return sb_fail(m, errno, "setting RLIMIT_CPU");
     }
-    if (lim->memory_bytes && !cg->memory &&
+    if (lim->memory_bytes && !(cg_flags & SB_CG_MEMORY) &&
         set_rlimit(RLIMIT_AS, lim->memory_bytes, "RLIMIT_AS", m) != 0)
         return -1;
     /* RLIMIT_NPROC counts the processes of the inside uid in the sandbox's
      * own user namespace (ucounts), so it is a per-sandbox limit. */
     if (lim->pids &&
-        set_rlimit(RLIMIT_NPROC, cg->pids ? lim->pids * 2 + 8 : lim->pids, "RLIMIT_NPROC", m) != 0)
+        set_rlimit(RLIMIT_NPROC, cg_flags & SB_CG_PIDS ? lim->pids * 2 + 8 : lim->pids, "RLIMIT_NPROC", m) != 0)
         return -1;
     return 0;
 }

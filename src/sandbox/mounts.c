@@ -488,6 +488,10 @@ static int make_mountpoint(int dirfd, const char *name, bool dir)
             return -1;
         return 0;
     }
+    /* An existing file will do (it may be on a read-only bind, /etc). */
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        return 0;
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
@@ -495,7 +499,7 @@ static int make_mountpoint(int dirfd, const char *name, bool dir)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int sb_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -528,7 +532,7 @@ static int copy_host_file(const char *src, int dirfd, const char *name, mode_t m
     size_t total = 0;
     while ((r = read(in, buf, sizeof buf)) > 0) {
         total += (size_t)r;
-        if (total > 4 * 1024 * 1024 || write_all(out, buf, (size_t)r) != 0) {
+        if (total > 4 * 1024 * 1024 || sb_write_all(out, buf, (size_t)r) != 0) {
             rc = -1;
             break;
         }
@@ -650,7 +654,7 @@ static int apply_op(sb_op *op, int rootfd, parent_cache *pc, const char *newroot
     case SB_OP_FILE: {
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                         op->mode);
-        if (fd < 0 || write_all(fd, op->data, op->data_len) != 0)
+        if (fd < 0 || sb_write_all(fd, op->data, op->data_len) != 0)
             rc = sb_fail(m, errno, "writing %s", op->dst);
         if (fd >= 0)
             close(fd);

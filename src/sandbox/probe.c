@@ -108,6 +108,24 @@ void sb_probe_missing(const pyti_sandbox_probe *p, char *out, size_t size)
     buf_free(&b);
 }
 
+static void fill_cgroups(pyti_sandbox_probe *out)
+{
+    const sb_cgroup_info *ci = sb_cgroup_detect();
+    out->cgroup_version = ci->version;
+    out->cg_memory = ci->memory;
+    out->cg_pids = ci->pids;
+    out->cg_cpu = ci->cpu;
+    out->cg_kill = ci->kill;
+    snprintf(out->cgroup_note, sizeof out->cgroup_note, "%s", ci->note);
+}
+
+void sandbox_probe_cgroups(pyti_sandbox_probe *out)
+{
+    memset(out, 0, sizeof *out);
+    out->root = geteuid() == 0;
+    fill_cgroups(out);
+}
+
 pyti_status sandbox_probe(pyti_sandbox_probe *out, bool try_it, pyti_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -153,13 +171,7 @@ pyti_status sandbox_probe(pyti_sandbox_probe *out, bool try_it, pyti_error *err)
         }
     }
 
-    const sb_cgroup_info *ci = sb_cgroup_detect();
-    out->cgroup_version = ci->version;
-    out->cg_memory = ci->memory;
-    out->cg_pids = ci->pids;
-    out->cg_cpu = ci->cpu;
-    out->cg_kill = ci->kill;
-    snprintf(out->cgroup_note, sizeof out->cgroup_note, "%s", ci->note);
+    fill_cgroups(out);
 
     sb_probe_missing(out, out->missing, sizeof out->missing);
     if (out->missing[0])

@@ -205,6 +205,7 @@ typedef struct run {
     bool ready, exited, killed;
     bool root;               /* pyti runs as root: init does not wait for ACK */
     int wait_status;
+    uint64_t tasks_started;  /* with the tracer: from init's EXIT */
     char setup_error[sizeof(sb_msg)];
     double t0;
     const char **disk_dirs;  /* writable binds (host paths) */
@@ -360,6 +361,11 @@ static void read_sock(run *r)
         if ((size_t)n >= 1 + sizeof(int)) {
             memcpy(&r->wait_status, buf + 1, sizeof(int));
             r->exited = true;
+            if ((size_t)n >= 1 + sizeof(int) + sizeof(uint64_t)) {
+                uint64_t last;
+                memcpy(&last, buf + 1 + sizeof(int), sizeof last);
+                r->tasks_started = last > 1 ? last - 1 : 0; /* all but init */
+            }
         }
         break;
     default:
@@ -513,14 +519,15 @@ static pyti_status check_givable(const char *path, pyti_error *err)
 }
 
 /* The filter without extra traced calls, with or without the behaviour
- * tracer's notifications: compiled once per process (a task host runs a
- * job's sandboxes one after another). */
+ * tracer's notifications: made once per process (a task host runs a job's
+ * sandboxes one after another), and kept across processes
+ * (filter_cache.c). */
 static const sb_filter *default_filter(bool tracer, pyti_error *err)
 {
     static sb_filter f[2];
     static bool built[2];
     if (!built[tracer]) {
-        if (sb_filter_build(NULL, tracer, &f[tracer], err) != PYTI_OK)
+        if (sb_filter_standard(tracer, &f[tracer], err) != PYTI_OK)
             return NULL;
         built[tracer] = true;
     }
@@ -685,6 +692,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     if ((st = check_sources(spec, err)) != PYTI_OK ||
         (st = sb_plan_build(spec, spec->limits.disk_bytes, &plan, err)) != PYTI_OK)
         goto out;
+    (void)sb_etc_cache_use(&plan, sb_etc_cache_default_root());
     sb_ids_choose(spec, &ids);
     r.root = ids.root;
     r.disk_dirs = xcalloc(spec->n_mounts + 2, sizeof *r.disk_dirs);
@@ -713,13 +721,11 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
         st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: pipes");
         goto out;
     }
-    const sb_cgroup_info *cgi = sb_cgroup_detect();
 
     sb_child_ctx ctx = {
         .spec = spec,
         .plan = &plan,
         .ids = &ids,
-        .cgi = cgi,
         .sock = sv[1],
         .stdin_fd = spec->stdin_fd,
         .stdout_fd = pipes[0][1],
@@ -785,17 +791,20 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     }
     {
         size_t plen = filter->prog.len * sizeof(struct sock_filter);
-        char *msg = xmalloc(1 + plen);
+        char *msg = xmalloc(2 + plen);
         msg[0] = SB_MSG_CGROUP;
-        memcpy(msg + 1, filter->prog.filter, plen);
-        ssize_t w = send(r.sock, msg, 1 + plen, MSG_NOSIGNAL);
+        msg[1] = (char)((r.cg.memory ? SB_CG_MEMORY : 0) | (r.cg.pids ? SB_CG_PIDS : 0) |
+                        (r.cg.cpu ? SB_CG_CPU : 0));
+        memcpy(msg + 2, filter->prog.filter, plen);
+        ssize_t w = send(r.sock, msg, 2 + plen, MSG_NOSIGNAL);
         free(msg);
-        if (w != (ssize_t)(1 + plen)) {
+        if (w != (ssize_t)(2 + plen)) {
             st = pyti_error_errno(err, PYTI_ERR_INTERNAL, errno, "sandbox: starting init");
             goto fail_started;
         }
     }
 
+    sb_cgroup_sweep_stale(); /* init is setting up meanwhile */
     watch(&r);
     if (!r.killed && !r.exited)
         kill_run(&r, NULL, "init ended"); /* belt and braces */
@@ -808,6 +817,7 @@ pyti_status sandbox_run(const pyti_sandbox_spec *spec, pyti_sandbox_result *res,
     drain(&r);
     if (r.supervising)
         sb_supervisor_finish(&r.sup, res);
+    res->forks = r.tasks_started;
     if (!r.ready) {
         st = pyti_error_set(err, PYTI_ERR_INTERNAL, "sandbox set-up failed: %s",
                             r.setup_error[0] ? r.setup_error : "init died before it was ready");

@@ -160,9 +160,9 @@ typedef struct pyti_sandbox_spec {
     /* The behaviour tracer (docs/tracing.md): file calls (every open,
      * unlink, rename, chmod, chown, link, symlink, mkdir), execve with its
      * argv and environment size, connect/bind/sendto/sendmsg/sendmmsg
-     * with decoded addresses and DNS queries, long sleeps, and counts of
-     * forks are notified, decoded and continued; everything else stays in
-     * the kernel. /etc/resolv.conf then names 127.0.0.53 (nothing
+     * with decoded addresses and DNS queries, and long sleeps are notified,
+     * decoded and continued; everything else stays in the kernel. The
+     * processes and threads started are counted (result.forks). /etc/resolv.conf then names 127.0.0.53 (nothing
      * listens: queries are sent, traced, and fail at once). */
     bool trace;
     pyti_sandbox_keep_fn keep_event; /* with trace: filter/annotate; NULL = keep all */
@@ -190,7 +190,9 @@ typedef struct pyti_sandbox_result {
     size_t n_events;
     size_t events_dropped;    /* beyond max_events */
     uint64_t traced_calls;    /* notifications handled for the tracer */
-    uint64_t forks;           /* fork/vfork/clone of processes (not threads) seen */
+    uint64_t forks;           /* with trace: processes and threads started in the
+                               * sandbox (from its PID namespace's last PID, read
+                               * when the command ends; 0 if it was killed) */
     uint64_t execs;           /* execve/execveat seen */
     bool sync_wakeup;         /* the listener uses the kernel's sync wake-up */
     const char *accounting;   /* "cgroup v2", "cgroup v1" or "rlimits" */
@@ -250,6 +252,11 @@ typedef struct pyti_sandbox_probe {
  * *out is filled either way. Cgroups are optional: without them limits
  * fall back to rlimits (see cgroup_note). */
 pyti_status sandbox_probe(pyti_sandbox_probe *out, bool try_it, pyti_error *err);
+
+/* Only the cgroup fields of *out (the rest zero): what sandbox_run will
+ * use for limits and accounting. Cheap after the first call (the cgroup
+ * code detects once per process and sandbox_run needs it anyway). */
+void sandbox_probe_cgroups(pyti_sandbox_probe *out);
 
 /* Human-readable lines describing a probe, for `pyti sandbox --verbose`. */
 char *sandbox_probe_describe(const pyti_sandbox_probe *p);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <linux/filter.h>
 
@@ -21,6 +22,9 @@
 typedef struct sb_msg {
     char text[512];
 } sb_msg;
+
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -1 with errno. */
+int sb_write_all(int fd, const char *p, size_t n);
 
 /* Fills m with "what: strerror(errnum)" and returns -1. */
 int sb_fail(sb_msg *m, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -80,6 +84,28 @@ int sb_child_open_sources(sb_plan *plan, sb_msg *m);
  * then enters it with pivot_root and detaches the old root. */
 int sb_child_build_root(sb_plan *plan, const char *newroot, int *tmpfs_fds, size_t max,
                         size_t *n_tmpfs, sb_msg *m);
+
+/* ---- etc_cache.c: /etc prepared once on the host, bound read-only */
+
+/* Replaces the plan's /etc files by a read-only bind of a directory under
+ * root holding exactly those files (built on first use, reused while what
+ * it is made of is unchanged). Returns false, leaving the plan as it was,
+ * when root is NULL or untrusted, the plan asks for its own mounts under
+ * /etc, or the entry cannot be built; the files are then written into the
+ * root at each run. */
+bool sb_etc_cache_use(sb_plan *plan, const char *root);
+/* This process's cache root: sandbox-etc in the runtime directory, or
+ * NULL (no cache). Decided once per process. */
+const char *sb_etc_cache_default_root(void);
+
+/* ---- runtime_dir.c: where prepared things are kept across processes */
+
+/* <runtime>/name, created (/run/pyti as root; as a user
+ * $XDG_RUNTIME_DIR/pyti, else $XDG_CACHE_HOME/pyti), as a new string; NULL
+ * when it cannot be made or is not pyti's own and closed to others. */
+char *sb_runtime_subdir(const char *name);
+/* A directory pyti's user owns that no one else may write. */
+bool sb_trusted_dir(const struct stat *st);
 
 /* ---- userns.c: uid/gid mapping and privileges */
 
@@ -143,6 +169,12 @@ typedef struct sb_filter {
 pyti_status sb_filter_build(const char *const *trace, bool tracer, sb_filter *f,
                             pyti_error *err);
 void sb_filter_free(sb_filter *f);
+/* filter_cache.c: the program sb_filter_build(NULL, tracer) makes, read
+ * from the runtime directory when it was kept there by an earlier process
+ * (else compiled, and kept for the next). */
+pyti_status sb_filter_standard(bool tracer, sb_filter *f, pyti_error *err);
+/* Where that program is kept (new string), or NULL without a runtime dir. */
+char *sb_filter_program_path(bool tracer);
 /* Child: loads the filter with a new listener; returns the listener fd. */
 int sb_child_load_filter(const sb_filter *f, sb_msg *m);
 /* Decides what a notification means: the action for native nr/args
@@ -168,7 +200,6 @@ typedef enum sb_tr_decoder {
     SB_TR_SYMLINKAT, /* target 0, newdirfd 1, linkpath 2 */
     SB_TR_EXECVE, SB_TR_EXECVEAT,
     SB_TR_CONNECT, SB_TR_BIND, SB_TR_SENDTO, SB_TR_SENDMSG, SB_TR_SENDMMSG,
-    SB_TR_FORK,      /* clone (processes only), fork, vfork: counted */
     SB_TR_NANOSLEEP, SB_TR_CLOCK_NANOSLEEP,
 } sb_tr_decoder;
 
@@ -277,7 +308,7 @@ typedef struct sb_supervisor {
     size_t max_events;
     pyti_sandbox_event *events;
     size_t n_events, cap_events, dropped;
-    uint64_t traced_calls, forks, execs;
+    uint64_t traced_calls, execs;
     bool sync_wakeup;
     char **writable;               /* inside prefixes where links may be planted */
     size_t n_writable;
@@ -328,6 +359,9 @@ typedef struct sb_cgroup_info {
  * pyti parent cgroup(s). Never fails: info->version 0 with a note means
  * rlimits only. */
 const sb_cgroup_info *sb_cgroup_detect(void);
+/* Removes run cgroups left by pyti processes that died, once per process.
+ * sandbox_run calls it while init sets up, off the start-up's path. */
+void sb_cgroup_sweep_stale(void);
 /* Parses /proc/self/cgroup contents: the path of controller ctl (v1, e.g.
  * "memory") or of the v2 hierarchy (ctl NULL). New string or NULL. */
 char *sb_cgroup_parse_self(const char *text, const char *ctl);
@@ -348,8 +382,15 @@ void sb_cgroup_destroy(sb_cgroup *cg);
 
 /* ---- limits.c */
 
-/* Child: sets rlimits for lim; cg tells which are only backstops. */
-int sb_child_set_rlimits(const pyti_sandbox_limits *lim, const sb_cgroup_info *cg, sb_msg *m);
+/* What the run's cgroup counts and limits (SB_MSG_CGROUP's flags byte):
+ * the rlimits for those are only backstops. */
+#define SB_CG_MEMORY 1u
+#define SB_CG_PIDS 2u
+#define SB_CG_CPU 4u
+
+/* Child: sets rlimits for lim; cg_flags (SB_CG_*) tells which are only
+ * backstops. */
+int sb_child_set_rlimits(const pyti_sandbox_limits *lim, unsigned cg_flags, sb_msg *m);
 /* Parent: bytes used under path (st_blocks, plus 512 per entry), never
  * following symlinks nor crossing into other file systems. Returns false
  * if the tree could not be measured completely (too deep). */
@@ -372,12 +413,12 @@ void sb_probe_missing(const pyti_sandbox_probe *p, char *out, size_t size);
 /* Everything the sandbox's init process needs, prepared by the parent
  * (init never allocates: the caller may have threads, and a raw clone
  * runs no fork handlers). The seccomp program arrives with SB_MSG_CGROUP,
- * compiled while init sets up. */
+ * made while init sets up, as do the run cgroup's flags (the cgroups are
+ * looked for then too, off the start-up's path). */
 typedef struct sb_child_ctx {
     const pyti_sandbox_spec *spec;
     sb_plan *plan;
     const sb_ids *ids;
-    const sb_cgroup_info *cgi;
     int sock;                /* SOCK_SEQPACKET to the parent */
     int stdin_fd, stdout_fd, stderr_fd;
     char *const *envp;
@@ -387,12 +428,12 @@ typedef struct sb_child_ctx {
 
 /* Message tags on the parent/init socket. */
 #define SB_MSG_GO 'G'      /* parent -> init: maps written */
-#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined; + the BPF program */
+#define SB_MSG_CGROUP 'C'  /* parent -> init: cgroup joined; + SB_CG_* byte + the BPF program */
 #define SB_MSG_TMPFS 'T'   /* init -> parent: + fds of the tmpfs mounts */
 #define SB_MSG_READY 'R'   /* init -> parent: + int, the listener's fd number in init */
 #define SB_MSG_ACK 'A'     /* parent -> init: listener taken (pidfd_getfd) */
 #define SB_MSG_ERROR 'E'   /* init -> parent: + text */
-#define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status */
+#define SB_MSG_EXIT 'X'    /* init -> parent: + int wait status [+ uint64 last PID] */
 #define SB_MAX_TMPFS 16
 
 /* The init process: never returns. */

@@ -240,10 +240,25 @@ void sb_filter_free(sb_filter *f)
     memset(f, 0, sizeof *f);
 }
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 int sb_child_load_filter(const sb_filter *f, sb_msg *m)
 {
-    int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+    /* Once the supervisor has taken a notification, the caller waits for
+     * the answer killably only. Otherwise any signal with a handler that
+     * lacks SA_RESTART (a SIGCHLD handler, say) ends the wait and the
+     * call fails with EINTR: a traced fork() or open() that never fails
+     * that way outside the sandbox (dash: "Cannot fork"). Linux 5.19; an
+     * older kernel gets the filter without it. */
+    int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                              SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
                           &f->prog);
+    if (fd < 0 && errno == EINVAL)
+        fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                          SECCOMP_FILTER_FLAG_NEW_LISTENER, &f->prog);
     if (fd < 0)
         return sb_fail(m, errno, "loading the seccomp filter");
     return fd;

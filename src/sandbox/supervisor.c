@@ -315,7 +315,6 @@ void sb_supervisor_finish(sb_supervisor *s, pyti_sandbox_result *res)
     res->n_events = s->n_events;
     res->events_dropped = s->dropped;
     res->traced_calls = s->traced_calls;
-    res->forks = s->forks;
     res->execs = s->execs;
     res->sync_wakeup = s->sync_wakeup;
     s->events = NULL;

@@ -525,10 +525,6 @@ bool sb_trace_decode(sb_supervisor *s, pid_t pid, int nr, const uint64_t *a, con
     case SB_TR_SENDMMSG:
         decode_sendmsg(pid, a, r->decoder == SB_TR_SENDMMSG, ev, d);
         break;
-    case SB_TR_FORK:
-        s->forks++;
-        keep = false;
-        break;
     case SB_TR_NANOSLEEP:
         keep = decode_sleep(CLOCK_MONOTONIC, false, pid, a[0], ev, d);
         break;

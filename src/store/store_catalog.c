@@ -11,6 +11,7 @@
 #include "pkg/name.h"
 #include "pkg/version.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,24 @@ static void digits(char *p, long long n, int width)
         p[i] = (char)('0' + n % 10);
 }
 
+/* The civil date of a day counted from 1970-01-01, computed rather than
+ * asked of gmtime_r: glibc's takes a process-wide lock (__tz_convert), and
+ * the API's job lists write five times per job from every HTTP thread at
+ * once. The days in the proleptic Gregorian calendar, counted in 400-year
+ * eras of 146,097 days, from 0000-03-01 so that the leap day ends a year. */
+static void civil_date(long long days, long long *year, long long *month, long long *day)
+{
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;                                   /* [0, 146096] */
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    long long mp = (5 * doy + 2) / 153;                                  /* March = 0 */
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = yoe + era * 400 + (*month <= 2);
+}
+
 void store_iso_time(long long ms, char *out, size_t size)
 {
     long long sec = ms / 1000;
@@ -34,35 +53,32 @@ void store_iso_time(long long ms, char *out, size_t size)
         milli += 1000;
         sec -= 1;
     }
-    /* The civil date of the day, computed rather than asked of gmtime_r:
-     * glibc's takes a process-wide lock (__tz_convert), and the API's job
-     * lists write five times per job from every HTTP thread at once. The
-     * days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar,
-     * counted in 400-year eras of 146,097 days, from 0000-03-01 so that
-     * the leap day ends a year. */
     long long days = sec / 86400, rem = sec % 86400;
     if (rem < 0) {
         rem += 86400;
         days -= 1;
     }
-    long long z = days + 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;                                   /* [0, 146096] */
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
-    long long mp = (5 * doy + 2) / 153;                                  /* March = 0 */
-    long long day = doy - (153 * mp + 2) / 5 + 1;
-    long long month = mp < 10 ? mp + 3 : mp - 9;
-    long long year = yoe + era * 400 + (month <= 2);
-    if (year < 1000 || year > 9999) { /* not four digits: leave it to snprintf */
-        snprintf(out, size, "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03dZ", year, month, day,
-                 rem / 3600, rem / 60 % 60, rem % 60, milli);
-        return;
+    /* "YYYY-MM-DD" of the last day this thread wrote: a listing's times
+     * are mostly of a few days. */
+    static _Thread_local long long memo_day = LLONG_MIN;
+    static _Thread_local char memo_date[10];
+    if (days != memo_day) {
+        long long year, month, day;
+        civil_date(days, &year, &month, &day);
+        if (year < 1000 || year > 9999) { /* not four digits: leave it to snprintf */
+            snprintf(out, size, "%lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03dZ", year, month,
+                     day, rem / 3600, rem / 60 % 60, rem % 60, milli);
+            return;
+        }
+        digits(memo_date, year, 4);
+        memo_date[4] = '-';
+        digits(memo_date + 5, month, 2);
+        memo_date[7] = '-';
+        digits(memo_date + 8, day, 2);
+        memo_day = days;
     }
     char b[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
-    digits(b, year, 4);
-    digits(b + 5, month, 2);
-    digits(b + 8, day, 2);
+    memcpy(b, memo_date, 10);
     digits(b + 11, rem / 3600, 2);
     digits(b + 14, rem / 60 % 60, 2);
     digits(b + 17, rem % 60, 2);

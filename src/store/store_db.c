@@ -41,24 +41,6 @@ char *db_translate(const char *sql, db_dialect d)
 
 /* ---- results ---- */
 
-const char *db_get(const db_res *r, int row, int col)
-{
-    if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
-        return NULL;
-    return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
-}
-
-long long db_get_int(const db_res *r, int row, int col)
-{
-    return db_get_int_or(r, row, col, 0);
-}
-
-long long db_get_int_or(const db_res *r, int row, int col, long long dflt)
-{
-    const char *v = db_get(r, row, col);
-    return v ? strtoll(v, NULL, 10) : dflt;
-}
-
 double db_get_real(const db_res *r, int row, int col)
 {
     const char *v = db_get(r, row, col);
@@ -69,9 +51,13 @@ void db_res_free(db_res *r)
 {
     if (!r)
         return;
-    size_t n = (size_t)r->nrows * (size_t)r->ncols;
-    for (size_t i = 0; i < n; i++)
-        free(r->cells[i]);
+    if (r->arena) {
+        free(r->arena);
+    } else {
+        size_t n = (size_t)r->nrows * (size_t)r->ncols;
+        for (size_t i = 0; i < n; i++)
+            free(r->cells[i]);
+    }
     free(r->cells);
     free(r);
 }
@@ -86,6 +72,12 @@ pyti_status db_fail_set(pyti_store *s, pyti_error *err, db_fail kind, const char
 }
 
 /* ---- the statement cache ---- */
+
+/* A text of db_query_built: its hash (FNV-1a) and the kept copy. */
+struct db_built {
+    uint64_t hash;
+    char *sql;
+};
 
 static size_t slot_of(const void *key, size_t cap)
 {
@@ -159,6 +151,11 @@ void db_free_statements(pyti_store *s)
     free(s->stmts);
     s->stmts = NULL;
     s->stmt_cap = s->nstmts = 0;
+    for (size_t i = 0; i < s->nbuilt; i++)
+        free(s->built[i].sql);
+    free(s->built);
+    s->built = NULL;
+    s->nbuilt = 0;
 }
 
 /* ---- running statements ---- */
@@ -196,6 +193,30 @@ pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
         *changes = r->changes;
     db_res_free(r);
     return PYTI_OK;
+}
+
+static uint64_t text_hash(const char *p)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h;
+}
+
+db_res *db_query_built(pyti_store *s, const char *what, const char *sql, int nargs,
+                       const db_arg *args, pyti_error *err)
+{
+    /* A linear search: a handle sees a few dozen shapes at most, and the
+     * hash spares comparing their long common prefixes. */
+    uint64_t h = text_hash(sql);
+    for (size_t i = 0; i < s->nbuilt; i++)
+        if (s->built[i].hash == h && strcmp(s->built[i].sql, sql) == 0)
+            return db_query(s, what, s->built[i].sql, nargs, args, err);
+    if (s->nbuilt >= DB_BUILT_MAX)
+        return db_query_once(s, what, sql, nargs, args, err);
+    s->built = xreallocarray(s->built, s->nbuilt + 1, sizeof *s->built);
+    s->built[s->nbuilt] = (struct db_built){h, xstrdup(sql)};
+    return db_query(s, what, s->built[s->nbuilt++].sql, nargs, args, err);
 }
 
 db_res *db_query_once(pyti_store *s, const char *what, const char *sql, int nargs,

@@ -13,7 +13,8 @@
  * driver turns them into ?1, ?2). A statement is translated and prepared
  * once per connection and cached, keyed by the address of its SQL text, so
  * SQL given to db_query must be a string literal (or otherwise live as long
- * as the handle); db_query_once is for SQL built at run time.
+ * as the handle); db_query_built is for SQL built at run time from a
+ * few shapes (cached by its text), db_query_once for one-off SQL.
  *
  * Times inside the store are integer milliseconds since the Unix epoch,
  * read from the database's clock through the SQL function pyti_now_ms()
@@ -26,6 +27,7 @@
 #include "store/store.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 
 typedef enum db_dialect { DB_SQLITE, DB_PG } db_dialect;
 
@@ -67,16 +69,46 @@ static inline db_arg db_int_or_null(long long v) { return v < 0 ? db_null() : db
 typedef struct db_res {
     int nrows;
     int ncols;
-    char **cells; /* nrows * ncols, owned */
+    char **cells; /* nrows * ncols, owned (the pointers; the text, unless arena) */
+    /* When set, one block holding every cell's text (the drivers' way: a
+     * listing of 50 jobs is 1,350 cells, and an allocation each cost more
+     * than the query); NULL: each cell is an allocation of its own. */
+    char *arena;
     long long changes;
 } db_res;
 
-/* Cell (row, col) or NULL; out-of-range is NULL too. */
-const char *db_get(const db_res *r, int row, int col);
+/* Cell (row, col) or NULL; out-of-range is NULL too. (Inline, as the
+ * next two: a job listing reads some 2,000 cells per answer.) */
+static inline const char *db_get(const db_res *r, int row, int col)
+{
+    if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)
+        return NULL;
+    return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
+}
+
+/* The cell as an integer, or dflt for NULL: what strtoll gives. */
+static inline long long db_get_int_or(const db_res *r, int row, int col, long long dflt)
+{
+    const char *v = db_get(r, row, col);
+    if (!v)
+        return dflt;
+    /* The usual cell, plain digits (up to 18 cannot overflow), without
+     * strtoll's locale and base handling; anything else through it. */
+    const char *p = v + (*v == '-');
+    long long n = 0;
+    int k = 0;
+    for (; p[k] >= '0' && p[k] <= '9' && k < 18; k++)
+        n = n * 10 + (p[k] - '0');
+    if (k > 0 && p[k] == '\0')
+        return *v == '-' ? -n : n;
+    return strtoll(v, NULL, 10);
+}
+
 /* The cell as an integer (0 for NULL). */
-long long db_get_int(const db_res *r, int row, int col);
-/* The cell as an integer, or dflt for NULL. */
-long long db_get_int_or(const db_res *r, int row, int col, long long dflt);
+static inline long long db_get_int(const db_res *r, int row, int col)
+{
+    return db_get_int_or(r, row, col, 0);
+}
 double db_get_real(const db_res *r, int row, int col);
 void db_res_free(db_res *r);
 
@@ -150,6 +182,10 @@ struct pyti_store {
     db_stmt *stmts;
     size_t nstmts;
     size_t stmt_cap;
+    /* db_query_built's texts, each kept for the life of the handle as the
+     * key of its cached statement (at most DB_BUILT_MAX). */
+    struct db_built *built;
+    size_t nbuilt;
     bool in_txn;
     /* SQLite: fail a call at once rather than wait for another
      * connection's write lock (store_put_report_page without wait). */
@@ -178,7 +214,16 @@ db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, co
  * so callers must treat the whole transaction as failed, as they do. */
 pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
                     const db_arg *args, long long *changes, pyti_error *err);
-/* Like db_query for SQL built at run time: prepared, run and finalised. */
+/* Like db_query for SQL built at run time whose shapes are few (a
+ * listing's filters present or absent, never values spelled into the
+ * text): the text is kept and its statement cached, found by its content
+ * on the next call. Past DB_BUILT_MAX different texts on a handle, new
+ * ones run as db_query_once. */
+#define DB_BUILT_MAX 128
+db_res *db_query_built(pyti_store *s, const char *what, const char *sql, int nargs,
+                       const db_arg *args, pyti_error *err);
+/* Like db_query for SQL built at run time: prepared, run and finalised
+ * (SQLite parses it again on every call: for one-off statements). */
 db_res *db_query_once(pyti_store *s, const char *what, const char *sql, int nargs,
                       const db_arg *args, pyti_error *err);
 /* Runs a script of several statements (translated for the dialect). */

@@ -1287,7 +1287,9 @@ static db_res *jobs_query(pyti_store *s, const store_job_filter *f, pyti_error *
     buf_free(&where);
     args[n] = db_int(f->limit ? (long long)f->limit : (long long)1 << 62);
     buf_printf(&sql, " ORDER BY id DESC LIMIT $%d", ++n);
-    db_res *r = db_query_once(s, "listing jobs", buf_cstr(&sql), n, args, err);
+    /* The text has at most a few dozen shapes (the filters given, not
+     * their values): its statement is prepared once per handle. */
+    db_res *r = db_query_built(s, "listing jobs", buf_cstr(&sql), n, args, err);
     buf_free(&sql);
     free(project);
     return r;
@@ -1306,14 +1308,14 @@ json_t *store_jobs_list(pyti_store *s, const store_job_filter *f, pyti_error *er
 }
 
 /* A time column (milliseconds) as job_from_row's store_json_time. */
-static void jw_time(json_writer *w, const char *ms_cell)
+static void jw_time(json_writer *w, const db_res *r, int row, int col)
 {
-    if (!ms_cell) {
+    if (!db_get(r, row, col)) {
         jw_null(w);
         return;
     }
     char buf[40];
-    store_iso_time(strtoll(ms_cell, NULL, 10), buf, sizeof buf);
+    store_iso_time(db_get_int(r, row, col), buf, sizeof buf);
     jw_string(w, buf);
 }
 
@@ -1329,65 +1331,86 @@ typedef enum col_kind {
 
 /* job_from_row's keys in sorted order (the API's order), each with its
  * column of JOB_COLUMNS. */
+#define KEY(k) k, sizeof k - 1
 static const struct {
     const char *key;
+    size_t keylen;
     int col;
     col_kind kind;
 } job_fields[] = {
-    {"attempts", 15, COL_INT},      {"created", 23, COL_TIME},
-    {"created_by", 13, COL_TEXT},   {"duration_s", 26, COL_SECONDS},
-    {"error", 22, COL_TEXT},        {"failures", 16, COL_INT},
-    {"filename", 5, COL_TEXT},      {"finished", 25, COL_TIME},
-    {"id", 0, COL_INT},             {"lease_expires", 20, COL_TIME},
-    {"max_attempts", 17, COL_INT},  {"name", 3, COL_TEXT},
-    {"not_before", 18, COL_TIME},   {"path", 7, COL_TEXT},
-    {"priority", 12, COL_INT},      {"project", 2, COL_TEXT},
-    {"python", 11, COL_TEXT},       {"recipe", 10, COL_TEXT},
-    {"report_id", 21, COL_TEXT},    {"requirements", 14, COL_REQS},
-    {"sha256", 8, COL_TEXT},        {"size", 9, COL_INT_NULL},
-    {"state", 1, COL_TEXT},         {"updated", 24, COL_TIME},
-    {"url", 6, COL_TEXT},           {"version", 4, COL_TEXT},
-    {"worker", 19, COL_TEXT},
+    {KEY("attempts"), 15, COL_INT},      {KEY("created"), 23, COL_TIME},
+    {KEY("created_by"), 13, COL_TEXT},   {KEY("duration_s"), 26, COL_SECONDS},
+    {KEY("error"), 22, COL_TEXT},        {KEY("failures"), 16, COL_INT},
+    {KEY("filename"), 5, COL_TEXT},      {KEY("finished"), 25, COL_TIME},
+    {KEY("id"), 0, COL_INT},             {KEY("lease_expires"), 20, COL_TIME},
+    {KEY("max_attempts"), 17, COL_INT},  {KEY("name"), 3, COL_TEXT},
+    {KEY("not_before"), 18, COL_TIME},   {KEY("path"), 7, COL_TEXT},
+    {KEY("priority"), 12, COL_INT},      {KEY("project"), 2, COL_TEXT},
+    {KEY("python"), 11, COL_TEXT},       {KEY("recipe"), 10, COL_TEXT},
+    {KEY("report_id"), 21, COL_TEXT},    {KEY("requirements"), 14, COL_REQS},
+    {KEY("sha256"), 8, COL_TEXT},        {KEY("size"), 9, COL_INT_NULL},
+    {KEY("state"), 1, COL_TEXT},         {KEY("updated"), 24, COL_TIME},
+    {KEY("url"), 6, COL_TEXT},           {KEY("version"), 4, COL_TEXT},
+    {KEY("worker"), 19, COL_TEXT},
 };
+#undef KEY
 
-/* Row i as job_from_row's object, keys in sorted order. req_memo holds
- * the last requirements text and its JSON (most jobs share one). */
-static void job_write_row(json_writer *w, const db_res *r, int i, char **req_memo,
-                          json_t **req_json)
+/* The requirements of the last row written: most jobs share one text,
+ * and its JSON is parsed, sorted and written once per listing; the rows
+ * after copy the written text (same depth, so the same layout). */
+typedef struct req_memo {
+    char *text;     /* the column's text, or NULL */
+    pyti_buf out;   /* what the writer wrote for it */
+    int depth;      /* at this depth */
+} req_memo;
+
+static void write_requirements(json_writer *w, const char *v, req_memo *m)
+{
+    if (v && m->text && m->depth == w->depth && strcmp(m->text, v) == 0) {
+        jw_raw_value(w, m->out.data, m->out.len);
+        return;
+    }
+    size_t start = w->out->len; /* after the key's ": ": the value's text */
+    json_t *j = v ? json_loads(v, 0, NULL) : NULL;
+    if (j) {
+        jw_json(w, j);
+    } else {
+        jw_object_open(w);
+        jw_object_close(w);
+    }
+    json_decref(j);
+    free(m->text);
+    m->text = v ? xstrdup(v) : NULL;
+    m->depth = w->depth;
+    buf_reset(&m->out);
+    buf_append(&m->out, w->out->data + start, w->out->len - start);
+}
+
+/* Row i as job_from_row's object, keys in sorted order. */
+static void job_write_row(json_writer *w, const db_res *r, int i, req_memo *memo)
 {
     jw_object_open(w);
     for (size_t f = 0; f < sizeof job_fields / sizeof *job_fields; f++) {
         const char *v = db_get(r, i, job_fields[f].col);
-        jw_key(w, job_fields[f].key);
+        jw_key_plain(w, job_fields[f].key, job_fields[f].keylen);
         switch (job_fields[f].kind) {
         case COL_TEXT:
             jw_string(w, v);
             break;
         case COL_INT:
-            jw_int(w, db_get_int(r, i, job_fields[f].col));
+            v ? jw_int_text(w, v) : jw_int(w, 0);
             break;
         case COL_INT_NULL:
-            v ? jw_int(w, db_get_int(r, i, job_fields[f].col)) : jw_null(w);
+            v ? jw_int_text(w, v) : jw_null(w);
             break;
         case COL_TIME:
-            jw_time(w, v);
+            jw_time(w, r, i, job_fields[f].col);
             break;
         case COL_SECONDS:
             v ? jw_real(w, (double)db_get_int(r, i, job_fields[f].col) / 1000.0) : jw_null(w);
             break;
         case COL_REQS:
-            if (v && (!*req_memo || strcmp(*req_memo, v) != 0)) {
-                free(*req_memo);
-                json_decref(*req_json);
-                *req_memo = xstrdup(v);
-                *req_json = json_loads(v, 0, NULL);
-            }
-            if (v && *req_json) {
-                jw_json(w, *req_json);
-            } else {
-                jw_object_open(w);
-                jw_object_close(w);
-            }
+            write_requirements(w, v, memo);
             break;
         }
     }
@@ -1402,17 +1425,16 @@ pyti_status store_jobs_list_write(pyti_store *s, const store_job_filter *f, json
     db_res *r = jobs_query(s, f, err);
     if (!r)
         return err && err->code != PYTI_OK ? err->code : PYTI_ERR_IO;
-    char *req_memo = NULL;
-    json_t *req_json = NULL;
+    req_memo memo = {0};
     jw_array_open(w);
     for (int i = 0; i < r->nrows; i++)
-        job_write_row(w, r, i, &req_memo, &req_json);
+        job_write_row(w, r, i, &memo);
     jw_array_close(w);
     *count = (size_t)r->nrows;
     if (r->nrows)
         *last_id = db_get_int(r, r->nrows - 1, 0);
-    free(req_memo);
-    json_decref(req_json);
+    free(memo.text);
+    buf_free(&memo.out);
     db_res_free(r);
     return PYTI_OK;
 }

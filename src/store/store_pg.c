@@ -261,12 +261,25 @@ static db_res *to_res(PGresult *res)
     r->nrows = PQntuples(res);
     r->ncols = PQnfields(res);
     if (r->nrows && r->ncols) {
-        r->cells = xcalloc((size_t)r->nrows * (size_t)r->ncols, sizeof *r->cells);
+        /* Every cell's text in one block (see db_res.arena). */
+        size_t total = 0;
         for (int i = 0; i < r->nrows; i++)
             for (int c = 0; c < r->ncols; c++)
                 if (!PQgetisnull(res, i, c))
-                    r->cells[(size_t)i * (size_t)r->ncols + (size_t)c] =
-                        xstrdup(PQgetvalue(res, i, c));
+                    total += (size_t)PQgetlength(res, i, c) + 1;
+        r->cells = xcalloc((size_t)r->nrows * (size_t)r->ncols, sizeof *r->cells);
+        r->arena = xmalloc(total ? total : 1);
+        char *p = r->arena;
+        for (int i = 0; i < r->nrows; i++)
+            for (int c = 0; c < r->ncols; c++) {
+                if (PQgetisnull(res, i, c))
+                    continue;
+                size_t len = (size_t)PQgetlength(res, i, c);
+                memcpy(p, PQgetvalue(res, i, c), len);
+                p[len] = '\0';
+                r->cells[(size_t)i * (size_t)r->ncols + (size_t)c] = p;
+                p += len + 1;
+            }
     }
     const char *n = PQcmdTuples(res);
     r->changes = n && *n ? strtoll(n, NULL, 10) : 0;

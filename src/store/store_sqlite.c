@@ -3,11 +3,13 @@
  * so several processes can share one file, prepared statements kept for
  * the life of the handle, and pyti_now_ms() as a C function. */
 #include "store/store_internal.h"
+#include "common/buf.h"
 #include "common/path.h"
 #include "common/timeutil.h"
 #include "common/xalloc.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,6 +105,22 @@ static void sqlite_finalize(pyti_store *s, db_stmt *st)
     st->handle = NULL;
 }
 
+/* v in decimal with its NUL, at the end of tmp; returns the length with
+ * the NUL. */
+static int int_text(sqlite3_int64 v, char tmp[24])
+{
+    char *p = tmp + 24;
+    *--p = '\0';
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return (int)(tmp + 24 - p);
+}
+
 static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
                           pyti_error *err)
 {
@@ -117,6 +135,9 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
     }
     db_res *r = xcalloc(1, sizeof *r);
     r->ncols = sqlite3_column_count(h);
+    /* The cells' text goes into one growing block; until the last row the
+     * cells hold offsets into it (plus one; 0 is NULL), as it may move. */
+    pyti_buf text = PYTI_BUF_INIT;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(h)) == SQLITE_ROW) {
@@ -129,18 +150,45 @@ static db_res *sqlite_run(pyti_store *s, db_stmt *st, int nargs, const db_arg *a
         }
         char **row = r->cells + (size_t)r->nrows * (size_t)r->ncols;
         for (int c = 0; c < r->ncols; c++) {
+            int type = sqlite3_column_type(h, c);
+            if (type == SQLITE_NULL) {
+                row[c] = NULL;
+                continue;
+            }
+            row[c] = (char *)(uintptr_t)(text.len + 1);
+            if (type == SQLITE_INTEGER) {
+                /* Spelled here as SQLite would ("%lld"), without its
+                 * conversion of the value to text and back. */
+                char tmp[24];
+                int n = int_text(sqlite3_column_int64(h, c), tmp);
+                buf_append(&text, tmp + sizeof tmp - n, (size_t)n);
+                continue;
+            }
             const unsigned char *v = sqlite3_column_text(h, c);
-            row[c] = v ? xstrdup((const char *)v) : NULL;
+            if (!v) { /* out of memory converting the value */
+                row[c] = NULL;
+                continue;
+            }
+            buf_append(&text, v, (size_t)sqlite3_column_bytes(h, c) + 1);
         }
         r->nrows++;
     }
+    size_t ncells = (size_t)r->nrows * (size_t)r->ncols;
     if (rc != SQLITE_DONE) {
         fail(s, err, rc);
         sqlite3_reset(h);
         sqlite3_clear_bindings(h);
-        db_res_free(r);
+        buf_free(&text);
+        free(r->cells);
+        free(r);
         return NULL;
     }
+    /* No text at all (no rows, or only NULLs): no arena, and
+     * db_res_free's cell by cell path frees nothing. */
+    r->arena = text.data;
+    for (size_t i = 0; i < ncells; i++)
+        if (r->cells[i])
+            r->cells[i] = r->arena + ((uintptr_t)r->cells[i] - 1);
     r->changes = sqlite3_changes(impl_of(s)->db);
     sqlite3_reset(h);
     sqlite3_clear_bindings(h);

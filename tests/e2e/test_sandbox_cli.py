@@ -163,3 +163,36 @@ def test_sigint_cancels_cleanly(env, tmp_path):
     assert data["status"] == "cancelled" and data["cancelled"] is True
     assert data["limits"]["pids"] == 512
     assert glob.glob(f"/sys/fs/cgroup/*/**/pyti/run-{p.pid}-*", recursive=True) == []
+
+
+def test_stale_run_cgroups_are_swept(pyti):
+    """Run cgroups left by a pyti that died (SIGKILL) are removed by the
+    next run (after its clone, while init sets up), whatever its options."""
+    import subprocess
+    # pyti's bases sit under the cgroups of the process that runs it (ours)
+    bases = []
+    for line in open("/proc/self/cgroup").read().splitlines():
+        _, ctls, path = line.split(":", 2)
+        for ctl in ctls.split(","):
+            b = os.path.join("/sys/fs/cgroup", ctl or "unified", path.lstrip("/"), "pyti")
+            if ctl in ("memory", "pids", "cpuacct", "freezer", "") and os.path.isdir(b) \
+                    and os.access(b, os.W_OK) and b not in bases:
+                bases.append(b)
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers") and \
+            os.path.isdir("/sys/fs/cgroup/pyti"):  # cgroup v2 only, as root
+        bases.append("/sys/fs/cgroup/pyti")
+    if os.geteuid() != 0 or not bases:
+        pytest.skip("needs root and pyti's cgroups (made by an earlier run)")
+    p = subprocess.Popen(["true"])  # a pid that has exited
+    p.wait()
+    stale = [os.path.join(b, f"run-{p.pid}-1") for b in bases]
+    for d in stale:
+        os.mkdir(d)
+    try:
+        cp = pyti("-q", "sandbox", "--", "true")
+        assert cp.returncode == 0, cp.stderr
+        assert [d for d in stale if os.path.exists(d)] == []
+    finally:
+        for d in stale:
+            if os.path.exists(d):
+                os.rmdir(d)

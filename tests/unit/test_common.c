@@ -254,6 +254,115 @@ static void test_jsonwrite_matches_jansson(void **state)
     json_decref(deep);
 }
 
+/* jw_real's text of v is jansson's (its own digits for the fixed style,
+ * snprintf's elsewhere), and jw_int_text's is jw_int's of strtoll. */
+static void assert_real_like_jansson(double v)
+{
+    json_t *j = json_real(v);
+    char *want = json_dumps(j, JSON_ENCODE_ANY);
+    pyti_buf b = PYTI_BUF_INIT;
+    json_writer w;
+    jw_init(&w, &b, 1);
+    jw_real(&w, v);
+    if (strcmp(buf_cstr(&b), want) != 0)
+        fail_msg("jw_real(%a): '%s', jansson '%s'", v, buf_cstr(&b), want);
+    buf_free(&b);
+    free(want);
+    json_decref(j);
+}
+
+static void test_jsonwrite_numbers(void **state)
+{
+    (void)state;
+    /* Durations in ms as seconds, the API's case. */
+    for (long long k = 0; k < 200000; k++)
+        assert_real_like_jansson((double)k / 1000.0);
+    for (long long k = 1; k < 10000000000000LL; k = k * 3 + 1)
+        assert_real_like_jansson((double)k / 1000.0);
+    /* Every binade around the fixed style's edges (1e-4, 1e15, 1e17),
+     * the powers of ten and their neighbours, ties and negatives. */
+    for (int e = -30; e <= 30; e++) {
+        double p = pow(10, e);
+        assert_real_like_jansson(p);
+        assert_real_like_jansson(nextafter(p, 0));
+        assert_real_like_jansson(nextafter(p, INFINITY));
+        assert_real_like_jansson(-p);
+    }
+    assert_real_like_jansson(0.5);
+    assert_real_like_jansson(2.5);
+    assert_real_like_jansson(9007199254740993.0);
+    assert_real_like_jansson(999999999999999.9);
+    assert_real_like_jansson(99999999999999999.0);
+    assert_real_like_jansson(0.1 + 0.2);
+    assert_real_like_jansson(-0.0);
+    /* Random bit patterns of doubles between about 1e-6 and 1e18. */
+    unsigned long long x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        unsigned long long bits = (x & 0x800FFFFFFFFFFFFFull) |
+                                  ((unsigned long long)(1003 + (x >> 52) % 82) << 52);
+        memcpy(&v, &bits, sizeof v);
+        assert_real_like_jansson(v);
+    }
+
+    static const char *const ints[] = {"0", "-0", "007", "123", "-123", "+5", " 5", "12abc", "",
+                                       "-", "999999999999999999", "-999999999999999999",
+                                       "1000000000000000000", "9223372036854775807",
+                                       "-9223372036854775808", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        pyti_buf got = PYTI_BUF_INIT, want = PYTI_BUF_INIT;
+        json_writer w;
+        jw_init(&w, &got, 1);
+        jw_int_text(&w, ints[i]);
+        jw_init(&w, &want, 1);
+        jw_int(&w, strtoll(ints[i], NULL, 10));
+        assert_string_equal(buf_cstr(&got), buf_cstr(&want));
+        buf_free(&got);
+        buf_free(&want);
+    }
+
+    /* jw_key_plain is jw_key; jw_raw_value repeats a value's text. */
+    pyti_buf a = PYTI_BUF_INIT, b = PYTI_BUF_INIT;
+    json_writer wa, wb;
+    jw_init(&wa, &a, 2);
+    jw_init(&wb, &b, 2);
+    jw_array_open(&wa);
+    jw_array_open(&wb);
+    for (int i = 0; i < 3; i++) {
+        jw_object_open(&wa);
+        jw_object_open(&wb);
+        jw_key(&wa, "created_by");
+        jw_key_plain(&wb, "created_by", 10);
+        jw_string(&wa, "api");
+        jw_string(&wb, "api");
+        jw_key(&wa, "r");
+        jw_key_plain(&wb, "r", 1);
+        json_t *r = json_pack("{s:[i,s], s:{}}", "b", 1, "x", "a");
+        jw_json(&wa, r);
+        static size_t start, len;
+        if (i == 0) {
+            start = b.len;
+            jw_json(&wb, r);
+            len = b.len - start;
+        } else {
+            char *copy = strndup(b.data + start, len);
+            jw_raw_value(&wb, copy, len);
+            free(copy);
+        }
+        json_decref(r);
+        jw_object_close(&wa);
+        jw_object_close(&wb);
+    }
+    jw_array_close(&wa);
+    jw_array_close(&wb);
+    assert_string_equal(buf_cstr(&a), buf_cstr(&b));
+    buf_free(&a);
+    buf_free(&b);
+}
+
 /* The arena: values parsed and released inside a stretch; values made
  * before it and released inside it, or made inside another thread's, go
  * to malloc and free as ever; the memory is reused stretch after stretch. */
@@ -379,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_json_text_repairs_utf8),
         cmocka_unit_test(test_json_read_file_names_position),
         cmocka_unit_test(test_jsonwrite_matches_jansson),
+        cmocka_unit_test(test_jsonwrite_numbers),
         cmocka_unit_test(test_json_arena),
         cmocka_unit_test(test_findings_roundtrip),
         cmocka_unit_test(test_error_prefix),

@@ -245,6 +245,39 @@ static void test_submit_get_list(void **state)
     free(loc);
 }
 
+/* The writer copies a row's requirements from the row before when their
+ * text is the same: rows whose requirements differ, alternate and repeat
+ * still list as jansson dumps them, the same listing twice on a handle
+ * (its statement cached), and with each filter shape. */
+static void test_list_mixed_requirements(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    pyti_strv tags = PYTI_STRV_INIT, py = PYTI_STRV_INIT;
+    strv_push(&tags, "gpu");
+    strv_push(&py, "3.12");
+    for (unsigned n = 1; n <= 7; n++) {
+        store_job_spec sp;
+        t_spec(&sp, 100 + n);
+        if (n % 3 != 0) { /* two with, one without, ... */
+            sp.tags = &tags;
+            sp.arch = n % 2 ? "x86_64" : "aarch64";
+        }
+        if (n == 5)
+            sp.pythons = &py;
+        bool created;
+        submit_spec(s, &sp, &created);
+    }
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(count_jobs(s, NULL), 7);
+        assert_int_equal(count_jobs(s, "queued"), 7);
+        assert_int_equal(list_count(s, "demo-103", NULL, NULL), 1);
+        assert_int_equal(list_count(s, "demo-104", "queued", NULL), 1);
+    }
+    strv_free(&tags);
+    strv_free(&py);
+    store_close(s);
+}
+
 static void test_submit_is_idempotent(void **state)
 {
     pyti_store *s = t_store_fresh(state, NULL);
@@ -1567,6 +1600,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_python_minors),
         T_BOTH(test_submit_get_list),
+        T_BOTH(test_list_mixed_requirements),
         T_BOTH(test_submit_is_idempotent),
         T_BOTH(test_concurrent_submits_make_one_job),
         T_BOTH(test_submit_refuses_bad_specs),

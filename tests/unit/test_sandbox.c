@@ -13,8 +13,11 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void test_parse_size(void **state)
@@ -193,6 +197,214 @@ static void test_plan_build(void **state)
     assert_true(op->disk);
     assert_int_equal(find_op(&plan, "/tmp")->size, (uint64_t)1 << 30);
     sb_plan_free(&plan);
+}
+
+static size_t count_entries(const char *root)
+{
+    size_t n = 0;
+    DIR *d = opendir(root);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static char *entry_file(const sb_plan *plan, const char *name)
+{
+    const sb_op *etc = find_op(plan, "/etc");
+    assert_non_null(etc);
+    assert_int_equal(etc->kind, SB_OP_BIND);
+    char *p = xasprintf("%s/%s", etc->src, name);
+    char *text = t_slurp(p);
+    free(p);
+    return text;
+}
+
+static void plan_for(const char *hostname, const pyti_sandbox_mount *mounts, size_t n,
+                     sb_plan *plan)
+{
+    pyti_sandbox_spec s;
+    sandbox_spec_init(&s);
+    char *argv[] = {"true", NULL};
+    s.argv = argv;
+    s.hostname = hostname;
+    s.mounts = mounts;
+    s.n_mounts = n;
+    pyti_error err;
+    assert_int_equal(sb_plan_build(&s, 0, plan, &err), PYTI_OK);
+}
+
+static void test_etc_cache(void **state)
+{
+    char *root = t_tmpdir();
+    sb_plan a, b, c;
+
+    /* built with exact modes whatever the umask; the plan binds it */
+    mode_t old_umask = umask(077);
+    plan_for("cachebox", NULL, 0, &a);
+    size_t ops_before = a.n;
+    assert_true(sb_etc_cache_use(&a, root));
+    umask(old_umask);
+    assert_true(a.n < ops_before);
+    const sb_op *etc = find_op(&a, "/etc");
+    assert_true(etc->ro);
+    assert_int_equal(strncmp(etc->src, root, strlen(root)), 0);
+    assert_null(find_op(&a, "/etc/passwd"));
+    assert_null(find_op(&a, "/etc/hostname"));
+    struct stat st;
+    if (stat("/etc/ssl", &st) == 0) { /* big dirs stay binds, on mount points in the entry */
+        const sb_op *ssl = find_op(&a, "/etc/ssl");
+        assert_non_null(ssl);
+        assert_int_equal(ssl->kind, SB_OP_BIND);
+        assert_true(ssl - a.ops > etc - a.ops);
+        char *mp = xasprintf("%s/ssl", etc->src);
+        assert_int_equal(lstat(mp, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        free(mp);
+    }
+    assert_non_null(find_op(&a, "/proc")); /* the rest of the plan is kept */
+    char *text = entry_file(&a, "hostname");
+    assert_string_equal(text, "cachebox\n");
+    free(text);
+    text = entry_file(&a, "passwd");
+    assert_non_null(strstr(text, "pyti:x:1000:1000"));
+    free(text);
+    char *p = xasprintf("%s/passwd", etc->src);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    free(p);
+    assert_int_equal(stat(etc->src, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+
+    /* the same /etc again: the same entry */
+    plan_for("cachebox", NULL, 0, &b);
+    assert_true(sb_etc_cache_use(&b, root));
+    assert_string_equal(find_op(&b, "/etc")->src, etc->src);
+    assert_int_equal(count_entries(root), 1);
+    sb_plan_free(&b);
+
+    /* another host name: another entry */
+    plan_for("otherbox", NULL, 0, &b);
+    assert_true(sb_etc_cache_use(&b, root));
+    assert_string_not_equal(find_op(&b, "/etc")->src, etc->src);
+    assert_int_equal(count_entries(root), 2);
+
+    /* entries unused for over an hour (and builders' leftovers) go when a
+     * new one is built; recent ones stay */
+    struct timespec old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, find_op(&b, "/etc")->src, old, 0), 0);
+    char *leftover = xasprintf("%s/.build-1-0-x", root);
+    assert_int_equal(mkdir(leftover, 0700), 0);
+    assert_int_equal(utimensat(AT_FDCWD, leftover, old, 0), 0);
+    plan_for("thirdbox", NULL, 0, &c);
+    assert_true(sb_etc_cache_use(&c, root));
+    assert_int_equal(lstat(find_op(&b, "/etc")->src, &st), -1);
+    assert_int_equal(lstat(leftover, &st), -1);
+    assert_int_equal(lstat(etc->src, &st), 0);
+    assert_int_equal(count_entries(root), 2);
+    free(leftover);
+    sb_plan_free(&b);
+    sb_plan_free(&c);
+
+    /* a mount asked for under /etc needs a writable /etc: no cache */
+    pyti_sandbox_mount m[] = {{SANDBOX_MOUNT_DIR, NULL, "/etc/extra", 0}};
+    plan_for("cachebox", m, 1, &b);
+    assert_false(sb_etc_cache_use(&b, root));
+    assert_int_equal(find_op(&b, "/etc/passwd")->kind, SB_OP_FILE);
+    assert_int_equal(find_op(&b, "/etc")->kind, SB_OP_DIR);
+    sb_plan_free(&b);
+
+    /* no root, or one others may write: no cache, plan unchanged */
+    plan_for("cachebox", NULL, 0, &b);
+    size_t n = b.n;
+    assert_false(sb_etc_cache_use(&b, NULL));
+    assert_int_equal(chmod(root, 0777), 0);
+    assert_false(sb_etc_cache_use(&b, root));
+    assert_int_equal(chmod(root, 0700), 0);
+    assert_int_equal(b.n, n);
+    assert_int_equal(find_op(&b, "/etc/passwd")->kind, SB_OP_FILE);
+    sb_plan_free(&b);
+    sb_plan_free(&a);
+
+    /* a copied host file that changes gives a new entry, never a stale copy */
+    char *hostdir = t_tmpdir();
+    char *src = t_write(hostdir, "conf", "one\n");
+    for (int round = 0; round < 2; round++) {
+        sb_plan h = {0};
+        h.cap = h.n = 2;
+        h.ops = xcalloc(2, sizeof *h.ops);
+        h.ops[0] = (sb_op){.kind = SB_OP_DIR, .dst = xstrdup("/etc"), .mode = 0755, .tree_fd = -1};
+        h.ops[1] = (sb_op){.kind = SB_OP_COPY, .src = xstrdup(src), .dst = xstrdup("/etc/conf"),
+                           .mode = 0644, .tree_fd = -1};
+        assert_true(sb_etc_cache_use(&h, root));
+        assert_int_equal(h.n, 1);
+        text = entry_file(&h, "conf");
+        assert_string_equal(text, round == 0 ? "one\n" : "two, longer\n");
+        free(text);
+        sb_plan_free(&h);
+        free(t_write(hostdir, "conf", "two, longer\n"));
+    }
+    free(src); /* root and hostdir belong to t_tmpdir's clean-up */
+}
+
+static void assert_same_program(const sb_filter *a, const sb_filter *b)
+{
+    assert_int_equal(a->prog.len, b->prog.len);
+    assert_memory_equal(a->prog.filter, b->prog.filter, a->prog.len * sizeof *a->prog.filter);
+}
+
+/* The standard programs kept in the runtime directory are the compiled
+ * ones, and a kept file that is damaged or writable by others is never
+ * loaded: the program is compiled (and kept) again. */
+static void test_filter_cache(void **state)
+{
+    (void)state;
+    for (int tracer = 0; tracer < 2; tracer++) {
+        pyti_error err;
+        sb_filter built, got;
+        assert_int_equal(sb_filter_build(NULL, tracer, &built, &err), PYTI_OK);
+        char *path = sb_filter_program_path(tracer);
+        if (!path) {
+            sb_filter_free(&built);
+            skip();
+        }
+        (void)unlink(path);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK); /* compiled, kept */
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        assert_int_equal(st.st_size, built.prog.len * sizeof *built.prog.filter);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK); /* read back */
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+
+        /* a torn file (not whole instructions) */
+        assert_int_equal(truncate(path, 12), 0);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK);
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_size, built.prog.len * sizeof *built.prog.filter);
+
+        /* a file others could have written: an allow-all program */
+        int fd = open(path, O_WRONLY | O_TRUNC);
+        assert_true(fd >= 0);
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        assert_int_equal(write(fd, &allow, sizeof allow), (ssize_t)sizeof allow);
+        close(fd);
+        assert_int_equal(chmod(path, 0666), 0);
+        assert_int_equal(sb_filter_standard(tracer, &got, &err), PYTI_OK);
+        assert_same_program(&built, &got);
+        sb_filter_free(&got);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0644);
+        free(path);
+        sb_filter_free(&built);
+    }
 }
 
 static void test_seccomp_table(void **state)
@@ -493,6 +705,8 @@ int main(void)
         cmocka_unit_test(test_spec_check),
         cmocka_unit_test(test_inside_path),
         cmocka_unit_test(test_plan_build),
+        cmocka_unit_test(test_etc_cache),
+        cmocka_unit_test(test_filter_cache),
         cmocka_unit_test(test_seccomp_table),
         cmocka_unit_test(test_seccomp_classify),
         cmocka_unit_test(test_cgroup_parsing),

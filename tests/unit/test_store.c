@@ -204,8 +204,8 @@ static void test_unopenable_location(void **state)
 }
 
 /* store_iso_time computes the civil date itself (no gmtime_r): it must
- * agree with gmtime_r + strftime, across leap years, centuries and the
- * milliseconds' borrow before 1970. */
+ * agree with gmtime_r + strftime, across leap years, centuries, the
+ * milliseconds' borrow before 1970, and times of one day in a row. */
 static void test_iso_time_matches_gmtime(void **state)
 {
     (void)state;
@@ -213,10 +213,15 @@ static void test_iso_time_matches_gmtime(void **state)
                            951868800000LL, 4107542400000LL, 1798761599999LL, 253402300799999LL,
                            -30610224000000LL};
     unsigned long long x = 88172645463325252ull;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 210000; i++) {
         long long ms;
         if (i < (int)(sizeof samples / sizeof *samples)) {
             ms = samples[i];
+        } else if (i >= 200000) {
+            /* Steps of ~17 minutes across the epoch: the same day many
+             * times in a row (the date kept from the call before), then
+             * the next. */
+            ms = -5 * 86400000LL + (long long)(i - 200000) * 1021337LL;
         } else {
             x ^= x << 13; /* xorshift: years 1000..9999 */
             x ^= x >> 7;
