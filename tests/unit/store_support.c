@@ -122,25 +122,44 @@ static bool is_pg(const char *location)
     return strncmp(location, "postgres", 8) == 0;
 }
 
-void t_raw_sql(const char *location, const char *sql)
+/* Runs sql; false with the message in msg on failure. */
+static bool raw_sql(const char *location, const char *sql, char *msg, size_t size)
 {
+    bool ok;
     if (is_pg(location)) {
         PGconn *c = PQconnectdb(location);
         PQsetNoticeProcessor(c, quiet, NULL);
         PGresult *r = PQexec(c, sql);
         ExecStatusType st = PQresultStatus(r);
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-            fail_msg("raw SQL failed: %s\n%s", PQerrorMessage(c), sql);
+        ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+        if (!ok)
+            snprintf(msg, size, "%s", PQerrorMessage(c));
         PQclear(r);
         PQfinish(c);
-        return;
+        return ok;
     }
     sqlite3 *db;
-    char *msg = NULL;
-    if (sqlite3_open(location, &db) != SQLITE_OK ||
-        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("raw SQL failed: %s\n%s", msg ? msg : sqlite3_errmsg(db), sql);
+    char *emsg = NULL;
+    ok = sqlite3_open(location, &db) == SQLITE_OK &&
+         sqlite3_exec(db, sql, NULL, NULL, &emsg) == SQLITE_OK;
+    if (!ok)
+        snprintf(msg, size, "%s", emsg ? emsg : sqlite3_errmsg(db));
+    sqlite3_free(emsg);
     sqlite3_close(db);
+    return ok;
+}
+
+void t_raw_sql(const char *location, const char *sql)
+{
+    char msg[512];
+    if (!raw_sql(location, sql, msg, sizeof msg))
+        fail_msg("raw SQL failed: %s\n%s", msg, sql);
+}
+
+bool t_raw_sql_ok(const char *location, const char *sql)
+{
+    char msg[512];
+    return raw_sql(location, sql, msg, sizeof msg);
 }
 
 long long t_raw_int(const char *location, const char *sql)

@@ -49,6 +49,9 @@ pyti_store *t_store_fresh(void **state, char **location);
  * path for PostgreSQL); fails the test on error. For setting up old
  * schemas and for checks the API does not expose. */
 void t_raw_sql(const char *location, const char *sql);
+/* t_raw_sql that does not fail the test: whether the SQL succeeded (for
+ * checks that the database refuses something). */
+bool t_raw_sql_ok(const char *location, const char *sql);
 /* The first column of the first row of a query on the raw database, as
  * an integer (-1 if no row). */
 long long t_raw_int(const char *location, const char *sql);

@@ -11,8 +11,8 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (3: report_metrics). */
-#define SCHEMA_LATEST 6
+/* The newest migration of store_schema.c (7: the CHECK constraints as arrays). */
+#define SCHEMA_LATEST 7
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
@@ -185,6 +185,73 @@ static void test_newer_schema_refused(void **state)
     assert_null(store_open(loc, &err));
     assert_int_equal(err.code, PYTI_ERR_USAGE);
     assert_non_null(strstr(err.msg, "newer"));
+    free(loc);
+}
+
+/* The CHECK constraints (re-spelled on PostgreSQL by migration 7) admit
+ * exactly the values they did. */
+static void test_check_constraints(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    pyti_error err;
+    store_job_spec spec;
+    t_spec(&spec, 1);
+    long long id = 0;
+    assert_int_equal(store_job_submit(s, &spec, &id, NULL, &err), PYTI_OK);
+    t_worker(s, "w1", NULL, NULL, 0, NULL, NULL);
+    store_lease lease;
+    bool claimed = false;
+    assert_int_equal(store_job_claim(s, "w1", 0, &lease, &claimed, &err), PYTI_OK);
+    assert_true(claimed);
+    store_lease_clear(&lease);
+    store_close(s);
+    /* Each column's row: the job's (key = its id) or the worker's. */
+    static const struct {
+        const char *table, *column, *key;
+        bool by_job;
+        const char *good[7], *bad[3];
+    } cols[] = {
+        {"jobs", "state", "id", true,
+         {"queued", "leased", "running", "done", "failed", "cancelled"},
+         {"bogus", "Queued", ""}},
+        {"jobs", "created_by", "id", true, {"feed", "upload", "api", "cli"},
+         {"bogus", "API", ""}},
+        {"attempts", "outcome", "job_id", true,
+         {"done", "error", "expired", "failed", "cancelled", "superseded", "late"},
+         {"bogus", "Done", ""}},
+        {"job_needs", "kind", "job_id", true, {"python", "tag", "python-any"},
+         {"bogus", "python-", ""}},
+        {"workers", "state", "id", false, {"idle", "busy", "draining", "gone"},
+         {"bogus", "Idle", ""}},
+        {"worker_caps", "kind", "worker_id", false, {"python", "tag", "recipe", "project"},
+         {"bogus", "tags", ""}},
+    };
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO job_needs (job_id, kind, value) VALUES (%lld, 'tag', 'x');"
+             " INSERT INTO worker_caps (worker_id, kind, value) VALUES ('w1', 'tag', 'x')",
+             id);
+    t_raw_sql(loc, sql);
+    for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+        char where[64];
+        if (cols[c].by_job)
+            snprintf(where, sizeof where, "%s = %lld", cols[c].key, id);
+        else
+            snprintf(where, sizeof where, "%s = 'w1'", cols[c].key);
+        for (int i = 0; i < 7 && cols[c].good[i]; i++) {
+            snprintf(sql, sizeof sql, "UPDATE %s SET %s = '%s' WHERE %s", cols[c].table,
+                     cols[c].column, cols[c].good[i], where);
+            if (!t_raw_sql_ok(loc, sql))
+                fail_msg("refused: %s", sql);
+        }
+        for (int i = 0; i < 3; i++) {
+            snprintf(sql, sizeof sql, "UPDATE %s SET %s = '%s' WHERE %s", cols[c].table,
+                     cols[c].column, cols[c].bad[i], where);
+            if (t_raw_sql_ok(loc, sql))
+                fail_msg("accepted: %s", sql);
+        }
+    }
     free(loc);
 }
 
@@ -503,6 +570,7 @@ int main(void)
         T_BOTH(test_migrate_from_v1_with_reports),
         T_BOTH(test_concurrent_first_open),
         T_BOTH(test_newer_schema_refused),
+        T_BOTH(test_check_constraints),
         T_BOTH(test_reports_and_catalogue),
         T_BOTH(test_list_projects),
         T_BOTH(test_report_pages),
