@@ -1,5 +1,6 @@
 /* strmap.c — string-keyed hash map private to src/exec (see strmap_internal.h). */
 #include "exec/strmap_internal.h"
+#include "common/fnv.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,12 +10,7 @@
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return fnv1a_str(s);
 }
 
 /* The slot holding key, or the empty slot where it would go. cap > 0. */

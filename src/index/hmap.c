@@ -1,5 +1,6 @@
 /* hmap.c — string-keyed open-addressing hash map (see hmap_internal.h). */
 #include "index/hmap_internal.h"
+#include "common/fnv.h"
 #include "common/xalloc.h"
 
 #include <stdlib.h>
@@ -7,12 +8,7 @@
 
 static size_t hash(const char *s)
 {
-    size_t h = 1469598103934665603UL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211UL;
-    }
-    return h;
+    return (size_t)fnv1a_str(s);
 }
 
 void *hmap_get(const pyti_hmap *m, const char *key)

@@ -26,6 +26,7 @@
  * removed when a new one is built; an entry's mtime is refreshed when it
  * is used, at most every ten minutes. */
 #include "sandbox/sandbox_internal.h"
+#include "common/fnv.h"
 #include "common/log.h"
 #include "common/path.h"
 #include "common/xalloc.h"
@@ -55,11 +56,7 @@ static bool is_etc_path(const char *dst)
 
 static void mix(uint64_t *h, const void *p, size_t n)
 {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        *h ^= s[i];
-        *h *= 1099511628211ULL;
-    }
+    *h = fnv1a(*h, p, n);
 }
 
 static void mix_str(uint64_t *h, const char *s)
@@ -95,7 +92,7 @@ static bool find_block(const sb_plan *plan, size_t *first, size_t *end)
 
 static bool digest_block(const sb_plan *plan, size_t first, size_t end, uint64_t *out)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV1A_INIT;
     mix_str(&h, ETC_CACHE_FORMAT);
     for (size_t i = first; i < end; i++) {
         const sb_op *op = &plan->ops[i];

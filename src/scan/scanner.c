@@ -9,6 +9,7 @@
  * are visited in name order so that reports are reproducible. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "scan/scanner.h"
+#include "common/fnv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -74,10 +75,7 @@ typedef struct file_ctx {
 
 static uint64_t hash_word(const char *w, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 1099511628211ull;
-    return h;
+    return fnv1a(FNV1A_INIT, w, n);
 }
 
 /* The slot of word w[0..n) (lowercase) or of the empty slot it would go in. */

@@ -2,6 +2,7 @@
  * store_internal.h): dialect translation, the per-connection statement
  * cache, result access, transactions, error messages. */
 #include "store/store_internal.h"
+#include "common/fnv.h"
 #include "common/buf.h"
 #include "common/xalloc.h"
 
@@ -195,20 +196,12 @@ pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
     return PYTI_OK;
 }
 
-static uint64_t text_hash(const char *p)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *p; p++)
-        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-    return h;
-}
-
 db_res *db_query_built(pyti_store *s, const char *what, const char *sql, int nargs,
                        const db_arg *args, pyti_error *err)
 {
     /* A linear search: a handle sees a few dozen shapes at most, and the
      * hash spares comparing their long common prefixes. */
-    uint64_t h = text_hash(sql);
+    uint64_t h = fnv1a_str(sql);
     for (size_t i = 0; i < s->nbuilt; i++)
         if (s->built[i].hash == h && strcmp(s->built[i].sql, sql) == 0)
             return db_query(s, what, s->built[i].sql, nargs, args, err);

@@ -4,6 +4,7 @@
  * rendered copies in. One mutex per cache; a get copies the value out
  * under it, so an entry dropped meanwhile never reaches a reader. */
 #include "web/web_internal.h"
+#include "common/fnv.h"
 #include "common/xalloc.h"
 
 #include <stdint.h>
@@ -22,10 +23,7 @@ struct lru_entry {
 
 static size_t hash_key(const char *k, size_t len)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
-    return (size_t)h;
+    return (size_t)fnv1a(FNV1A_INIT, k, len);
 }
 
 static lru_entry **slot_of(lru_cache *c, const char *key, size_t len)
