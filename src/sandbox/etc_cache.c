@@ -110,23 +110,22 @@ static bool digest_block(const sb_plan *plan, size_t first, size_t end, uint64_t
             mix(&h, op->data, op->data_len);
             break;
         case SB_OP_COPY: {
+            /* the facts the plan just read, else the file's now */
+            sb_file_facts facts = op->facts;
             struct stat st;
             mix_str(&h, op->src);
-            if (stat(op->src, &st) != 0) {
-                if (!(op->optional && errno == ENOENT))
+            if (!op->facts_fresh) {
+                if (stat(op->src, &st) != 0) {
+                    if (!(op->optional && errno == ENOENT))
+                        return false;
+                    mix_str(&h, "absent");
+                    break;
+                }
+                if (!S_ISREG(st.st_mode))
                     return false;
-                mix_str(&h, "absent");
-                break;
+                sb_file_facts_of(&st, &facts);
             }
-            if (!S_ISREG(st.st_mode))
-                return false;
-            uint64_t facts[] = {
-                (uint64_t)st.st_dev,          (uint64_t)st.st_ino,
-                (uint64_t)st.st_size,         (uint64_t)st.st_mtim.tv_sec,
-                (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ctim.tv_sec,
-                (uint64_t)st.st_ctim.tv_nsec,
-            };
-            mix(&h, facts, sizeof facts);
+            mix(&h, &facts, sizeof facts);
             break;
         }
         case SB_OP_BIND: /* a mount point in the entry; the bind stays in the plan */

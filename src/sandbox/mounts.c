@@ -69,6 +69,16 @@ char *sb_inside_path(const char *p)
     return buf_detach(&out);
 }
 
+void sb_file_facts_of(const struct stat *st, sb_file_facts *out)
+{
+    *out = (sb_file_facts){
+        (uint64_t)st->st_dev,          (uint64_t)st->st_ino,
+        (uint64_t)st->st_size,         (uint64_t)st->st_mtim.tv_sec,
+        (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+        (uint64_t)st->st_ctim.tv_nsec,
+    };
+}
+
 static sb_op *plan_add(sb_plan *plan, sb_op_kind kind, const char *src, const char *dst)
 {
     if (plan->n == plan->cap) {
@@ -138,17 +148,21 @@ static bool plan_small_dir(sb_plan *plan, const char *host, const struct stat *d
         for (size_t i = 0; i < names.len; i++) {
             char *p = xasprintf("%s/%s", host, names.items[i]);
             struct stat st;
-            if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+            if (lstat(p, &st) != 0) {
+                /* gone since readdir: nothing to show */
+            } else if (S_ISLNK(st.st_mode)) {
                 char link[PATH_MAX];
                 ssize_t n = readlink(p, link, sizeof link - 1);
                 if (n > 0) {
                     link[n] = '\0';
                     plan_add(plan, SB_OP_SYMLINK, link, p);
                 }
-            } else if (st.st_size <= 1024 * 1024) {
+            } else if (S_ISREG(st.st_mode) && st.st_size <= 1024 * 1024) {
                 sb_op *op = plan_add(plan, SB_OP_COPY, p, p);
                 op->mode = 0644;
                 op->optional = true;
+                op->facts_fresh = true;
+                sb_file_facts_of(&st, &op->facts);
             }
             free(p);
         }
@@ -228,6 +242,8 @@ static void plan_host(sb_plan *plan)
                 op = plan_add(plan, SB_OP_COPY, host, host);
                 op->mode = 0644;
                 op->optional = true;
+                op->facts_fresh = true;
+                sb_file_facts_of(&st, &op->facts);
             }
         }
         free(host);
@@ -242,6 +258,7 @@ static bool host_cached;
 
 static void plan_host_cached(sb_plan *plan)
 {
+    bool fresh = !host_cached;
     if (!host_cached) {
         plan_host(&host_cache);
         host_cached = true;
@@ -255,6 +272,9 @@ static void plan_host_cached(sb_plan *plan)
         op->optional = c->optional;
         op->size = c->size;
         op->mode = c->mode;
+        /* the facts just read serve this plan (the /etc digest), not later ones */
+        op->facts_fresh = fresh && c->facts_fresh;
+        op->facts = c->facts;
     }
 }
 

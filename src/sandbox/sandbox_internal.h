@@ -43,6 +43,14 @@ typedef enum sb_op_kind {
     SB_OP_MASK,       /* dst hidden: /dev/null over a file, empty ro tmpfs over a dir */
 } sb_op_kind;
 
+/* What tells a host file's contents apart without reading them. */
+typedef struct sb_file_facts {
+    uint64_t dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns;
+} sb_file_facts;
+
+/* The facts of a file from its (l)stat. */
+void sb_file_facts_of(const struct stat *st, sb_file_facts *out);
+
 typedef struct sb_op {
     sb_op_kind kind;
     char *src;
@@ -56,6 +64,11 @@ typedef struct sb_op {
     char *data;         /* SB_OP_FILE contents */
     size_t data_len;
     int tree_fd;        /* child: open_tree() clone of src, -1 before */
+    /* SB_OP_COPY: src's facts when the plan's host part was discovered by
+     * this very sb_plan_build (later plans of a process reuse that
+     * discovery, and their facts would be stale: they stat again). */
+    bool facts_fresh;
+    sb_file_facts facts;
 } sb_op;
 
 typedef struct sb_plan {

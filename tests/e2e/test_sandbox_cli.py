@@ -196,3 +196,25 @@ def test_stale_run_cgroups_are_swept(pyti):
         for d in stale:
             if os.path.exists(d):
                 os.rmdir(d)
+
+
+def test_missing_isolation_is_named_and_nothing_runs(pyti):
+    """Without a probe up front, a host that lacks a namespace makes the
+    set-up fail before the command, and the probe then names what is
+    missing (exit 3). Simulated inside a user namespace whose own limit
+    of user namespaces is 0."""
+    import shutil
+    import subprocess
+    from sandbox_support import pyti_bin
+    if not shutil.which("unshare"):
+        pytest.skip("no unshare(1)")
+    script = ('echo 0 > /proc/sys/user/max_user_namespaces || exit 77; '
+              f'exec {pyti_bin()} -q sandbox -- sh -c "echo ran"')
+    cp = subprocess.run(["unshare", "-U", "-r", "sh", "-c", script],
+                        capture_output=True, text=True, timeout=60)
+    if cp.returncode == 77:
+        pytest.skip("cannot limit user namespaces here")
+    assert cp.returncode == 3, cp.stderr
+    assert "ran" not in cp.stdout
+    assert "cannot give full isolation" in cp.stderr
+    assert "user namespaces" in cp.stderr

@@ -346,6 +346,28 @@ static void test_etc_cache(void **state)
         sb_plan_free(&h);
         free(t_write(hostdir, "conf", "two, longer\n"));
     }
+    /* facts read by the plan itself name the same entry as a stat now */
+    char *srcs[2] = {NULL, NULL};
+    for (int fresh = 0; fresh < 2; fresh++) {
+        sb_plan h = {0};
+        h.cap = h.n = 2;
+        h.ops = xcalloc(2, sizeof *h.ops);
+        h.ops[0] = (sb_op){.kind = SB_OP_DIR, .dst = xstrdup("/etc"), .mode = 0755, .tree_fd = -1};
+        h.ops[1] = (sb_op){.kind = SB_OP_COPY, .src = xstrdup(src), .dst = xstrdup("/etc/conf"),
+                           .mode = 0644, .tree_fd = -1};
+        if (fresh) {
+            struct stat fst;
+            assert_int_equal(lstat(src, &fst), 0);
+            h.ops[1].facts_fresh = true;
+            sb_file_facts_of(&fst, &h.ops[1].facts);
+        }
+        assert_true(sb_etc_cache_use(&h, root));
+        srcs[fresh] = xstrdup(h.ops[0].src);
+        sb_plan_free(&h);
+    }
+    assert_string_equal(srcs[0], srcs[1]);
+    free(srcs[0]);
+    free(srcs[1]);
     free(src); /* root and hostdir belong to t_tmpdir's clean-up */
 }
 
