@@ -180,7 +180,7 @@ pyti_status catalog_file(pyti_store *s, const char *project, const char *display
 /* The values of a task's task_results row and a finding's findings row
  * after report_id and seq, in column order, as a JSON array (a string or
  * null each; a task's duration a number or null): what index_report binds
- * and what pyti_job_result (migration 6) is given. */
+ * and what STORE_JOB_RESULT is given. */
 static json_t *str_or_null(const json_t *o, const char *key)
 {
     const char *v = json_get_str(o, key);
@@ -342,6 +342,66 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
     return text;
 }
 
+/* The common case of a job's result on PostgreSQL, as one statement of
+ * data-modifying CTEs (store_job_complete, docs/store.md "Results"). j
+ * locks the job row if the job is leased or running under attempt $2 and
+ * of file $3 and catalogued; every write is driven by j's row, so when it
+ * has none (a repeat, a late or stale attempt, a cancelled or unknown
+ * job) nothing is written and the answer is 'other'. The writes are the
+ * careful path's for that case: the report (a plain INSERT: a taken id
+ * fails with unique_violation), its task results and findings (from
+ * JSON arrays of the values the C path binds, built by the same code),
+ * the release's verdict if this report is its newest, the report_metrics
+ * row, the attempt (ended, "done") and the job (done, with its duration
+ * from the attempt's leased_at). The UPDATE of jobs in u follows j's lock
+ * (READ COMMITTED re-reads a row changed since the statement began).
+ *
+ * One statement and not a PL/pgSQL function of eight (migration 6, until
+ * migration 8): each statement of a function takes its own snapshot and
+ * sets up its own executor, and with eight claimers on two cores the
+ * function cost the server ~20% more CPU per job (bench/README.md, "The
+ * result as one statement"). $1 job, $2 attempt, $3 the report's file
+ * sha256, $4-$14 summary_args (id, project, name, version, filename,
+ * sha256, recipe, quality, safety, outcome, created), $15 stored_at, $16
+ * the report, $17 task rows, $18 finding rows, $19 metrics, $20 test
+ * names. */
+#define STORE_JOB_RESULT                                                                          \
+    "WITH j AS (SELECT id, release_id, file_id FROM jobs WHERE id = $1"                           \
+    "  AND state IN ('leased', 'running') AND attempts = $2 AND sha256 = $3"                      \
+    "  AND release_id IS NOT NULL AND file_id IS NOT NULL FOR UPDATE),"                           \
+    " r AS (INSERT INTO reports (id, project, name, version, filename, sha256, recipe,"           \
+    "  quality, safety, outcome, created, stored_at, report, release_id, file_id, job_id,"        \
+    "  attempt)"                                                                                  \
+    "  SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, j.release_id,"           \
+    "  j.file_id, j.id, $2 FROM j),"                                                              \
+    " t AS (INSERT INTO task_results (report_id, seq, name, builtin, status, reason, started,"    \
+    "  duration_s)"                                                                               \
+    "  SELECT $4, t.n - 1, t.r->>0, t.r->>1, t.r->>2, t.r->>3, t.r->>4,"                          \
+    "  (t.r->>5)::double precision"                                                               \
+    "  FROM j, json_array_elements($17::json) WITH ORDINALITY AS t(r, n)"                         \
+    "  ON CONFLICT (report_id, seq) DO NOTHING),"                                                 \
+    " f AS (INSERT INTO findings (report_id, seq, finding, severity, message, location, task)"    \
+    "  SELECT $4, f.n - 1, f.r->>0, f.r->>1, f.r->>2, f.r->>3, f.r->>4"                           \
+    "  FROM j, json_array_elements($18::json) WITH ORDINALITY AS f(r, n)"                         \
+    "  ON CONFLICT (report_id, seq) DO NOTHING),"                                                 \
+    " v AS (UPDATE releases SET latest_report_id = $4, latest_created = $14,"                     \
+    "  latest_outcome = $13, latest_quality = $11, latest_safety = $12"                           \
+    "  FROM j WHERE releases.id = j.release_id AND (latest_created IS NULL"                       \
+    "  OR latest_created < $14 OR (latest_created = $14 AND latest_report_id < $4))),"            \
+    " m AS (INSERT INTO report_metrics (report_id, project, version, created, outcome, safety,"   \
+    "  metrics, test_names)"                                                                      \
+    "  SELECT $4, $5, $7, $14, $13, $12, $19, $20 FROM j ON CONFLICT (report_id) DO NOTHING),"    \
+    " a AS (UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $4,"                        \
+    "  error = CASE WHEN outcome IS NULL THEN NULL"                                               \
+    "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"                      \
+    "  outcome = 'done' FROM j WHERE attempts.job_id = j.id AND attempts.n = $2"                  \
+    "  RETURNING attempts.leased_at),"                                                            \
+    " u AS (UPDATE jobs SET state = 'done', report_id = $4, worker_id = NULL,"                    \
+    "  lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"                           \
+    "  finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (SELECT leased_at FROM a)"      \
+    "  FROM j WHERE jobs.id = j.id RETURNING 1)"                                                  \
+    " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 'stored' ELSE 'other' END"
+
 pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
                                    int attempt, const char *sha, bool *stored, pyti_error *err)
 {
@@ -373,10 +433,7 @@ pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long lon
     a[17] = db_text(findings);
     a[18] = db_text(metrics);
     a[19] = db_text(tests);
-    db_res *r = db_query_commit(s, "storing the result",
-                                "SELECT pyti_job_result($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-                                " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-                                20, a, err);
+    db_res *r = db_query_commit(s, "storing the result", STORE_JOB_RESULT, 20, a, err);
     if (!r) {
         rc = PYTI_ERR_IO;
         goto out;

@@ -289,11 +289,11 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
                                bool *inserted, pyti_error *err);
 
 /* PostgreSQL only: a validated report of job_id's attempt, whose file's
- * sha256 is sha, stored by pyti_job_result (migration 5) as the last
- * statement of the caller's transaction, committed with it (one round
- * trip; db_query_commit). *stored says whether the function took it; if
- * not, nothing was written and the caller decides the careful way
- * (store_job_complete). On failure the transaction is rolled back; a
+ * sha256 is sha, stored by one statement (store_catalog.c,
+ * STORE_JOB_RESULT) as the last of the caller's transaction, committed
+ * with it (one round trip; db_query_commit). *stored says whether that
+ * statement took it; if not, nothing was written and the caller decides
+ * the careful way (store_job_complete). On failure the transaction is rolled back; a
  * report id already stored fails with DB_FAIL_CONSTRAINT. */
 pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
                                    int attempt, const char *sha, bool *stored, pyti_error *err);

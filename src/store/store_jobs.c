@@ -533,7 +533,9 @@ out:
 /* The queued, due jobs worker $1 can run and accepts, best first, at most
  * LIMIT of them, locked (PostgreSQL: skipping those other claimers are
  * taking). The whole match from both sides is here, so no worker leases a
- * job it cannot run. */
+ * job it cannot run. The job's needs and the worker's policies live in
+ * job_needs and worker_caps (CLAIM_FITS); most jobs have none and most
+ * workers take every recipe and project, and then neither table is read. */
 #define CLAIM_CANDIDATES(LIMIT)                                                                   \
     "SELECT j.id FROM jobs j {{sqlite INDEXED BY jobs_queue}} JOIN workers w ON w.id = $1"      \
     " WHERE j.state = 'queued' AND j.not_before <= pyti_now_ms()"                               \
@@ -541,7 +543,27 @@ out:
     "  AND (j.req_arch IS NULL OR j.req_arch = w.arch)"                                         \
     "  AND (j.req_os IS NULL OR j.req_os = w.os)"                                               \
     "  AND (j.req_memory_mb IS NULL OR j.req_memory_mb <= w.memory_mb)"                         \
-    "  AND (j.req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"                             \
+    "  AND (w.max_dist_size IS NULL"                                                            \
+    "    OR (j.size IS NOT NULL AND j.size <= w.max_dist_size))"                                \
+    "  AND " CLAIM_FITS                                                                         \
+    " ORDER BY j.priority DESC, j.id LIMIT" LIMIT "{{pg FOR UPDATE OF j SKIP LOCKED}}"
+
+/* Whether job j's needs (every python/tag need among the worker's
+ * capabilities, one python-any need among its Pythons) and worker w's
+ * policies (only some recipes, only some projects) let w take j.
+ * PostgreSQL: the function pyti_claim_fits (migration 8) holds the same
+ * subqueries, called only for a job with needs or a worker with policies:
+ * written out here, every claim set up their six index scans of
+ * job_needs and worker_caps (opening both tables and their indexes) even
+ * when none ran, and with eight claimers that cost the server ~18% of its
+ * CPU per job (bench/README.md, "The claim's matching in a function").
+ * SQLite, which sets up nothing it does not run: the subqueries. */
+#define CLAIM_FITS                                                                                \
+    "{{pg ((j.req_all = 0 AND j.req_python_any = 0 AND w.recipe_policy = 0"                      \
+    "   AND w.project_policy = 0)"                                                              \
+    "  OR pyti_claim_fits(j.id, w.id, j.recipe, j.project, j.req_all, j.req_python_any,"        \
+    "   w.recipe_policy, w.project_policy))}}"                                                  \
+    "{{sqlite (j.req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"                          \
     "    WHERE n.job_id = j.id AND (n.kind = 'python' OR n.kind = 'tag') AND NOT EXISTS ("      \
     "      SELECT 1 FROM worker_caps c WHERE c.worker_id = w.id AND c.kind = n.kind"            \
     "       AND c.value = n.value)))"                                                           \
@@ -549,13 +571,10 @@ out:
     "    JOIN worker_caps c ON c.worker_id = w.id AND c.kind = 'python'"                        \
     "     AND c.value = n.value"                                                                \
     "    WHERE n.job_id = j.id AND n.kind = 'python-any'))"                                     \
-    "  AND (w.max_dist_size IS NULL"                                                            \
-    "    OR (j.size IS NOT NULL AND j.size <= w.max_dist_size))"                                \
     "  AND (w.recipe_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"                         \
     "    WHERE c.worker_id = w.id AND c.kind = 'recipe' AND c.value = j.recipe))"               \
     "  AND (w.project_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"                        \
-    "    WHERE c.worker_id = w.id AND c.kind = 'project' AND c.value = j.project))"             \
-    " ORDER BY j.priority DESC, j.id LIMIT" LIMIT "{{pg FOR UPDATE OF j SKIP LOCKED}}"
+    "    WHERE c.worker_id = w.id AND c.kind = 'project' AND c.value = j.project))}}"
 
 /* Leases the jobs WHERE selects (the candidates, locked), returning
  * JOB_COLUMNS; $1 is the worker, $2 the lease in ms. */
@@ -996,9 +1015,9 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
     pyti_status rc = PYTI_OK;
     bool stored = false;
     /* On PostgreSQL the common case — a report of the attempt holding the
-     * lease, not an error report — is one round trip: BEGIN, a call of
-     * pyti_job_result (migration 6), which does the locked read and all
-     * of the careful path's writes for that case, and COMMIT, in one
+     * lease, not an error report — is one round trip: BEGIN, one statement
+     * (store_catalog.c, STORE_JOB_RESULT) that does the locked read and
+     * all of the careful path's writes for that case, and COMMIT, in one
      * batch. Whatever else it finds, it writes nothing and says so, and
      * the job is decided below as on SQLite. */
     const char *outcome = json_get_str(report, "outcome");

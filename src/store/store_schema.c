@@ -393,6 +393,34 @@ static const migration migrations[] = {
      "  ADD CONSTRAINT worker_caps_kind_check"
      "    CHECK (kind = ANY ('{python,tag,recipe,project}'::text[]));}}",
      NULL},
+
+    /* 8: the claim's matching of a job's needs and a worker's policies as
+     * a function, called by the claim only for a job with needs or a
+     * worker with policies (store_jobs.c, CLAIM_FITS; issue #6's
+     * throughput): PL/pgSQL, so that the planner does not inline it back
+     * into every claim's plan. STABLE: it reads with the claim's
+     * snapshot. And pyti_job_result (6) goes: a job's result is one
+     * statement of data-modifying CTEs sent by the C code
+     * (store_catalog.c, STORE_JOB_RESULT). SQLite: nothing. */
+    {"{{pg CREATE FUNCTION pyti_claim_fits(p_job bigint, p_worker text, p_recipe text,"
+     "  p_project text, p_req_all integer, p_python_any integer, p_recipe_policy integer,"
+     "  p_project_policy integer) RETURNS boolean LANGUAGE plpgsql STABLE AS $$"
+     "BEGIN"
+     "  RETURN (p_req_all = 0 OR NOT EXISTS (SELECT 1 FROM job_needs n"
+     "      WHERE n.job_id = p_job AND (n.kind = 'python' OR n.kind = 'tag')"
+     "      AND NOT EXISTS (SELECT 1 FROM worker_caps c WHERE c.worker_id = p_worker"
+     "        AND c.kind = n.kind AND c.value = n.value)))"
+     "    AND (p_python_any = 0 OR EXISTS (SELECT 1 FROM job_needs n"
+     "      JOIN worker_caps c ON c.worker_id = p_worker AND c.kind = 'python'"
+     "        AND c.value = n.value"
+     "      WHERE n.job_id = p_job AND n.kind = 'python-any'))"
+     "    AND (p_recipe_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"
+     "      WHERE c.worker_id = p_worker AND c.kind = 'recipe' AND c.value = p_recipe))"
+     "    AND (p_project_policy = 0 OR EXISTS (SELECT 1 FROM worker_caps c"
+     "      WHERE c.worker_id = p_worker AND c.kind = 'project' AND c.value = p_project));"
+     "END $$;"
+     "DROP FUNCTION IF EXISTS pyti_job_result;}}",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))

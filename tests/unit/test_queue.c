@@ -910,8 +910,8 @@ static void test_result_stored_exactly_once(void **state)
 
 /* A result's rows (task results, findings, the release's verdict, its
  * report_metrics row) are those store_put_report files: on PostgreSQL
- * the common case is stored by pyti_job_result (migration 6), not by the
- * C path; a second task without builtin, reason or started and with an
+ * the common case is stored by one statement (STORE_JOB_RESULT), not by
+ * the C path's; a second task without builtin, reason or started and with an
  * integer duration, a second finding without location or task. */
 __attribute__((format(printf, 2, 3))) static long long raw_count(const char *loc,
                                                                    const char *fmt, ...)

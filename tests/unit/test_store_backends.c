@@ -11,8 +11,8 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (7: the CHECK constraints as arrays). */
-#define SCHEMA_LATEST 7
+/* The newest migration of store_schema.c (8: pyti_claim_fits). */
+#define SCHEMA_LATEST 8
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
