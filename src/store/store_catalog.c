@@ -356,11 +356,12 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
  * from the attempt's leased_at). The UPDATE of jobs in u follows j's lock
  * (READ COMMITTED re-reads a row changed since the statement began).
  *
- * One statement and not a PL/pgSQL function of eight (migration 6, until
- * migration 8): each statement of a function takes its own snapshot and
- * sets up its own executor, and with eight claimers on two cores the
- * function cost the server ~20% more CPU per job (bench/README.md, "The
- * result as one statement"). $1 job, $2 attempt, $3 the report's file
+ * One statement and not the PL/pgSQL function of eight it replaces
+ * (pyti_job_result, migrations 6 to 8): one snapshot and one executor
+ * set-up instead of eight, and the SQL sits here next to the careful
+ * path it must agree with. Measured with eight claimers it saves little
+ * (the server's CPU per job -2.5%, within the noise; bench/README.md).
+ * $1 job, $2 attempt, $3 the report's file
  * sha256, $4-$14 summary_args (id, project, name, version, filename,
  * sha256, recipe, quality, safety, outcome, created), $15 stored_at, $16
  * the report, $17 task rows, $18 finding rows, $19 metrics, $20 test
