@@ -555,7 +555,7 @@ out:
  * subqueries, called only for a job with needs or a worker with policies:
  * written out here, every claim set up their six index scans of
  * job_needs and worker_caps (opening both tables and their indexes) even
- * when none ran, and with eight claimers that cost the server ~18% of its
+ * when none ran, and with eight claimers that cost the server 11-18% of its
  * CPU per job (bench/README.md, "The claim's matching in a function").
  * SQLite, which sets up nothing it does not run: the subqueries. */
 #define CLAIM_FITS                                                                                \
