@@ -5,7 +5,7 @@
  * submit rate and the claim -> complete rate. A figure, not a test.
  *
  *   queue_throughput --db LOCATION [--jobs N] [--claimers K] [--batch B] [--threads]
- *                    [--async-submit] [--default-malloc]
+ *                    [--async-submit] [--default-malloc] [--separate-claims]
  *
  * --async-submit commits the submits (PostgreSQL) without waiting for the
  * disk: the claim phase, which is what is measured, is unchanged.
@@ -16,9 +16,14 @@
  * result (a TLB shoot-down each time: 8% of a SQLite run's CPU);
  * --default-malloc keeps glibc's defaults.
  *
- * --batch B makes each claim lease up to B jobs (store_job_claim_many, as
- * a worker with B slots would); every result is still its own durable
- * transaction.
+ * A claimer works as a worker's slot does: it claims once, then sends
+ * each result with the claim of its next job (store_job_complete_claim;
+ * on PostgreSQL one transaction and round trip for both). With
+ * --separate-claims every claim is its own call (store_job_claim_many), as
+ * before that call existed.
+ *
+ * --batch B makes each claim lease up to B jobs (as a worker with B slots
+ * would); every result is still its own durable transaction.
  *
  * LOCATION is a SQLite path or a postgresql:// URI (bench/run-queue starts
  * a throwaway PostgreSQL server). Jobs get a random sha256 prefix per run,
@@ -56,6 +61,7 @@ static int nclaimers = 8;
 static int batch = 1;
 static unsigned run_tag;
 static bool async_submit;
+static bool separate_claims;
 
 /* A process's parent and CPU seconds (user + system; with children, also
  * those of its children that have exited and were waited for) from
@@ -205,12 +211,12 @@ static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_
     double cpu0 = self_cpu();
     long done = 0;
     store_lease *leases = xcalloc((size_t)batch, sizeof *leases);
-    for (;;) {
-        size_t n = 0;
-        if (store_job_claim_many(s, wid, 0, (size_t)batch, leases, &n, &err) != PYTI_OK)
-            die("claim", &err);
-        if (n == 0)
-            break;
+    store_lease *next = xcalloc((size_t)batch, sizeof *next);
+    size_t n = 0;
+    if (store_job_claim_many(s, wid, 0, (size_t)batch, leases, &n, &err) != PYTI_OK)
+        die("claim", &err);
+    while (n > 0) {
+        size_t got = 0;
         for (size_t k = 0; k < n; k++) {
             store_lease *lease = &leases[k];
             char rid[33];
@@ -229,7 +235,13 @@ static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_
                 "2026-11-25T10:00:00.000Z", "duration_s", 0.001, "data", "findings", "verdict",
                 "quality", "ok", "safety", "unassessed", "outcome", "passed");
             store_result res;
-            if (store_job_complete(s, lease->job_id, lease->attempt, r, &res, &err) != PYTI_OK)
+            /* As a worker's slot: the last job's result asks for the next. */
+            pyti_status rc =
+                k == n - 1 && !separate_claims
+                    ? store_job_complete_claim(s, lease->job_id, lease->attempt, r, &res, wid, 0,
+                                               (size_t)batch, next, &got, &err)
+                    : store_job_complete(s, lease->job_id, lease->attempt, r, &res, &err);
+            if (rc != PYTI_OK)
                 die("complete", &err);
             if (res != STORE_RESULT_STORED) {
                 fprintf(stderr, "queue_throughput: job %lld: %s\n", lease->job_id,
@@ -240,7 +252,17 @@ static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_
             store_lease_clear(lease);
             done++;
         }
+        if (separate_claims) {
+            if (store_job_claim_many(s, wid, 0, (size_t)batch, leases, &n, &err) != PYTI_OK)
+                die("claim", &err);
+        } else {
+            store_lease *t = leases;
+            leases = next;
+            next = t;
+            n = got;
+        }
     }
+    free(next);
     free(leases);
     claimer_report rep = {done, self_cpu() - cpu0};
     if (report_fd >= 0) {
@@ -275,6 +297,7 @@ int main(int argc, char **argv)
         {"batch", required_argument, NULL, 'b'},
         {"async-submit", no_argument, NULL, 'a'},
         {"default-malloc", no_argument, NULL, 'm'},
+        {"separate-claims", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -287,16 +310,19 @@ int main(int argc, char **argv)
         case 'b': batch = atoi(optarg); break;
         case 'a': async_submit = true; break;
         case 'm': default_malloc = true; break;
+        case 's': separate_claims = true; break;
         default:
             fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
-                            " [--batch B] [--threads] [--async-submit] [--default-malloc]\n");
+                            " [--batch B] [--threads] [--async-submit] [--default-malloc]"
+                            " [--separate-claims]\n");
             return 2;
         }
     }
     if (!location || njobs < 1 || nclaimers < 1 || nclaimers > 256 || batch < 1 ||
         batch > STORE_CLAIM_MAX) {
         fprintf(stderr, "usage: queue_throughput --db LOCATION [--jobs N] [--claimers K]"
-                        " [--batch B] [--threads] [--async-submit] [--default-malloc]\n");
+                        " [--batch B] [--threads] [--async-submit] [--default-malloc]"
+                        " [--separate-claims]\n");
         return 2;
     }
     /* As the master (master.c); inherited by the claimer processes. */
@@ -321,8 +347,9 @@ int main(int argc, char **argv)
     free(submit_location);
     if (!s)
         die("open", &err);
-    printf("backend %s, %d jobs, %d claimer %s, up to %d per claim\n", store_backend(s), njobs,
-           nclaimers, threads ? "threads" : "processes", batch);
+    printf("backend %s, %d jobs, %d claimer %s, up to %d per claim%s\n", store_backend(s), njobs,
+           nclaimers, threads ? "threads" : "processes", batch,
+           separate_claims ? ", claims separate from results" : ", the next claim with each result");
     double t0 = time_monotonic();
     for (int i = 0; i < njobs; i++) {
         char sha[65], name[32], file[64], url[128];

@@ -250,6 +250,21 @@ const char *store_result_name(store_result r);
 pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, const json_t *report,
                                store_result *result, pyti_error *err);
 
+/* store_job_complete, then a claim of up to max jobs (1..STORE_CLAIM_MAX)
+ * for worker_id as store_job_claim_many's: what a worker's slot that has
+ * just finished a job asks for. On PostgreSQL the common case (a report of
+ * the attempt holding the lease, not an error report) is one transaction
+ * and one round trip for both, committed durably; otherwise the two happen
+ * one after the other. The result's rules and errors are
+ * store_job_complete's; the claim's failures after a stored result only
+ * give no leases (*n 0), as does an error of the result (a lease taken
+ * with a result that then failed the careful way is left to expire). The
+ * caller clears each lease. */
+pyti_status store_job_complete_claim(pyti_store *s, long long job_id, int attempt,
+                                     const json_t *report, store_result *result,
+                                     const char *worker_id, long long lease_ms, size_t max,
+                                     store_lease *leases, size_t *n, pyti_error *err);
+
 /* Ends an attempt without a result. retryable (an infrastructure error:
  * the download failed, the worker's disk filled) requeues the job with
  * exponential backoff — not_before = now + base * 2^(failures-1), capped —

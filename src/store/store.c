@@ -84,6 +84,7 @@ void store_close(pyti_store *s)
     if (!s)
         return;
     db_rollback(s);
+    db_res_free(db_take_kept(s)); /* a caller's that was never taken */
     db_free_statements(s);
     s->drv->close(s);
     free(s->location);

@@ -403,10 +403,14 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
     "  FROM j WHERE jobs.id = j.id RETURNING 1)"                                                  \
     " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 'stored' ELSE 'other' END"
 
-pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
-                                   int attempt, const char *sha, bool *stored, pyti_error *err)
+/* STORE_JOB_RESULT for the report: as the transaction's last statement,
+ * committed with it (*stored set), or, if kept, as its kept statement
+ * (db_query_kept; stored is NULL) for the caller to commit. */
+static pyti_status job_result(pyti_store *s, const json_t *report, long long job_id, int attempt,
+                              const char *sha, bool kept, bool *stored, pyti_error *err)
 {
-    *stored = false;
+    if (stored)
+        *stored = false;
     json_t *summary = report_summary(report);
     const char *name = json_get_str(summary, "name");
     char *project = name_normalize(name ? name : "");
@@ -434,12 +438,18 @@ pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long lon
     a[17] = db_text(findings);
     a[18] = db_text(metrics);
     a[19] = db_text(tests);
+    if (kept) {
+        rc = db_query_kept(s, "storing the result", STORE_JOB_RESULT, 20, a, err);
+        if (rc != PYTI_OK)
+            db_rollback(s);
+        goto out;
+    }
     db_res *r = db_query_commit(s, "storing the result", STORE_JOB_RESULT, 20, a, err);
     if (!r) {
         rc = PYTI_ERR_IO;
         goto out;
     }
-    *stored = r->nrows == 1 && db_get(r, 0, 0) && strcmp(db_get(r, 0, 0), "stored") == 0;
+    *stored = catalog_job_result_stored(r);
     db_res_free(r);
 out:
     free(tests);
@@ -450,6 +460,23 @@ out:
     free(project);
     json_decref(summary);
     return rc;
+}
+
+pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                   int attempt, const char *sha, bool *stored, pyti_error *err)
+{
+    return job_result(s, report, job_id, attempt, sha, false, stored, err);
+}
+
+pyti_status catalog_send_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                    int attempt, const char *sha, pyti_error *err)
+{
+    return job_result(s, report, job_id, attempt, sha, true, NULL, err);
+}
+
+bool catalog_job_result_stored(const db_res *r)
+{
+    return r && r->nrows == 1 && db_get(r, 0, 0) && strcmp(db_get(r, 0, 0), "stored") == 0;
 }
 
 pyti_status catalog_backfill_report(pyti_store *s, const json_t *report, pyti_error *err)

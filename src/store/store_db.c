@@ -300,4 +300,33 @@ void db_rollback(pyti_store *s)
         return;
     s->drv->rollback(s);
     s->in_txn = false;
+    db_res_free(db_take_kept(s));
+}
+
+pyti_status db_query_kept(pyti_store *s, const char *what, const char *sql, int nargs,
+                          const db_arg *args, pyti_error *err)
+{
+    assert(s->in_txn);
+    if (!s->drv->send_kept) {
+        assert(!s->kept && "one kept statement per transaction");
+        s->kept = db_query(s, what, sql, nargs, args, err);
+        return s->kept ? PYTI_OK : PYTI_ERR_IO;
+    }
+    s->what = what;
+    s->last_fail = DB_FAIL_NONE;
+    db_stmt *st = cache_find(s, sql);
+    if (!st)
+        st = cache_add(s, sql);
+    if (!st->handle && s->drv->prepare(s, st, err) != PYTI_OK)
+        return PYTI_ERR_IO;
+    return s->drv->send_kept(s, st, nargs, args, err);
+}
+
+db_res *db_take_kept(pyti_store *s)
+{
+    if (s->drv->take_kept)
+        return s->drv->take_kept(s);
+    db_res *r = s->kept;
+    s->kept = NULL;
+    return r;
 }

@@ -158,6 +158,13 @@ typedef struct db_driver {
      * May be NULL: run, then commit. */
     db_res *(*run_commit)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
                           pyti_error *err);
+    /* Sends a prepared statement inside the transaction whose rows are
+     * read with the next round trip's (no wait of its own; PostgreSQL)
+     * and then handed out by take_kept; one at a time. May be NULL
+     * (SQLite): the SQL layer runs it at once (db_query_kept). */
+    pyti_status (*send_kept)(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                             pyti_error *err);
+    db_res *(*take_kept)(pyti_store *s);
     /* BEGIN for a transaction that will write: BEGIN IMMEDIATE on SQLite
      * (takes the write lock now, so the transaction never fails half way
      * with SQLITE_BUSY), plain BEGIN (READ COMMITTED) on PostgreSQL. */
@@ -191,6 +198,7 @@ struct pyti_store {
      * connection's write lock (store_put_report_page without wait). */
     bool no_lock_wait;
     db_fail last_fail;
+    db_res *kept; /* db_query_kept's rows where the driver has no send_kept */
     const char *what; /* the operation under way, for messages */
     store_queue_options qopt;
     double last_reap; /* monotonic seconds of the last opportunistic reap */
@@ -239,6 +247,16 @@ void db_rollback(pyti_store *s);
  * of either, the transaction rolled back. */
 db_res *db_query_commit(pyti_store *s, const char *what, const char *sql, int nargs,
                         const db_arg *args, pyti_error *err);
+/* Inside a transaction: a statement whose rows are needed only once the
+ * transaction is over. PostgreSQL sends it without waiting and reads its
+ * rows in the transaction's next round trip (at the latest its
+ * db_query_commit); SQLite runs it at once. db_take_kept then hands them
+ * out (after the commit; NULL if the transaction failed). One kept
+ * statement per transaction; a failure of it fails the transaction as
+ * db_exec's do. */
+pyti_status db_query_kept(pyti_store *s, const char *what, const char *sql, int nargs,
+                          const db_arg *args, pyti_error *err);
+db_res *db_take_kept(pyti_store *s);
 
 /* Forgets every prepared statement (after a reconnect). */
 void db_forget_statements(pyti_store *s);
@@ -297,6 +315,14 @@ pyti_status catalog_put_report(pyti_store *s, const json_t *report, long long jo
  * report id already stored fails with DB_FAIL_CONSTRAINT. */
 pyti_status catalog_put_job_result(pyti_store *s, const json_t *report, long long job_id,
                                    int attempt, const char *sha, bool *stored, pyti_error *err);
+/* The same statement sent as the open transaction's kept statement
+ * (db_query_kept), for a caller that has more to say before its commit
+ * (store_job_complete_claim); after the commit, catalog_job_result_stored
+ * of db_take_kept's rows says whether it took the report. On failure the
+ * transaction is rolled back. */
+pyti_status catalog_send_job_result(pyti_store *s, const json_t *report, long long job_id,
+                                    int attempt, const char *sha, pyti_error *err);
+bool catalog_job_result_stored(const db_res *r);
 
 /* Files a report stored before the catalogue existed (migration 2's
  * back-fill): catalogue rows, task results, findings, latest verdict. */

@@ -603,43 +603,51 @@ static int cmp_claimed(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long lease_ms,
-                                 size_t max, store_lease *leases, size_t *n, pyti_error *err)
+static pyti_status claim_args_ok(const char *worker_id, size_t max, pyti_error *err)
 {
-    *n = 0;
     if (!worker_id)
         return pyti_error_set(err, PYTI_ERR_USAGE, "claim: no worker id");
     if (max < 1 || max > STORE_CLAIM_MAX)
         return pyti_error_set(err, PYTI_ERR_USAGE, "claim: %zu jobs at once (1-%d)", max,
                               STORE_CLAIM_MAX);
-    memset(leases, 0, max * sizeof *leases);
-    if (lease_ms <= 0)
-        lease_ms = s->qopt.lease_ms;
-    if (s->qopt.reap_interval_ms > 0) {
-        double now = time_monotonic();
-        if (s->last_reap == 0 || (now - s->last_reap) * 1000.0 >= (double)s->qopt.reap_interval_ms) {
-            s->last_reap = now;
-            if (store_reap_expired(s, NULL, NULL, err) != PYTI_OK)
-                return PYTI_ERR_IO;
-        }
-    }
-    if (db_begin(s, err) != PYTI_OK)
-        return PYTI_ERR_IO;
+    return PYTI_OK;
+}
+
+/* Reaps expired leases if the handle's reap interval has passed. */
+static pyti_status reap_if_due(pyti_store *s, pyti_error *err)
+{
+    if (s->qopt.reap_interval_ms <= 0)
+        return PYTI_OK;
+    double now = time_monotonic();
+    if (s->last_reap != 0 && (now - s->last_reap) * 1000.0 < (double)s->qopt.reap_interval_ms)
+        return PYTI_OK;
+    s->last_reap = now;
+    return store_reap_expired(s, NULL, NULL, err) == PYTI_OK ? PYTI_OK : PYTI_ERR_IO;
+}
+
+/* The claim of up to max jobs for worker_id as the open transaction's end:
+ * its settings, the statement(s) and COMMIT. The leased rows (JOB_COLUMNS)
+ * once committed; NULL with err if anything failed, the transaction
+ * rolled back. durable: the transaction has written something that must
+ * not be lost (a result), so it keeps synchronous_commit on. */
+static db_res *claim_commit(pyti_store *s, const char *worker_id, long long lease_ms, size_t max,
+                            bool durable, pyti_error *err)
+{
     /* PostgreSQL: losing a claim in a server crash is harmless (the job
      * is still queued and the worker's first heartbeat says "lost"), so
-     * the commit need not wait for the disk. And the claim must walk
-     * jobs_queue in order and stop at the first matches: a planner
-     * without statistics yet (a fresh store, a burst of submits before
-     * autoanalyze) would rather read every queued job and sort them — on
-     * every claim. Every access path of the claim is meant to be an
-     * index lookup, so sorts, bitmap and sequential scans are off for this
-     * transaction, whose plan (generic, kept) is made under these
-     * settings. */
+     * the commit need not wait for the disk — unless it carries a result.
+     * And the claim must walk jobs_queue in order and stop at the first
+     * matches: a planner without statistics yet (a fresh store, a burst of
+     * submits before autoanalyze) would rather read every queued job and
+     * sort them — on every claim. Every access path of the claim is meant
+     * to be an index lookup, so sorts, bitmap and sequential scans are off
+     * for this transaction, whose plan (generic, kept) is made under
+     * these settings. */
     static const char *const claim_settings[] = {
-        "synchronous_commit", "off", "enable_sort", "off", "enable_bitmapscan", "off",
-        "enable_seqscan", "off",
+        "enable_sort", "off", "enable_bitmapscan", "off", "enable_seqscan", "off",
+        "synchronous_commit", "off",
     };
-    s->drv->set_local(s, claim_settings, 4);
+    s->drv->set_local(s, claim_settings, durable ? 3 : 4);
     /* Either statement leases the candidates: one (a scalar subquery, run
      * once) or up to $3 (a MATERIALIZED CTE, run once, its ids looked up
      * by primary key). Both stay index lookups whatever the statistics:
@@ -652,9 +660,9 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
      * partial index jobs_queue to find an id, reading the whole queue.
      *
      * On PostgreSQL the same statement also records the attempts (a
-     * data-modifying CTE) and travels with BEGIN and COMMIT: the whole
-     * claim is one round trip. SQLite has no INSERT inside WITH: it
-     * records them with one more statement (no round trips there). */
+     * data-modifying CTE) and travels with the COMMIT: the whole claim is
+     * one round trip. SQLite has no INSERT inside WITH: it records them
+     * with one more statement (no round trips there). */
     bool in_statement = s->drv->dialect == DB_PG;
     db_res *(*run)(pyti_store *, const char *, const char *, int, const db_arg *, pyti_error *) =
         in_statement ? db_query_commit : db_query;
@@ -671,7 +679,7 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
               DB_ARGS(db_text(worker_id), db_int(lease_ms), db_int((long long)max)), err);
     if (!r) {
         db_rollback(s); /* db_query; db_query_commit has rolled back */
-        return PYTI_ERR_IO;
+        return NULL;
     }
     for (int i = 0; !in_statement && i < r->nrows; i++) {
         if (db_exec(s, "recording the attempt",
@@ -682,13 +690,51 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
                     NULL, err) != PYTI_OK) {
             db_res_free(r);
             db_rollback(s);
-            return PYTI_ERR_IO;
+            return NULL;
         }
     }
     if (!in_statement && db_commit(s, err) != PYTI_OK) {
         db_res_free(r);
-        return PYTI_ERR_IO;
+        return NULL;
     }
+    return r;
+}
+
+/* The leases of claim_commit's rows, best first (RETURNING follows no
+ * order): *n of them into leases; frees r. */
+static void take_leases(db_res *r, store_lease *leases, size_t *n)
+{
+    claimed_row *order = xcalloc((size_t)r->nrows ? (size_t)r->nrows : 1, sizeof *order);
+    for (int i = 0; i < r->nrows; i++)
+        order[i] = (claimed_row){db_get_int(r, i, 12), db_get_int(r, i, 0), i};
+    qsort(order, (size_t)r->nrows, sizeof *order, cmp_claimed);
+    for (int i = 0; i < r->nrows; i++) {
+        int row = order[i].row;
+        leases[i].job_id = db_get_int(r, row, 0);
+        leases[i].attempt = (int)db_get_int(r, row, 15);
+        leases[i].expires_ms = db_get_int(r, row, 20);
+        leases[i].job = job_from_row(r, row);
+    }
+    *n = (size_t)r->nrows;
+    free(order);
+    db_res_free(r);
+}
+
+pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long lease_ms,
+                                 size_t max, store_lease *leases, size_t *n, pyti_error *err)
+{
+    *n = 0;
+    pyti_status rc = claim_args_ok(worker_id, max, err);
+    if (rc != PYTI_OK)
+        return rc;
+    memset(leases, 0, max * sizeof *leases);
+    if (lease_ms <= 0)
+        lease_ms = s->qopt.lease_ms;
+    if (reap_if_due(s, err) != PYTI_OK || db_begin(s, err) != PYTI_OK)
+        return PYTI_ERR_IO;
+    db_res *r = claim_commit(s, worker_id, lease_ms, max, false, err);
+    if (!r)
+        return PYTI_ERR_IO;
     if (r->nrows == 0) {
         /* Nothing to claim; say so if the worker is unknown. */
         db_res_free(r);
@@ -703,21 +749,7 @@ pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long
                                   "worker '%s' is not registered in %s", worker_id, s->location);
         return PYTI_OK;
     }
-    /* RETURNING follows no order; hand the leases out in the claim's. */
-    claimed_row *order = xcalloc((size_t)r->nrows, sizeof *order);
-    for (int i = 0; i < r->nrows; i++)
-        order[i] = (claimed_row){db_get_int(r, i, 12), db_get_int(r, i, 0), i};
-    qsort(order, (size_t)r->nrows, sizeof *order, cmp_claimed);
-    for (int i = 0; i < r->nrows; i++) {
-        int row = order[i].row;
-        leases[i].job_id = db_get_int(r, row, 0);
-        leases[i].attempt = (int)db_get_int(r, row, 15);
-        leases[i].expires_ms = db_get_int(r, row, 20);
-        leases[i].job = job_from_row(r, row);
-    }
-    *n = (size_t)r->nrows;
-    free(order);
-    db_res_free(r);
+    take_leases(r, leases, n);
     return PYTI_OK;
 }
 
@@ -1039,6 +1071,69 @@ pyti_status store_job_complete(pyti_store *s, long long job_id, int attempt, con
     if (rc == PYTI_ERR_IO && s->last_fail == DB_FAIL_CONSTRAINT)
         rc = complete_once(s, job_id, attempt, report, sha, false, result, err);
     return rc;
+}
+
+pyti_status store_job_complete_claim(pyti_store *s, long long job_id, int attempt,
+                                     const json_t *report, store_result *result,
+                                     const char *worker_id, long long lease_ms, size_t max,
+                                     store_lease *leases, size_t *n, pyti_error *err)
+{
+    *n = 0;
+    pyti_status rc = claim_args_ok(worker_id, max, err);
+    if (rc != PYTI_OK)
+        return rc;
+    memset(leases, 0, max * sizeof *leases);
+    if (lease_ms <= 0)
+        lease_ms = s->qopt.lease_ms;
+    if (report_validate(report, err) != PYTI_OK)
+        return PYTI_ERR_INPUT;
+    const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");
+    const char *outcome = json_get_str(report, "outcome");
+    /* PostgreSQL, the common case (as store_job_complete's): BEGIN, the
+     * result's statement, the claim's settings and statement, COMMIT — one
+     * round trip and one transaction for what were two of each, committed
+     * durably for the result's sake. */
+    if (s->drv->dialect == DB_PG && sha && outcome && strcmp(outcome, "error") != 0) {
+        if (reap_if_due(s, err) != PYTI_OK || db_begin(s, err) != PYTI_OK)
+            return PYTI_ERR_IO;
+        db_res *r = NULL;
+        if (catalog_send_job_result(s, report, job_id, attempt, sha, err) == PYTI_OK)
+            r = claim_commit(s, worker_id, lease_ms, max, true, err);
+        db_res *kept = db_take_kept(s);
+        bool stored = catalog_job_result_stored(kept);
+        db_res_free(kept);
+        if (r) {
+            take_leases(r, leases, n);
+            if (stored) {
+                *result = STORE_RESULT_STORED;
+                return PYTI_OK;
+            }
+            /* The claim is committed; the result was something else (a
+             * repeat, a late attempt, ...): decided the careful way. Should
+             * that fail, the leases just taken are not handed out and
+             * expire like any lease whose worker went silent. */
+            rc = store_job_complete(s, job_id, attempt, report, result, err);
+            if (rc != PYTI_OK) {
+                for (size_t i = 0; i < *n; i++)
+                    store_lease_clear(&leases[i]);
+                *n = 0;
+            }
+            return rc;
+        }
+        if (s->last_fail != DB_FAIL_CONSTRAINT)
+            return PYTI_ERR_IO;
+        /* The report id is taken: nothing of the transaction happened;
+         * the result is decided the careful way, then the claim made. */
+    }
+    rc = store_job_complete(s, job_id, attempt, report, result, err);
+    if (rc != PYTI_OK)
+        return rc;
+    /* The result is stored: a claim that fails now (the worker unknown, the
+     * store away) is only no next job; the worker's own claim says why. */
+    pyti_error ignored;
+    if (store_job_claim_many(s, worker_id, lease_ms, max, leases, n, &ignored) != PYTI_OK)
+        *n = 0;
+    return PYTI_OK;
 }
 
 /* ---- reaping ---- */

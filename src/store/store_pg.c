@@ -35,6 +35,10 @@ typedef struct pg_impl {
      * as text they were parsed, and set_config also planned, on every
      * transaction. Prepared by the first BEGIN of a connection. */
     bool control_ready;
+    /* send_kept's statement: its index among the pending (-1: none) and,
+     * once read by a drain, its result, until take_kept. */
+    int kept_at;
+    PGresult *kept;
 } pg_impl;
 
 #define BEGIN_STMT "pyti_begin"
@@ -87,6 +91,9 @@ static void heal(pyti_store *s)
     PQreset(im->conn);
     im->pipeline = false;
     im->npending = 0;
+    im->kept_at = -1;
+    PQclear(im->kept);
+    im->kept = NULL;
     im->control_ready = false;
     db_forget_statements(s);
     s->in_txn = false;
@@ -118,7 +125,8 @@ static void skip_to_sync(PGconn *conn)
 /* Ends the pipeline's batch and reads every pending result. The first
  * failure (naming the statement it came from) goes to err. If last is
  * not NULL it gets the result of pending statement number keep (counted
- * from 0; the caller clears it), given that no statement failed. */
+ * from 0; the caller clears it), given that no statement failed. The
+ * kept statement's result (send_kept) is held for take_kept, likewise. */
 static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_error *err)
 {
     pg_impl *im = impl_of(s);
@@ -139,6 +147,8 @@ static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_err
             }
             if (last && i == keep && rc == PYTI_OK && !*last)
                 *last = r;
+            else if (i == im->kept_at && rc == PYTI_OK && !im->kept)
+                im->kept = r;
             else
                 PQclear(r);
         }
@@ -146,12 +156,17 @@ static pyti_status drain_keep(pyti_store *s, int keep, PGresult **last, pyti_err
             break;
     }
     im->npending = 0;
+    im->kept_at = -1;
     skip_to_sync(im->conn);
     if (PQstatus(im->conn) == CONNECTION_BAD && rc == PYTI_OK)
         rc = fail(s, err, NULL);
     if (rc != PYTI_OK && last && *last) {
         PQclear(*last);
         *last = NULL;
+    }
+    if (rc != PYTI_OK && im->kept) {
+        PQclear(im->kept);
+        im->kept = NULL;
     }
     return rc;
 }
@@ -190,6 +205,7 @@ static void pg_close(pyti_store *s)
     pg_impl *im = s->impl;
     if (!im)
         return;
+    PQclear(im->kept);
     PQfinish(im->conn);
     free(im);
     s->impl = NULL;
@@ -337,6 +353,32 @@ static pyti_status pg_send(pyti_store *s, db_stmt *st, int nargs, const db_arg *
                         err);
 }
 
+static pyti_status pg_send_kept(pyti_store *s, db_stmt *st, int nargs, const db_arg *args,
+                                pyti_error *err)
+{
+    pg_impl *im = impl_of(s);
+    if (!im->pipeline)
+        return pyti_error_set(err, PYTI_ERR_INTERNAL, "store: a kept statement outside a "
+                                                      "transaction");
+    if (im->kept_at >= 0 || im->kept)
+        return pyti_error_set(err, PYTI_ERR_INTERNAL, "store: two kept statements at once");
+    pyti_status rc = pg_send(s, st, nargs, args, err);
+    if (rc == PYTI_OK)
+        im->kept_at = im->npending - 1;
+    return rc;
+}
+
+static db_res *pg_take_kept(pyti_store *s)
+{
+    pg_impl *im = impl_of(s);
+    if (!im->kept)
+        return NULL;
+    db_res *r = to_res(im->kept);
+    PQclear(im->kept);
+    im->kept = NULL;
+    return r;
+}
+
 /* Sends a parameterless command inside the pipeline: COMMIT and BEGIN as
  * the prepared statements, once they are. */
 static pyti_status send_command(pyti_store *s, const char *sql, pyti_error *err)
@@ -426,6 +468,7 @@ static pyti_status pg_begin(pyti_store *s, pyti_error *err)
         return fail(s, err, NULL);
     im->pipeline = true;
     im->npending = 0;
+    im->kept_at = -1;
     if (send_command(s, "BEGIN", err) != PYTI_OK) {
         PQexitPipelineMode(im->conn);
         im->pipeline = false;
@@ -564,6 +607,8 @@ static const db_driver pg_driver = {
     .script = pg_script,
     .commit = pg_commit,
     .run_commit = pg_run_commit,
+    .send_kept = pg_send_kept,
+    .take_kept = pg_take_kept,
     .rollback = pg_rollback,
     .begin = pg_begin,
     .lock_migrations = pg_lock_migrations,
@@ -574,6 +619,7 @@ static const db_driver pg_driver = {
 pyti_status store_pg_open(pyti_store *s, const char *conninfo, pyti_error *err)
 {
     pg_impl *im = xcalloc(1, sizeof *im);
+    im->kept_at = -1;
     s->impl = im;
     s->drv = &pg_driver;
     im->conn = PQconnectdb(conninfo);

@@ -1055,6 +1055,103 @@ static void test_result_report_id_taken(void **state)
     store_close(s);
 }
 
+/* A result with the next claim (store_job_complete_claim): the result
+ * stored as store_job_complete would, the next job leased to the worker
+ * in the claim's order, in one transaction on PostgreSQL; a repeat of the
+ * result is a duplicate that still gets a lease; a report id taken goes
+ * the careful way and the claim still happens; an unknown worker gets no
+ * lease but the result is stored; nothing queued, no lease. */
+static store_result complete_claim(pyti_store *s, long long id, int attempt, unsigned n,
+                                   const char *rid, const char *worker, size_t max,
+                                   store_lease *leases, size_t *got)
+{
+    char sha[65], name[32];
+    t_sha(n, sha);
+    snprintf(name, sizeof name, "demo-%u", n);
+    json_t *r = t_report(rid, name, "1.0", sha, "passed", "2026-11-25T10:00:00.000Z", NULL);
+    store_result res = STORE_RESULT_IGNORED;
+    pyti_error err;
+    if (store_job_complete_claim(s, id, attempt, r, &res, worker, 0, max, leases, got, &err) !=
+        PYTI_OK)
+        fail_msg("complete_claim %lld: %s", id, err.msg);
+    json_decref(r);
+    return res;
+}
+
+static void test_result_with_next_claim(void **state)
+{
+    pyti_store *s = t_store_fresh(state, NULL);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long a = submit(s, 31), b = submit(s, 32), c = submit(s, 33), d = submit(s, 34);
+    int aa;
+    assert_int_equal(claim(s, "w", &aa), a);
+    store_lease leases[2];
+    size_t n = 9;
+    char rid[33];
+    t_report_id(rid);
+    assert_int_equal(complete_claim(s, a, aa, 31, rid, "w", 1, leases, &n),
+                     STORE_RESULT_STORED);
+    assert_int_equal(n, 1);
+    assert_int_equal(leases[0].job_id, b);
+    assert_int_equal(leases[0].attempt, 1);
+    assert_string_equal(json_get_str(leases[0].job, "filename"), "demo_32-1.0.tar.gz");
+    store_lease_clear(&leases[0]);
+    assert_state(s, a, "done");
+    assert_state(s, b, "leased");
+    json_t *j = job(s, a);
+    assert_string_equal(json_get_str(j, "report_id"), rid);
+    assert_string_equal(
+        json_get_str(json_array_get(json_object_get(j, "attempt_history"), 0), "outcome"),
+        "done");
+    json_decref(j);
+    pyti_error err;
+    assert_int_equal(store_count_reports(s, &err), 1);
+    /* The same result again: a duplicate, and the next two jobs. */
+    assert_int_equal(complete_claim(s, a, aa, 31, rid, "w", 2, leases, &n),
+                     STORE_RESULT_DUPLICATE);
+    assert_int_equal(n, 2);
+    assert_int_equal(leases[0].job_id, c);
+    assert_int_equal(leases[1].job_id, d);
+    store_lease_clear(&leases[0]);
+    store_lease_clear(&leases[1]);
+    assert_int_equal(store_count_reports(s, &err), 1);
+    /* b's report under a's report id: refused the careful way, and no
+     * lease either (nothing is queued). */
+    char sha[65];
+    t_sha(32, sha);
+    json_t *r = t_report(rid, "demo-32", "1.0", sha, "passed", "2026-11-25T10:00:00.000Z", NULL);
+    store_result res;
+    assert_int_equal(store_job_complete_claim(s, b, 1, r, &res, "w", 0, 1, leases, &n, &err),
+                     PYTI_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "already stored for something else"));
+    assert_int_equal(n, 0);
+    json_decref(r);
+    assert_state(s, b, "leased");
+    /* Stored, by a worker that does not exist: no lease, no error. */
+    long long e = submit(s, 35);
+    t_report_id(rid);
+    assert_int_equal(complete_claim(s, b, 1, 32, rid, "nobody", 1, leases, &n),
+                     STORE_RESULT_STORED);
+    assert_int_equal(n, 0);
+    assert_state(s, b, "done");
+    assert_state(s, e, "queued");
+    /* Nothing left for w after e. */
+    t_report_id(rid);
+    assert_int_equal(complete_claim(s, c, 1, 33, rid, "w", 1, leases, &n), STORE_RESULT_STORED);
+    assert_int_equal(n, 1);
+    assert_int_equal(leases[0].job_id, e);
+    store_lease_clear(&leases[0]);
+    t_report_id(rid);
+    assert_int_equal(complete_claim(s, d, 1, 34, rid, "w", 1, leases, &n), STORE_RESULT_STORED);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_count_reports(s, &err), 4);
+    /* Bad arguments. */
+    assert_int_equal(store_job_complete_claim(s, e, 1, NULL, &res, "w", 0, 0, leases, &n, &err),
+                     PYTI_ERR_USAGE);
+    store_close(s);
+}
+
 static void test_late_result_first_complete_wins(void **state)
 {
     pyti_store *s = t_store_fresh(state, NULL);
@@ -1611,6 +1708,7 @@ int main(void)
         T_BOTH(test_concurrent_batch_claimers_never_share),
         T_BOTH(test_matching_requirements),
         T_BOTH(test_matching_worker_policy),
+        T_BOTH(test_result_with_next_claim),
         T_BOTH(test_heartbeat_expiry_requeue),
         T_BOTH(test_result_stored_exactly_once),
         T_BOTH(test_result_report_id_taken),
