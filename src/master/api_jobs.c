@@ -376,6 +376,28 @@ static pyti_status put_logs(pyti_store *s, long long id, int attempt, const json
     return PYTI_OK;
 }
 
+/* A result's optional "next": {"worker": "ID", "max": 1..STORE_CLAIM_MAX},
+ * the claim a worker's slot makes with its result. *worker stays NULL
+ * without one. */
+static pyti_status next_of(const json_t *next, const char **worker, long long *max,
+                           pyti_error *err)
+{
+    if (!next)
+        return PYTI_OK;
+    const json_t *w = json_object_get(next, "worker"), *mx = json_object_get(next, "max");
+    if (!json_is_object(next) || !json_is_string(w) || json_string_length(w) < 1 ||
+        json_string_length(w) > 128 || (mx && !json_is_integer(mx)) ||
+        (mx && (json_integer_value(mx) < 1 || json_integer_value(mx) > STORE_CLAIM_MAX)))
+        return pyti_error_set(err, PYTI_ERR_INPUT,
+                              "request body: next: expected {\"worker\": \"ID\", \"max\": "
+                              "1..%d}",
+                              STORE_CLAIM_MAX);
+    *worker = json_string_value(w);
+    if (mx)
+        *max = json_integer_value(mx);
+    return PYTI_OK;
+}
+
 static void attempt_call(pyti_master *m, const master_request *req, long long id, int attempt,
                          const char *verb, master_response *resp)
 {
@@ -412,19 +434,30 @@ static void attempt_call(pyti_master *m, const master_request *req, long long id
                             (json_int_t)m->st.lease_s);
     } else if (strcmp(verb, "result") == 0) {
         json_t *report = body ? json_object_get(body, "report") : NULL;
+        const char *next_worker = NULL;
+        long long next_max = 1;
         if (!report) {
             rc = pyti_error_set(&err, PYTI_ERR_INPUT,
                                 "request body: expected {\"report\": {...}, \"logs\": {...}}");
+        } else if (next_of(json_object_get(body, "next"), &next_worker, &next_max, &err) !=
+                   PYTI_OK) {
+            rc = PYTI_ERR_INPUT;
         } else if ((rc = put_logs(s, id, attempt, json_object_get(body, "logs"), &err)) ==
                    PYTI_OK) {
             store_result r;
-            rc = store_job_complete(s, id, attempt, report, &r, &err);
+            store_lease leases[STORE_CLAIM_MAX];
+            size_t n = 0;
+            rc = next_worker ? store_job_complete_claim(s, id, attempt, report, &r, next_worker,
+                                                        0, (size_t)next_max, leases, &n, &err)
+                             : store_job_complete(s, id, attempt, report, &r, &err);
             if (rc == PYTI_OK && r == STORE_RESULT_STORED)
                 /* This request runs on a thread of its own (a write): its
                  * page's parts are rendered here, not by its first visitor. */
                 web_report_warm(s, json_get_str(report, "id"));
             if (rc == PYTI_OK) {
                 out = json_pack("{s:s}", "result", store_result_name(r));
+                if (next_worker)
+                    json_object_set_new(out, "next", master_leases_json(m, leases, n));
                 pthread_mutex_lock(&m->stats_lock);
                 m->results_total++;
                 pthread_mutex_unlock(&m->stats_lock);

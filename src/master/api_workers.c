@@ -138,10 +138,21 @@ static bool client_gone(const master_request *req)
     return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-static json_t *lease_json(const store_lease *l)
+json_t *master_leases_json(pyti_master *m, store_lease *leases, size_t n)
 {
-    return json_pack("{s:I, s:i, s:O}", "job_id", (json_int_t)l->job_id, "attempt", l->attempt,
-                     "job", l->job);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, json_pack("{s:I, s:i, s:O}", "job_id",
+                                             (json_int_t)leases[i].job_id, "attempt",
+                                             leases[i].attempt, "job", leases[i].job));
+        store_lease_clear(&leases[i]);
+    }
+    if (n) {
+        pthread_mutex_lock(&m->stats_lock);
+        m->claims_total += n;
+        pthread_mutex_unlock(&m->stats_lock);
+    }
+    return json_pack("{s:o, s:I}", "leases", arr, "lease_s", (json_int_t)m->st.lease_s);
 }
 
 static void claim(pyti_master *m, const master_request *req, const char *id,
@@ -200,18 +211,7 @@ static void claim(pyti_master *m, const master_request *req, const char *id,
             ;
         pthread_mutex_unlock(&m->wake_lock);
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(arr, lease_json(&leases[i]));
-        store_lease_clear(&leases[i]);
-    }
-    if (n) {
-        pthread_mutex_lock(&m->stats_lock);
-        m->claims_total += n;
-        pthread_mutex_unlock(&m->stats_lock);
-    }
-    master_response_json(resp, 200, json_pack("{s:o, s:I}", "leases", arr, "lease_s",
-                                              (json_int_t)m->st.lease_s));
+    master_response_json(resp, 200, master_leases_json(m, leases, n));
 }
 
 void api_workers(pyti_master *m, const master_request *req, master_role role,

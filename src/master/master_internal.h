@@ -223,6 +223,9 @@ void api_jobs(pyti_master *m, const master_request *req, master_role role, const
  * claim). */
 void api_workers(pyti_master *m, const master_request *req, master_role role,
                  const char *rest, master_response *resp);
+/* A claim's answer, {"leases": [{"job_id", "attempt", "job"}], "lease_s"}
+ * (api_workers.c), counted in the master's claims; clears the n leases. */
+json_t *master_leases_json(pyti_master *m, store_lease *leases, size_t n);
 /* api_catalog.c: /api/v1/projects..., /api/v1/reports/..., /api/v1/releases/flagged. */
 void api_catalog(pyti_master *m, const master_request *req, const char *path,
                  master_response *resp);

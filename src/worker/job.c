@@ -343,7 +343,7 @@ static char *last_words(const char *runlog)
     return m;
 }
 
-void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease)
+void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease, json_t **next)
 {
     run_ctx r = {0};
     r.w = w;
@@ -465,8 +465,15 @@ void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease)
         goto out;
     }
     json_t *body = json_pack("{s:o, s:o}", "report", report, "logs", logs);
+    if (next && !w->draining)
+        json_object_set_new(body, "next", json_pack("{s:s, s:i}", "worker", w->id, "max", 1));
     ans = NULL;
     st = post(&r, "result", body, -1, &ans);
+    if (st == 200 && next) {
+        json_t *leases = json_object_get(json_object_get(ans, "next"), "leases");
+        if (json_is_array(leases) && json_array_size(leases))
+            *next = json_incref(leases);
+    }
     if (st == 200) {
         log_info("worker: job %lld attempt %d: %s (%s)", r.id, r.attempt,
                  json_get_str(json_object_get(body, "report"), "outcome"),

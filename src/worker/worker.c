@@ -152,47 +152,60 @@ static void *slot_main(void *arg)
     snprintf(path, sizeof path, "/api/v1/workers/%s/claim", w->id);
     double wait = w->long_poll_s > 25 ? 25 : w->long_poll_s;
     json_t *req = json_pack("{s:i, s:f}", "max", 1, "wait", wait);
+    /* The leases the master handed out with the last result (its "next"):
+     * run before claiming again. */
+    json_t *next = NULL;
     while (!w->draining) {
         long status = 0;
         json_t *ans = NULL;
-        pyti_status rc = mclient_call_retry(c, "POST", path, req, wait + 30, -1, &status, &ans,
-                                            &err);
-        if (w->draining) {
-            /* A job leased just as we gave up the call is not ours to run;
-             * its lease expires and it is requeued. */
-            json_decref(ans);
-            break;
-        }
-        if (rc == PYTI_OK && status == 404) {
-            /* The master forgot us (a fresh store): register again. */
-            mclient_set_abort(c, &w->stop_now);
-            if (do_register(w, c, &err) != PYTI_OK)
-                log_warn("worker: %s", err.msg);
-            mclient_set_abort(c, &w->draining);
-        } else if (rc != PYTI_OK || status != 200) {
-            log_warn("worker: claiming: %s",
-                     rc != PYTI_OK ? err.msg : mclient_error_text(ans, status));
-            struct timespec nap = {2, 0};
-            nanosleep(&nap, NULL);
-        } else {
-            json_t *leases = json_object_get(ans, "leases");
-            size_t i;
-            json_t *l;
-            /* Results are reported even while draining. */
-            mclient_set_abort(c, &w->stop_now);
-            json_array_foreach(leases, i, l) {
-                pthread_mutex_lock(&w->lock);
-                w->busy_slots++;
-                pthread_mutex_unlock(&w->lock);
-                worker_run_lease(w, c, l);
-                pthread_mutex_lock(&w->lock);
-                w->busy_slots--;
-                pthread_mutex_unlock(&w->lock);
+        json_t *leases = next;
+        next = NULL;
+        if (!leases) {
+            pyti_status rc = mclient_call_retry(c, "POST", path, req, wait + 30, -1, &status,
+                                                &ans, &err);
+            if (w->draining) {
+                /* A job leased just as we gave up the call is not ours to
+                 * run; its lease expires and it is requeued. */
+                json_decref(ans);
+                break;
             }
-            mclient_set_abort(c, &w->draining);
+            if (rc == PYTI_OK && status == 404) {
+                /* The master forgot us (a fresh store): register again. */
+                mclient_set_abort(c, &w->stop_now);
+                if (do_register(w, c, &err) != PYTI_OK)
+                    log_warn("worker: %s", err.msg);
+                mclient_set_abort(c, &w->draining);
+            } else if (rc != PYTI_OK || status != 200) {
+                log_warn("worker: claiming: %s",
+                         rc != PYTI_OK ? err.msg : mclient_error_text(ans, status));
+                struct timespec nap = {2, 0};
+                nanosleep(&nap, NULL);
+            } else {
+                leases = json_incref(json_object_get(ans, "leases"));
+            }
+            json_decref(ans);
         }
-        json_decref(ans);
+        size_t i;
+        json_t *l;
+        /* Results are reported even while draining. */
+        mclient_set_abort(c, &w->stop_now);
+        json_array_foreach(leases, i, l) {
+            pthread_mutex_lock(&w->lock);
+            w->busy_slots++;
+            pthread_mutex_unlock(&w->lock);
+            /* The last job's result asks for this slot's next one. */
+            bool last = i + 1 == json_array_size(leases);
+            worker_run_lease(w, c, l, last ? &next : NULL);
+            pthread_mutex_lock(&w->lock);
+            w->busy_slots--;
+            pthread_mutex_unlock(&w->lock);
+        }
+        mclient_set_abort(c, &w->draining);
+        json_decref(leases);
     }
+    /* Leases that came with a result as the worker began to drain: not
+     * run; they expire and their jobs are requeued. */
+    json_decref(next);
     json_decref(req);
     mclient_free(c);
     return NULL;

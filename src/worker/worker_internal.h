@@ -28,7 +28,11 @@ typedef struct pyti_worker {
 /* Runs one leased job (lease: {"job_id", "attempt", "job": {...}}) to
  * its end: fetch, start, `pyti test`, heartbeats, result or failure. c is
  * the slot's own client. Never fails: every outcome is reported to the
- * master (or left to the lease's expiry when the master cannot be told). */
-void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease);
+ * master (or left to the lease's expiry when the master cannot be told).
+ * With next (not NULL), a result sent while the worker is not draining
+ * asks for the slot's next job too (the result's "next", docs/api.md):
+ * *next gets the leases the master answered with (a JSON array, new
+ * reference), or stays NULL. */
+void worker_run_lease(pyti_worker *w, mclient *c, const json_t *lease, json_t **next);
 
 #endif

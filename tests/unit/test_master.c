@@ -593,6 +593,84 @@ static void test_dispatch_job_life(void **state)
     tm_close(&t);
 }
 
+/* A result with "next": the answer carries the slot's next lease (the
+ * result and the claim in one store call); a bad "next" is refused before
+ * anything is stored; with nothing queued, "next" has no leases. */
+static void test_dispatch_result_with_next(void **state)
+{
+    tm_ctx t;
+    tm_open(state, &t, NULL);
+    json_t *j = NULL;
+    long long ids[2];
+    for (unsigned i = 0; i < 2; i++) {
+        char *spec = spec_json(i + 1, NULL);
+        assert_int_equal(req(&t, "POST", "/api/v1/jobs", "sub", spec, &j, NULL), 201);
+        ids[i] = json_integer_value(json_object_get(j, "id"));
+        json_decref(j);
+        free(spec);
+    }
+    assert_int_equal(req(&t, "PUT", "/api/v1/workers/w1", "wrk", "{}", NULL, NULL), 200);
+    assert_int_equal(req(&t, "POST", "/api/v1/workers/w1/claim", "wrk", NULL, &j, NULL), 200);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_array_get(json_object_get(j, "leases"), 0), "job_id")),
+                     ids[0]);
+    json_decref(j);
+    char rid[33], sha[65], path[128];
+    t_report_id(rid);
+    t_sha(1, sha);
+    json_t *rep = t_report(rid, "demo-1", "1.0", sha, "passed", "2026-12-06T10:00:00Z", "clean");
+    snprintf(path, sizeof path, "/api/v1/jobs/%lld/attempts/1/result", ids[0]);
+    static const char *const bad[] = {"\"w1\"", "{}", "{\"worker\": 7}", "{\"worker\": \"\"}",
+                                      "{\"worker\": \"w1\", \"max\": 0}",
+                                      "{\"worker\": \"w1\", \"max\": 65}",
+                                      "{\"worker\": \"w1\", \"max\": \"1\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *rtext = json_dumps(rep, 0);
+        char *text = xasprintf("{\"report\": %s, \"next\": %s}", rtext, bad[i]);
+        assert_int_equal(req(&t, "POST", path, "wrk", text, &j, NULL), 400);
+        assert_non_null(strstr(json_get_str(json_object_get(j, "error"), "message"), "next"));
+        json_decref(j);
+        free(text);
+        free(rtext);
+    }
+    snprintf(path, sizeof path, "/api/v1/jobs/%lld", ids[0]);
+    assert_int_equal(req(&t, "GET", path, NULL, NULL, &j, NULL), 200);
+    assert_string_equal(json_get_str(j, "state"), "leased");
+    json_decref(j);
+    /* The result, and the next job with it. */
+    json_t *body = json_pack("{s:O, s:{s:s}}", "report", rep, "next", "worker", "w1");
+    char *text = json_dumps(body, 0);
+    snprintf(path, sizeof path, "/api/v1/jobs/%lld/attempts/1/result", ids[0]);
+    assert_int_equal(req(&t, "POST", path, "wrk", text, &j, NULL), 200);
+    assert_string_equal(json_get_str(j, "result"), "stored");
+    json_t *next = json_object_get(j, "next");
+    assert_int_equal(json_integer_value(json_object_get(next, "lease_s")), 60);
+    json_t *l = json_array_get(json_object_get(next, "leases"), 0);
+    assert_int_equal(json_integer_value(json_object_get(l, "job_id")), ids[1]);
+    assert_int_equal(json_integer_value(json_object_get(l, "attempt")), 1);
+    t_sha(2, sha);
+    assert_string_equal(json_get_str(json_object_get(l, "job"), "sha256"), sha);
+    json_decref(j);
+    /* The same again: a duplicate; nothing left to lease. */
+    assert_int_equal(req(&t, "POST", path, "wrk", text, &j, NULL), 200);
+    assert_string_equal(json_get_str(j, "result"), "duplicate");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "next"), "leases")), 0);
+    json_decref(j);
+    free(text);
+    json_decref(body);
+    json_decref(rep);
+    snprintf(path, sizeof path, "/api/v1/jobs/%lld", ids[1]);
+    assert_int_equal(req(&t, "GET", path, NULL, NULL, &j, NULL), 200);
+    assert_string_equal(json_get_str(j, "state"), "leased");
+    assert_string_equal(json_get_str(j, "worker"), "w1");
+    json_decref(j);
+    master_response resp;
+    assert_int_equal(req(&t, "GET", "/metrics", NULL, NULL, NULL, &resp), 200);
+    assert_non_null(strstr(buf_cstr(&resp.body), "pyti_master_leases_total 2\n"));
+    master_response_free(&resp);
+    tm_close(&t);
+}
+
 static void test_dispatch_fail_cancel_retry(void **state)
 {
     tm_ctx t;
@@ -793,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_tokens_and_roles),
         cmocka_unit_test(test_settings_defaults_and_errors),
         T_BOTH(test_dispatch_job_life),
+        T_BOTH(test_dispatch_result_with_next),
         T_BOTH(test_dispatch_fail_cancel_retry),
         T_BOTH(test_dispatch_bad_requests),
         T_BOTH(test_dispatch_uploads),
