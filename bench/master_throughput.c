@@ -3,10 +3,13 @@
  * queue_throughput: submits N jobs in batches of 1,000 (JSON specs with
  * URLs nobody fetches), then K claimer threads, each a worker with its own
  * keep-alive connection (src/worker/client.c), claim up to B jobs and post
- * a minimal valid report for each until the queue is empty. Prints the
- * submit rate and the claim -> result rate. A figure, not a test.
+ * a minimal valid report for each until the queue is empty — the last
+ * result of each batch asking for the next jobs ("next", as the worker's
+ * slots do; --separate-claims: a claim call each time instead). Prints
+ * the submit rate and the claim -> result rate. A figure, not a test.
  *
  *   master_throughput --master URL --token-file F [--jobs N] [--claimers K] [--batch B]
+ *                     [--separate-claims]
  *
  * bench/run-master starts `pyti serve` on SQLite and on a throwaway
  * PostgreSQL and runs this against each. */
@@ -27,6 +30,7 @@ static char *token;
 static int njobs = 5000;
 static int nclaimers = 8;
 static int batch = 1;
+static bool separate_claims;
 
 static void die(const char *what, const char *msg)
 {
@@ -101,13 +105,16 @@ static void *claim_loop(void *arg)
     json_decref(caps);
     snprintf(path, sizeof path, "/api/v1/workers/%s/claim", wid);
     json_t *req = json_pack("{s:i, s:i}", "max", batch, "wait", 0);
+    /* As a worker's slot: the last job's result asks for the next ones
+     * ("next"); a claim only when none came. */
+    json_t *got = post(c, path, req);
     for (;;) {
-        json_t *got = post(c, path, req);
         json_t *leases = json_object_get(got, "leases");
         if (json_array_size(leases) == 0) {
             json_decref(got);
             break;
         }
+        json_t *next = NULL;
         size_t i;
         json_t *l;
         json_array_foreach(leases, i, l) {
@@ -116,15 +123,23 @@ static void *claim_loop(void *arg)
                      (long long)json_integer_value(json_object_get(l, "job_id")),
                      (long long)json_integer_value(json_object_get(l, "attempt")));
             json_t *body = json_pack("{s:o}", "report", report_for(json_object_get(l, "job")));
+            if (!separate_claims && i + 1 == json_array_size(leases))
+                json_object_set_new(body, "next",
+                                    json_pack("{s:s, s:i}", "worker", wid, "max", batch));
             json_t *res = post(c, rpath, body);
             const char *r = json_string_value(json_object_get(res, "result"));
             if (!r || strcmp(r, "stored") != 0)
                 die("result", r);
+            if (!separate_claims && i + 1 == json_array_size(leases))
+                next = json_incref(json_object_get(res, "next"));
             json_decref(res);
             json_decref(body);
             cl->done++;
         }
         json_decref(got);
+        got = next && json_array_size(json_object_get(next, "leases")) ? next : post(c, path, req);
+        if (got != next)
+            json_decref(next);
     }
     json_decref(req);
     mclient_free(c);
@@ -136,7 +151,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"master", required_argument, NULL, 'm'}, {"token-file", required_argument, NULL, 't'},
         {"jobs", required_argument, NULL, 'n'},   {"claimers", required_argument, NULL, 'k'},
-        {"batch", required_argument, NULL, 'b'},  {NULL, 0, NULL, 0},
+        {"batch", required_argument, NULL, 'b'},  {"separate-claims", no_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
     };
     const char *token_file = NULL;
     int c;
@@ -147,12 +163,13 @@ int main(int argc, char **argv)
         case 'n': njobs = atoi(optarg); break;
         case 'k': nclaimers = atoi(optarg); break;
         case 'b': batch = atoi(optarg); break;
+        case 's': separate_claims = true; break;
         default: return 2;
         }
     }
     if (!master || !token_file || njobs < 1 || nclaimers < 1 || batch < 1 || batch > 64) {
         fprintf(stderr, "usage: master_throughput --master URL --token-file F [--jobs N] "
-                        "[--claimers K] [--batch 1..64]\n");
+                        "[--claimers K] [--batch 1..64] [--separate-claims]\n");
         return 2;
     }
     pyti_error err;
