@@ -556,7 +556,7 @@ out:
  * written out here, every claim set up their six index scans of
  * job_needs and worker_caps (opening both tables and their indexes) even
  * when none ran, and with eight claimers that cost the server 11-18% of its
- * CPU per job (bench/README.md, "The claim's matching in a function").
+ * CPU per job (bench/README.md, run-queue, migration 8).
  * SQLite, which sets up nothing it does not run: the subqueries. */
 #define CLAIM_FITS                                                                                \
     "{{pg ((j.req_all = 0 AND j.req_python_any = 0 AND w.recipe_policy = 0"                      \
@@ -1097,8 +1097,9 @@ pyti_status store_job_complete_claim(pyti_store *s, long long job_id, int attemp
         if (reap_if_due(s, err) != PYTI_OK || db_begin(s, err) != PYTI_OK)
             return PYTI_ERR_IO;
         db_res *r = NULL;
-        if (catalog_send_job_result(s, report, job_id, attempt, sha, err) == PYTI_OK)
-            r = claim_commit(s, worker_id, lease_ms, max, true, err);
+        rc = catalog_send_job_result(s, report, job_id, attempt, sha, err);
+        if (rc == PYTI_OK && !(r = claim_commit(s, worker_id, lease_ms, max, true, err)))
+            rc = PYTI_ERR_IO;
         db_res *kept = db_take_kept(s);
         bool stored = catalog_job_result_stored(kept);
         db_res_free(kept);
@@ -1120,8 +1121,8 @@ pyti_status store_job_complete_claim(pyti_store *s, long long job_id, int attemp
             }
             return rc;
         }
-        if (s->last_fail != DB_FAIL_CONSTRAINT)
-            return PYTI_ERR_IO;
+        if (rc != PYTI_ERR_IO || s->last_fail != DB_FAIL_CONSTRAINT)
+            return rc;
         /* The report id is taken: nothing of the transaction happened;
          * the result is decided the careful way, then the claim made. */
     }
