@@ -47,6 +47,7 @@
 #include <libpq-fe.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,25 @@ static claimer_report claim_loop(int index, int ready_fd, int go_fd, int report_
     return rep;
 }
 
+/* Reads exactly n bytes from a claimer's pipe, giving up (exit 1) as soon
+ * as a claimer has died: the other claimers keep the pipe open, so its
+ * end would never come. */
+static void read_from_claimers(int fd, void *buf, size_t n, const char *what)
+{
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 200) > 0) {
+            if (read(fd, buf, n) != (ssize_t)n)
+                die(what, NULL);
+            return;
+        }
+        int st;
+        pid_t dead = waitpid(-1, &st, WNOHANG);
+        if (dead > 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+            die("a claimer failed", NULL);
+    }
+}
+
 typedef struct thread_arg {
     int index;
     long done;
@@ -408,8 +428,7 @@ int main(int argc, char **argv)
         }
         for (int i = 0; i < nclaimers; i++) {
             char ch;
-            if (read(ready[0], &ch, 1) != 1)
-                die("barrier", NULL);
+            read_from_claimers(ready[0], &ch, 1, "barrier");
         }
         long postmaster = pg ? postmaster_of(location) : -1;
         wal0 = pg ? wal_bytes(location) : -1;
@@ -421,8 +440,7 @@ int main(int argc, char **argv)
         double client_cpu = 0;
         for (int i = 0; i < nclaimers; i++) {
             claimer_report rep;
-            if (read(counts[0], &rep, sizeof rep) != sizeof rep)
-                die("a claimer failed", NULL);
+            read_from_claimers(counts[0], &rep, sizeof rep, "a claimer failed");
             total += rep.done;
             client_cpu += rep.cpu;
         }
