@@ -161,8 +161,10 @@ void db_free_statements(pyti_store *s)
 
 /* ---- running statements ---- */
 
-db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, const db_arg *args,
-                 pyti_error *err)
+/* The cached, prepared statement of sql (cached by the address of sql),
+ * with what and the failure kind reset for the call; NULL with err if it
+ * cannot be prepared. */
+static db_stmt *statement(pyti_store *s, const char *what, const char *sql, pyti_error *err)
 {
     s->what = what;
     s->last_fail = DB_FAIL_NONE;
@@ -171,21 +173,22 @@ db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, co
         st = cache_add(s, sql);
     if (!st->handle && s->drv->prepare(s, st, err) != PYTI_OK)
         return NULL;
-    return s->drv->run(s, st, nargs, args, err);
+    return st;
+}
+
+db_res *db_query(pyti_store *s, const char *what, const char *sql, int nargs, const db_arg *args,
+                 pyti_error *err)
+{
+    db_stmt *st = statement(s, what, sql, err);
+    return st ? s->drv->run(s, st, nargs, args, err) : NULL;
 }
 
 pyti_status db_exec(pyti_store *s, const char *what, const char *sql, int nargs,
                     const db_arg *args, long long *changes, pyti_error *err)
 {
     if (s->in_txn && !changes) {
-        s->what = what;
-        s->last_fail = DB_FAIL_NONE;
-        db_stmt *st = cache_find(s, sql);
-        if (!st)
-            st = cache_add(s, sql);
-        if (!st->handle && s->drv->prepare(s, st, err) != PYTI_OK)
-            return PYTI_ERR_IO;
-        return s->drv->send(s, st, nargs, args, err);
+        db_stmt *st = statement(s, what, sql, err);
+        return st ? s->drv->send(s, st, nargs, args, err) : PYTI_ERR_IO;
     }
     db_res *r = db_query(s, what, sql, nargs, args, err);
     if (!r)
@@ -278,14 +281,8 @@ db_res *db_query_commit(pyti_store *s, const char *what, const char *sql, int na
         }
         return r;
     }
-    s->what = what;
-    s->last_fail = DB_FAIL_NONE;
-    db_stmt *st = cache_find(s, sql);
-    if (!st)
-        st = cache_add(s, sql);
-    db_res *r = NULL;
-    if (st->handle || s->drv->prepare(s, st, err) == PYTI_OK)
-        r = s->drv->run_commit(s, st, nargs, args, err);
+    db_stmt *st = statement(s, what, sql, err);
+    db_res *r = st ? s->drv->run_commit(s, st, nargs, args, err) : NULL;
     if (!r) {
         db_rollback(s);
         return NULL;
@@ -312,14 +309,8 @@ pyti_status db_query_kept(pyti_store *s, const char *what, const char *sql, int 
         s->kept = db_query(s, what, sql, nargs, args, err);
         return s->kept ? PYTI_OK : PYTI_ERR_IO;
     }
-    s->what = what;
-    s->last_fail = DB_FAIL_NONE;
-    db_stmt *st = cache_find(s, sql);
-    if (!st)
-        st = cache_add(s, sql);
-    if (!st->handle && s->drv->prepare(s, st, err) != PYTI_OK)
-        return PYTI_ERR_IO;
-    return s->drv->send_kept(s, st, nargs, args, err);
+    db_stmt *st = statement(s, what, sql, err);
+    return st ? s->drv->send_kept(s, st, nargs, args, err) : PYTI_ERR_IO;
 }
 
 db_res *db_take_kept(pyti_store *s)

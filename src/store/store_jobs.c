@@ -603,13 +603,21 @@ static int cmp_claimed(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static pyti_status claim_args_ok(const char *worker_id, size_t max, pyti_error *err)
+/* Checks a claim's arguments and readies its outputs: no leases yet
+ * (*n 0, leases cleared), the handle's lease length for lease_ms <= 0. */
+static pyti_status claim_args(pyti_store *s, const char *worker_id, size_t max,
+                              store_lease *leases, size_t *n, long long *lease_ms,
+                              pyti_error *err)
 {
+    *n = 0;
     if (!worker_id)
         return pyti_error_set(err, PYTI_ERR_USAGE, "claim: no worker id");
     if (max < 1 || max > STORE_CLAIM_MAX)
         return pyti_error_set(err, PYTI_ERR_USAGE, "claim: %zu jobs at once (1-%d)", max,
                               STORE_CLAIM_MAX);
+    memset(leases, 0, max * sizeof *leases);
+    if (*lease_ms <= 0)
+        *lease_ms = s->qopt.lease_ms;
     return PYTI_OK;
 }
 
@@ -723,13 +731,9 @@ static void take_leases(db_res *r, store_lease *leases, size_t *n)
 pyti_status store_job_claim_many(pyti_store *s, const char *worker_id, long long lease_ms,
                                  size_t max, store_lease *leases, size_t *n, pyti_error *err)
 {
-    *n = 0;
-    pyti_status rc = claim_args_ok(worker_id, max, err);
+    pyti_status rc = claim_args(s, worker_id, max, leases, n, &lease_ms, err);
     if (rc != PYTI_OK)
         return rc;
-    memset(leases, 0, max * sizeof *leases);
-    if (lease_ms <= 0)
-        lease_ms = s->qopt.lease_ms;
     if (reap_if_due(s, err) != PYTI_OK || db_begin(s, err) != PYTI_OK)
         return PYTI_ERR_IO;
     db_res *r = claim_commit(s, worker_id, lease_ms, max, false, err);
@@ -1078,13 +1082,9 @@ pyti_status store_job_complete_claim(pyti_store *s, long long job_id, int attemp
                                      const char *worker_id, long long lease_ms, size_t max,
                                      store_lease *leases, size_t *n, pyti_error *err)
 {
-    *n = 0;
-    pyti_status rc = claim_args_ok(worker_id, max, err);
+    pyti_status rc = claim_args(s, worker_id, max, leases, n, &lease_ms, err);
     if (rc != PYTI_OK)
         return rc;
-    memset(leases, 0, max * sizeof *leases);
-    if (lease_ms <= 0)
-        lease_ms = s->qopt.lease_ms;
     if (report_validate(report, err) != PYTI_OK)
         return PYTI_ERR_INPUT;
     const char *sha = json_get_str(json_object_get(report, "distribution"), "sha256");

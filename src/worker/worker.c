@@ -160,7 +160,10 @@ static void *slot_main(void *arg)
         json_t *ans = NULL;
         json_t *leases = next;
         next = NULL;
-        if (!leases) {
+        if (leases)
+            log_info("worker: %zu job%s leased with the last result", json_array_size(leases),
+                     json_array_size(leases) == 1 ? "" : "s");
+        else {
             pyti_status rc = mclient_call_retry(c, "POST", path, req, wait + 30, -1, &status,
                                                 &ans, &err);
             if (w->draining) {

@@ -134,6 +134,27 @@ def test_serve_two_workers_submit_and_results(pyti, env, tmp_path, db, master_fa
     assert {w["state"] for w in wl["workers"]} == {"draining"}
 
 
+def test_worker_gets_next_job_with_its_result(pyti, env, tmp_path, master_factory):
+    """A worker's slot asks for its next job with each result ("next",
+    docs/api.md): three jobs queued before a one-slot worker starts take
+    one claim; the other two come with the results before them."""
+    m = master_factory(str(tmp_path / "pyti.db"))
+    ids = []
+    for i in range(3):
+        d = distbuild.write_wheel(tmp_path, name=f"nxt{i}", version="1.0")
+        cp = pyti("submit", d, "--master", m.url, "--token-file", m.tokens["submit"],
+                  "--recipe", "static", check=0)
+        ids.append(int(cp.stdout.split()[-1]))
+    w = start_worker(env, m.url, m.tokens["worker"], "wn", tmp_path)
+    try:
+        for jid in ids:
+            assert m.wait_state(jid)["state"] == "done"
+    finally:
+        stop_worker(w)
+    log = (tmp_path / "worker-wn.log").read_text()
+    assert log.count("1 job leased with the last result") == 2, log
+
+
 def test_metrics_and_pages(tmp_path, env, master_factory):
     m = master_factory(str(tmp_path / "pyti.db"))
     st, text = m.api("GET", "/metrics", token=None)
