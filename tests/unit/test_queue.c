@@ -1571,6 +1571,61 @@ static void test_metrics(void **state)
     store_close(s);
 }
 
+/* The store refuses a state, origin or attempt outcome outside its sets
+ * whoever writes it (migration 9 moved PostgreSQL's checks into
+ * functions; SQLite keeps its comparisons), and admits each value in
+ * them; an attempt without an outcome yet passes. */
+static void test_constraints_refuse_unknown_values(void **state)
+{
+    char *loc;
+    pyti_store *s = t_store_fresh(state, &loc);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long id = submit(s, 90);
+    assert_int_equal(claim(s, "w", NULL), id);
+    store_close(s);
+    char sql[200];
+    static const char *const states[] = {"queued", "leased", "running", "done", "failed",
+                                         "cancelled"};
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++) {
+        snprintf(sql, sizeof sql, "UPDATE jobs SET state = '%s' WHERE id = %lld", states[i], id);
+        assert_true(t_raw_sql_ok(loc, sql));
+    }
+    static const char *const origins[] = {"feed", "upload", "api", "cli"};
+    for (size_t i = 0; i < sizeof origins / sizeof *origins; i++) {
+        snprintf(sql, sizeof sql, "UPDATE jobs SET created_by = '%s' WHERE id = %lld", origins[i],
+                 id);
+        assert_true(t_raw_sql_ok(loc, sql));
+    }
+    static const char *const outcomes[] = {"done",      "error",      "expired", "failed",
+                                           "cancelled", "superseded", "late"};
+    for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++) {
+        snprintf(sql, sizeof sql, "UPDATE attempts SET outcome = '%s' WHERE job_id = %lld",
+                 outcomes[i], id);
+        assert_true(t_raw_sql_ok(loc, sql));
+    }
+    snprintf(sql, sizeof sql, "UPDATE attempts SET outcome = NULL WHERE job_id = %lld", id);
+    assert_true(t_raw_sql_ok(loc, sql));
+    static const struct {
+        const char *table, *key, *set;
+    } bad[] = {
+        {"jobs", "id", "state = 'paused'"},
+        {"jobs", "id", "state = 'Queued'"},
+        {"jobs", "id", "created_by = 'robot'"},
+        {"attempts", "job_id", "outcome = 'lost'"},
+        {"attempts", "job_id", "outcome = ''"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(sql, sizeof sql, "UPDATE %s SET %s WHERE %s = %lld", bad[i].table, bad[i].set,
+                 bad[i].key, id);
+        if (t_raw_sql_ok(loc, sql))
+            fail_msg("the store admitted: %s", sql);
+    }
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM jobs WHERE state = 'cancelled'"
+                                    " AND created_by = 'cli'"),
+                     1);
+    free(loc);
+}
+
 /* Listing and counting jobs in every state, by state, project and worker:
  * since migration 4 each of these finds its jobs through a different
  * partial index (or, for done jobs, the primary key), so every state and
@@ -1724,6 +1779,7 @@ int main(void)
         T_BOTH(test_logs),
         T_BOTH(test_metrics),
         T_BOTH(test_list_every_state),
+        T_BOTH(test_constraints_refuse_unknown_values),
     };
     return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }

@@ -12,7 +12,7 @@
 #include "support.h"
 
 /* The newest migration of store_schema.c (8: pyti_claim_fits). */
-#define SCHEMA_LATEST 8
+#define SCHEMA_LATEST 9
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
