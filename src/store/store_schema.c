@@ -433,21 +433,20 @@ static const migration migrations[] = {
      * "CHECKs as function calls"). A function call is a few tokens to read,
      * and PL/pgSQL keeps the function compiled for the session; STRICT,
      * so a NULL (an attempt without an outcome yet) passes without a
-     * call, as it passed the comparison. SQLite: nothing. */
-    {"{{pg CREATE FUNCTION pyti_job_state_ok(v text) RETURNS boolean"
+     * call, as it passed the comparison. The job's state and origin are
+     * one constraint, read and called once per write of a job (both
+     * columns are NOT NULL, so STRICT lets nothing through there).
+     * SQLite: nothing. */
+    {"{{pg CREATE FUNCTION pyti_job_ok(state text, created_by text) RETURNS boolean"
      "  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-     "BEGIN RETURN v = ANY ('{queued,leased,running,done,failed,cancelled}'::text[]); END $$;"
-     "CREATE FUNCTION pyti_job_origin_ok(v text) RETURNS boolean"
-     "  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-     "BEGIN RETURN v = ANY ('{feed,upload,api,cli}'::text[]); END $$;"
+     "BEGIN RETURN state = ANY ('{queued,leased,running,done,failed,cancelled}'::text[])"
+     "  AND created_by = ANY ('{feed,upload,api,cli}'::text[]); END $$;"
      "CREATE FUNCTION pyti_attempt_outcome_ok(v text) RETURNS boolean"
      "  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
      "BEGIN RETURN v = ANY ('{done,error,expired,failed,cancelled,superseded,late}'::text[]);"
      " END $$;"
-     "ALTER TABLE jobs DROP CONSTRAINT jobs_state_check,"
-     "  ADD CONSTRAINT jobs_state_check CHECK (pyti_job_state_ok(state)),"
-     "  DROP CONSTRAINT jobs_created_by_check,"
-     "  ADD CONSTRAINT jobs_created_by_check CHECK (pyti_job_origin_ok(created_by));"
+     "ALTER TABLE jobs DROP CONSTRAINT jobs_state_check, DROP CONSTRAINT jobs_created_by_check,"
+     "  ADD CONSTRAINT jobs_state_and_origin_check CHECK (pyti_job_ok(state, created_by));"
      "ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check,"
      "  ADD CONSTRAINT attempts_outcome_check CHECK (pyti_attempt_outcome_ok(outcome));}}",
      NULL},
