@@ -602,13 +602,21 @@ static void test_backfill(void **state)
     pyti_error err;
     assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
     store_close(s);
-    /* Back to version 2: undo migrations 8, 5, 4 and 3 (6 to 8 are
+    /* Back to version 2: undo migrations 9, 8, 5, 4 and 3 (6 to 9 are
      * PostgreSQL's only: 8 drops 6's function; 7 re-spells CHECK
-     * constraints, which a second run re-spells the same). */
+     * constraints, which a second run re-spells the same, once 9's are
+     * back under their old names). */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
     t_raw_sql(loc, "DROP TABLE report_pages");
-    if (strncmp(loc, "postgres", 8) == 0)
+    if (strncmp(loc, "postgres", 8) == 0) {
         t_raw_sql(loc, "DROP FUNCTION pyti_claim_fits");
+        t_raw_sql(loc, "ALTER TABLE jobs DROP CONSTRAINT jobs_state_and_origin_check,"
+                       " ADD CONSTRAINT jobs_state_check CHECK (state <> ''),"
+                       " ADD CONSTRAINT jobs_created_by_check CHECK (created_by <> '');"
+                       "ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check,"
+                       " ADD CONSTRAINT attempts_outcome_check CHECK (outcome <> '');"
+                       "DROP FUNCTION pyti_job_ok; DROP FUNCTION pyti_attempt_outcome_ok");
+    }
     t_raw_sql(loc, "DROP INDEX jobs_ended");
     t_raw_sql(loc, "CREATE INDEX jobs_by_state ON jobs(state, id)");
     t_raw_sql(loc, "CREATE INDEX jobs_by_project ON jobs(project, id)");
