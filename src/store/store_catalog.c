@@ -517,7 +517,7 @@ out:
 /* ---- report queries ---- */
 
 #define SUMMARY_COLUMNS_X                                                                  \
-    "x.id, x.name, x.version, x.filename, x.sha256, x.recipe, x.quality, x.safety, x.outcome,"    \
+    "x.id, x.name, x.version, x.filename, x.sha256, x.recipe, x.quality, x.safety, x.outcome,"   \
     " x.created"
 
 static json_t *row_summary(const db_res *r, int row)

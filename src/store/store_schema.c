@@ -429,8 +429,8 @@ static const migration migrations[] = {
      * it (ExecRelCheck, stringToNode): even as array constants (migration
      * 7), whose text spells every byte of the array, the claim's and the
      * result's four writes of jobs and attempts spent about 9% of the
-     * server's instructions checking them, 6% now (bench/README.md,
-     * "CHECKs as function calls"). A function call is a few tokens to read,
+     * server's instructions checking them (bench/README.md, "CHECKs as
+     * function calls"). A function call is a few tokens to read,
      * and PL/pgSQL keeps the function compiled for the session; STRICT,
      * so a NULL (an attempt without an outcome yet) passes without a
      * call, as it passed the comparison. The job's state and origin are

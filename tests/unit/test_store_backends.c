@@ -11,7 +11,7 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (8: pyti_claim_fits). */
+/* The newest migration of store_schema.c (9: CHECKs as function calls). */
 #define SCHEMA_LATEST 9
 
 #include "common/jsonutil.h"
