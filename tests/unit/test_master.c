@@ -451,6 +451,17 @@ static int req(tm_ctx *t, const char *method, const char *path, const char *toke
     return status;
 }
 
+/* GET /api/v1/jobs/ID, asserting it answers 200: the job (the caller
+ * frees it). */
+static json_t *get_job(tm_ctx *t, long long id)
+{
+    char path[64];
+    json_t *j = NULL;
+    snprintf(path, sizeof path, "/api/v1/jobs/%lld", id);
+    assert_int_equal(req(t, "GET", path, NULL, NULL, &j, NULL), 200);
+    return j;
+}
+
 static char *spec_json(unsigned n, const char *extra)
 {
     char sha[65];
@@ -528,8 +539,7 @@ static void test_dispatch_job_life(void **state)
     free(text);
     json_decref(body);
 
-    snprintf(path, sizeof path, "/api/v1/jobs/%lld", id);
-    assert_int_equal(req(&t, "GET", path, NULL, NULL, &j, NULL), 200);
+    j = get_job(&t, id);
     assert_string_equal(json_get_str(j, "state"), "done");
     assert_string_equal(json_get_str(j, "report_id"), rid);
     json_decref(j);
@@ -633,8 +643,7 @@ static void test_dispatch_result_with_next(void **state)
         free(text);
         free(rtext);
     }
-    snprintf(path, sizeof path, "/api/v1/jobs/%lld", ids[0]);
-    assert_int_equal(req(&t, "GET", path, NULL, NULL, &j, NULL), 200);
+    j = get_job(&t, ids[0]);
     assert_string_equal(json_get_str(j, "state"), "leased");
     json_decref(j);
     /* The result, and the next job with it. */
@@ -659,8 +668,7 @@ static void test_dispatch_result_with_next(void **state)
     free(text);
     json_decref(body);
     json_decref(rep);
-    snprintf(path, sizeof path, "/api/v1/jobs/%lld", ids[1]);
-    assert_int_equal(req(&t, "GET", path, NULL, NULL, &j, NULL), 200);
+    j = get_job(&t, ids[1]);
     assert_string_equal(json_get_str(j, "state"), "leased");
     assert_string_equal(json_get_str(j, "worker"), "w1");
     json_decref(j);
