@@ -924,6 +924,27 @@ __attribute__((format(printf, 2, 3))) static long long raw_count(const char *loc
     return t_raw_int(loc, sql);
 }
 
+/* The rows under the store's reports are whole: none without its report
+ * (what foreign keys promised; PostgreSQL's store keeps it without them
+ * since migration 10) and none missing (every report of these tests has
+ * a task, a finding and its report_metrics row). */
+static void assert_report_rows_whole(const char *loc)
+{
+    static const char *const tables[] = {"task_results", "findings", "report_metrics"};
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        assert_int_equal(raw_count(loc,
+                                   "SELECT COUNT(*) FROM %s x WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM reports r WHERE r.id = x.report_id)",
+                                   tables[i]),
+                         0);
+        assert_int_equal(raw_count(loc,
+                                   "SELECT COUNT(*) FROM reports r WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM %s x WHERE x.report_id = r.id)",
+                                   tables[i]),
+                         0);
+    }
+}
+
 static void test_result_rows(void **state)
 {
     char *loc = NULL;
@@ -998,6 +1019,7 @@ static void test_result_rows(void **state)
     assert_true(json_equal(got, r));
     json_decref(got);
     json_decref(r);
+    assert_report_rows_whole(loc);
     store_close(s);
     free(loc);
 }
@@ -1008,7 +1030,8 @@ static void test_result_rows(void **state)
  * behind of the failed try. */
 static void test_result_report_id_taken(void **state)
 {
-    pyti_store *s = t_store_fresh(state, NULL);
+    char *loc = NULL;
+    pyti_store *s = t_store_fresh(state, &loc);
     t_fast_queue(s);
     t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
     long long a = submit(s, 21), b = submit(s, 22);
@@ -1052,7 +1075,9 @@ static void test_result_report_id_taken(void **state)
     assert_string_equal(json_get_str(json_array_get(hist, 0), "outcome"), "error");
     assert_string_equal(json_get_str(json_array_get(hist, 0), "report_id"), rid2);
     json_decref(j);
+    assert_report_rows_whole(loc);
     store_close(s);
+    free(loc);
 }
 
 /* A result with the next claim (store_job_complete_claim): the result
@@ -1080,7 +1105,8 @@ static store_result complete_claim(pyti_store *s, long long id, int attempt, uns
 
 static void test_result_with_next_claim(void **state)
 {
-    pyti_store *s = t_store_fresh(state, NULL);
+    char *loc = NULL;
+    pyti_store *s = t_store_fresh(state, &loc);
     t_fast_queue(s);
     t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
     long long a = submit(s, 31), b = submit(s, 32), c = submit(s, 33), d = submit(s, 34);
@@ -1149,7 +1175,9 @@ static void test_result_with_next_claim(void **state)
     /* Bad arguments. */
     assert_int_equal(store_job_complete_claim(s, e, 1, NULL, &res, "w", 0, 0, leases, &n, &err),
                      PYTI_ERR_USAGE);
+    assert_report_rows_whole(loc);
     store_close(s);
+    free(loc);
 }
 
 static void test_late_result_first_complete_wins(void **state)

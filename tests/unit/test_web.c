@@ -602,10 +602,11 @@ static void test_backfill(void **state)
     pyti_error err;
     assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
     store_close(s);
-    /* Back to version 2: undo migrations 9, 8, 5, 4 and 3 (6 to 9 are
-     * PostgreSQL's only: 8 drops 6's function; 7 re-spells CHECK
+    /* Back to version 2: undo migrations 10, 9, 8, 5, 4 and 3 (6 to 10
+     * are PostgreSQL's only: 8 drops 6's function; 7 re-spells CHECK
      * constraints, which a second run re-spells the same, once 9's are
-     * back under their old names). */
+     * back under their old names; 10 drops foreign keys, which 3 re-makes
+     * for the report_metrics it re-creates). */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
     t_raw_sql(loc, "DROP TABLE report_pages");
     if (strncmp(loc, "postgres", 8) == 0) {
@@ -616,6 +617,10 @@ static void test_backfill(void **state)
                        "ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check,"
                        " ADD CONSTRAINT attempts_outcome_check CHECK (outcome <> '');"
                        "DROP FUNCTION pyti_job_ok; DROP FUNCTION pyti_attempt_outcome_ok");
+        t_raw_sql(loc, "ALTER TABLE task_results ADD CONSTRAINT task_results_report_id_fkey"
+                       " FOREIGN KEY (report_id) REFERENCES reports(id) ON DELETE CASCADE;"
+                       "ALTER TABLE findings ADD CONSTRAINT findings_report_id_fkey"
+                       " FOREIGN KEY (report_id) REFERENCES reports(id) ON DELETE CASCADE");
     }
     t_raw_sql(loc, "DROP INDEX jobs_ended");
     t_raw_sql(loc, "CREATE INDEX jobs_by_state ON jobs(state, id)");
