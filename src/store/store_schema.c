@@ -469,6 +469,18 @@ static const migration migrations[] = {
      "ALTER TABLE findings DROP CONSTRAINT findings_report_id_fkey;"
      "ALTER TABLE report_metrics DROP CONSTRAINT report_metrics_report_id_fkey;}}",
      NULL},
+
+    /* 11: three indexes no query reads go: task_results_by_status,
+     * findings_by_id and attempts_by_worker (issue #6's throughput; as
+     * migration 4 did with reports_by_job). Each cost an entry per row:
+     * every job wrote one for its attempt and one for each task of its
+     * report (a real report has several) and each finding, on both
+     * stores. A report's task results and findings are found by report
+     * id (their primary keys), a job's attempts by job id. */
+    {"DROP INDEX task_results_by_status;"
+     "DROP INDEX findings_by_id;"
+     "DROP INDEX attempts_by_worker;",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))
