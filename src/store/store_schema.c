@@ -481,6 +481,36 @@ static const migration migrations[] = {
      "DROP INDEX findings_by_id;"
      "DROP INDEX attempts_by_worker;",
      NULL},
+
+    /* 12: jobs.state, jobs.created_by and attempts.outcome become domains
+     * over text (pyti_job_state, pyti_job_origin, pyti_attempt_outcome)
+     * admitting the same values, instead of 9's CHECK calls (issue #6's
+     * throughput). A table's CHECK constraints are read from their text
+     * and prepared at every statement that writes the table, and 9's
+     * PL/pgSQL calls were set up per statement too; a domain's check is
+     * prepared once per connection (the type cache) and runs only where a
+     * value is assigned to the column: about 3% of the server's
+     * instructions per job (bench/README.md, "Domains: migration 12").
+     * The columns' values stay text to every query (a domain is its base
+     * type to operators, indexes and clients). The domains get their
+     * checks after the columns their type, so that no table is rewritten:
+     * ALTER DOMAIN ... ADD CONSTRAINT checks the stored rows in one scan.
+     * SQLite: nothing (its CHECKs stay). */
+    {"{{pg CREATE DOMAIN pyti_job_state AS text;"
+     "CREATE DOMAIN pyti_job_origin AS text;"
+     "CREATE DOMAIN pyti_attempt_outcome AS text;"
+     "ALTER TABLE jobs DROP CONSTRAINT jobs_state_and_origin_check,"
+     "  ALTER COLUMN state TYPE pyti_job_state, ALTER COLUMN created_by TYPE pyti_job_origin;"
+     "ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check,"
+     "  ALTER COLUMN outcome TYPE pyti_attempt_outcome;"
+     "ALTER DOMAIN pyti_job_state ADD CONSTRAINT pyti_job_state_check"
+     "  CHECK (VALUE = ANY ('{queued,leased,running,done,failed,cancelled}'::text[]));"
+     "ALTER DOMAIN pyti_job_origin ADD CONSTRAINT pyti_job_origin_check"
+     "  CHECK (VALUE = ANY ('{feed,upload,api,cli}'::text[]));"
+     "ALTER DOMAIN pyti_attempt_outcome ADD CONSTRAINT pyti_attempt_outcome_check"
+     "  CHECK (VALUE = ANY ('{done,error,expired,failed,cancelled,superseded,late}'::text[]));"
+     "DROP FUNCTION pyti_job_ok(text, text); DROP FUNCTION pyti_attempt_outcome_ok(text);}}",
+     NULL},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof *migrations))

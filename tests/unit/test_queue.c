@@ -1600,9 +1600,9 @@ static void test_metrics(void **state)
 }
 
 /* The store refuses a state, origin or attempt outcome outside its sets
- * whoever writes it (migration 9 moved PostgreSQL's checks into
- * functions; SQLite keeps its comparisons), and admits each value in
- * them; an attempt without an outcome yet passes. */
+ * whoever writes it (PostgreSQL's checks are domains since migration
+ * 12; SQLite keeps its comparisons), and admits each value in them; an
+ * attempt without an outcome yet passes. */
 static void test_constraints_refuse_unknown_values(void **state)
 {
     char *loc;

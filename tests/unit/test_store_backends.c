@@ -13,7 +13,7 @@
 
 /* The newest migration of store_schema.c (11: three indexes no query
  * reads dropped). */
-#define SCHEMA_LATEST 11
+#define SCHEMA_LATEST 12
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"

@@ -602,21 +602,24 @@ static void test_backfill(void **state)
     pyti_error err;
     assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
     store_close(s);
-    /* Back to version 2: undo migrations 11, 10, 9, 8, 5, 4 and 3 (6 to 10
-     * are PostgreSQL's only: 8 drops 6's function; 7 re-spells CHECK
-     * constraints, which a second run re-spells the same, once 9's are
-     * back under their old names; 10 drops foreign keys, which 3 re-makes
-     * for the report_metrics it re-creates). */
+    /* Back to version 2: undo migrations 12, 11, 10, 9, 8, 5, 4 and 3 (6
+     * to 10 and 12 are PostgreSQL's only: 8 drops 6's function; 7
+     * re-spells CHECK constraints, which a second run re-spells the same,
+     * once they are back under their old names — 12 made the columns
+     * domains and dropped 9's functions; 10 drops foreign keys, which 3
+     * re-makes for the report_metrics it re-creates). */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
     t_raw_sql(loc, "DROP TABLE report_pages");
     if (strncmp(loc, "postgres", 8) == 0) {
         t_raw_sql(loc, "DROP FUNCTION pyti_claim_fits");
-        t_raw_sql(loc, "ALTER TABLE jobs DROP CONSTRAINT jobs_state_and_origin_check,"
+        t_raw_sql(loc, "ALTER TABLE jobs ALTER COLUMN state TYPE text,"
+                       " ALTER COLUMN created_by TYPE text,"
                        " ADD CONSTRAINT jobs_state_check CHECK (state <> ''),"
                        " ADD CONSTRAINT jobs_created_by_check CHECK (created_by <> '');"
-                       "ALTER TABLE attempts DROP CONSTRAINT attempts_outcome_check,"
+                       "ALTER TABLE attempts ALTER COLUMN outcome TYPE text,"
                        " ADD CONSTRAINT attempts_outcome_check CHECK (outcome <> '');"
-                       "DROP FUNCTION pyti_job_ok; DROP FUNCTION pyti_attempt_outcome_ok");
+                       "DROP DOMAIN pyti_job_state; DROP DOMAIN pyti_job_origin;"
+                       " DROP DOMAIN pyti_attempt_outcome");
         t_raw_sql(loc, "ALTER TABLE task_results ADD CONSTRAINT task_results_report_id_fkey"
                        " FOREIGN KEY (report_id) REFERENCES reports(id) ON DELETE CASCADE;"
                        "ALTER TABLE findings ADD CONSTRAINT findings_report_id_fkey"
