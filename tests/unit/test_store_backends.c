@@ -11,8 +11,8 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (11: three indexes no query
- * reads dropped). */
+/* The newest migration of store_schema.c (12: a job's state and origin
+ * and an attempt's outcome as domains on PostgreSQL). */
 #define SCHEMA_LATEST 12
 
 #include "common/jsonutil.h"
@@ -519,6 +519,92 @@ static void test_pg_reconnects(void **state)
     free(loc);
 }
 
+/* Migration 12 over stored jobs (PostgreSQL): the store taken back to
+ * version 11 by hand (text columns, migration 9's CHECK calls) with
+ * queued, leased and cancelled jobs and an open attempt; migrating
+ * keeps every row as it was, makes the columns domains, and the store
+ * claims through its rebuilt partial indexes and refuses what it
+ * refused. */
+static void test_pg_domains_over_stored_jobs(void **state)
+{
+    (void)state;
+    char *loc = t_store_location_for(&T_PG);
+    pyti_store *s = t_store_open(loc);
+    pyti_error err;
+    long long ids[4];
+    for (unsigned i = 0; i < 4; i++) {
+        store_job_spec spec;
+        t_spec(&spec, i + 1);
+        assert_int_equal(store_job_submit(s, &spec, &ids[i], NULL, &err), PYTI_OK);
+    }
+    t_worker(s, "w1", NULL, NULL, 0, NULL, NULL);
+    store_lease lease;
+    bool claimed = false;
+    assert_int_equal(store_job_claim(s, "w1", 0, &lease, &claimed, &err), PYTI_OK);
+    assert_true(claimed);
+    assert_int_equal(lease.job_id, ids[0]);
+    store_lease_clear(&lease);
+    bool changed = false;
+    assert_int_equal(store_job_cancel(s, ids[1], &changed, &err), PYTI_OK);
+    assert_true(changed);
+    store_close(s);
+    t_raw_sql(loc,
+              "ALTER TABLE jobs ALTER COLUMN state TYPE text, ALTER COLUMN created_by TYPE text;"
+              "ALTER TABLE attempts ALTER COLUMN outcome TYPE text;"
+              "DROP DOMAIN pyti_job_state; DROP DOMAIN pyti_job_origin;"
+              " DROP DOMAIN pyti_attempt_outcome;"
+              "CREATE FUNCTION pyti_job_ok(state text, created_by text) RETURNS boolean"
+              "  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+              "BEGIN RETURN state = ANY ('{queued,leased,running,done,failed,cancelled}'::text[])"
+              "  AND created_by = ANY ('{feed,upload,api,cli}'::text[]); END $$;"
+              "CREATE FUNCTION pyti_attempt_outcome_ok(v text) RETURNS boolean"
+              "  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+              "BEGIN RETURN v = ANY"
+              "  ('{done,error,expired,failed,cancelled,superseded,late}'::text[]); END $$;"
+              "ALTER TABLE jobs ADD CONSTRAINT jobs_state_and_origin_check"
+              "  CHECK (pyti_job_ok(state, created_by));"
+              "ALTER TABLE attempts ADD CONSTRAINT attempts_outcome_check"
+              "  CHECK (pyti_attempt_outcome_ok(outcome));"
+              "DELETE FROM schema_migrations WHERE version = 12");
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM pg_attribute WHERE"
+                                    " atttypid = 'text'::regtype AND attname IN"
+                                    " ('state', 'created_by', 'outcome') AND attrelid IN"
+                                    " ('jobs'::regclass, 'attempts'::regclass)"),
+                     3);
+    s = t_store_open(loc);
+    assert_int_equal(store_schema_version(s), 12);
+    assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM pg_attribute a JOIN pg_type t"
+                                    " ON t.oid = a.atttypid WHERE t.typtype = 'd' AND"
+                                    " t.typname IN ('pyti_job_state', 'pyti_job_origin',"
+                                    " 'pyti_attempt_outcome') AND a.attrelid IN"
+                                    " ('jobs'::regclass, 'attempts'::regclass)"),
+                     3);
+    char sql[160];
+    static const char *const states[] = {"leased", "cancelled", "queued", "queued"};
+    for (unsigned i = 0; i < 4; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT COUNT(*) FROM jobs WHERE id = %lld AND state = '%s'"
+                 " AND created_by = 'api'",
+                 ids[i], states[i]);
+        assert_int_equal(t_raw_int(loc, sql), 1);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM attempts WHERE job_id = %lld AND outcome IS NULL", ids[0]);
+    assert_int_equal(t_raw_int(loc, sql), 1);
+    /* Claims walk jobs_queue, rebuilt with the column's new type. */
+    assert_int_equal(store_job_claim(s, "w1", 0, &lease, &claimed, &err), PYTI_OK);
+    assert_true(claimed);
+    assert_int_equal(lease.job_id, ids[2]);
+    store_lease_clear(&lease);
+    snprintf(sql, sizeof sql, "UPDATE jobs SET state = 'paused' WHERE id = %lld", ids[3]);
+    assert_false(t_raw_sql_ok(loc, sql));
+    snprintf(sql, sizeof sql, "UPDATE attempts SET outcome = 'lost' WHERE job_id = %lld",
+             ids[0]);
+    assert_false(t_raw_sql_ok(loc, sql));
+    store_close(s);
+    free(loc);
+}
+
 /* Migration 5's report_pages: a page kept is read back as kept (any
  * renderer: comparing it is the caller's), replaced by the next put,
  * refused for a report the store does not have, missing before a put,
@@ -623,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_report_page_no_wait),
         cmocka_unit_test(test_backends_give_identical_answers),
         cmocka_unit_test(test_pg_reconnects),
+        cmocka_unit_test(test_pg_domains_over_stored_jobs),
     };
     return cmocka_run_group_tests_name("store_backends", tests, NULL, NULL);
 }
