@@ -1024,6 +1024,65 @@ static void test_result_rows(void **state)
     free(loc);
 }
 
+/* A report without findings: on PostgreSQL its result's statement has
+ * no findings insert (STORE_JOB_RESULT_NO_FINDINGS), through both
+ * store_job_complete and store_job_complete_claim; its rows are those of
+ * a report with them, less the findings. */
+static void test_result_without_findings(void **state)
+{
+    char *loc = NULL;
+    pyti_store *s = t_store_fresh(state, &loc);
+    t_fast_queue(s);
+    t_worker(s, "w", NULL, NULL, 0, NULL, NULL);
+    long long a = submit(s, 41), b = submit(s, 42);
+    int attempt;
+    assert_int_equal(claim(s, "w", &attempt), a);
+    char rid[2][33], sha[65];
+    pyti_error err;
+    store_result res;
+    for (int k = 0; k < 2; k++) {
+        t_report_id(rid[k]);
+        t_sha(41 + (unsigned)k, sha);
+        char name[16];
+        snprintf(name, sizeof name, "demo-%d", 41 + k);
+        json_t *r = t_report(rid[k], name, "1.0", sha, "passed", "2026-11-25T10:00:00.000Z", NULL);
+        json_array_clear(json_object_get(r, "findings"));
+        store_lease next;
+        size_t got = 0;
+        pyti_status rc = k == 0 ? store_job_complete_claim(s, a, attempt, r, &res, "w", 0, 1,
+                                                           &next, &got, &err)
+                                : store_job_complete(s, b, 1, r, &res, &err);
+        if (rc != PYTI_OK)
+            fail_msg("complete: %s", err.msg);
+        assert_int_equal(res, STORE_RESULT_STORED);
+        if (k == 0) {
+            assert_int_equal(got, 1);
+            assert_int_equal(next.job_id, b);
+            store_lease_clear(&next);
+        }
+        json_t *back = store_get_report(s, rid[k], &err);
+        assert_non_null(back);
+        assert_true(json_equal(back, r));
+        json_decref(back);
+        json_decref(r);
+        assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM task_results WHERE report_id = '%s'",
+                                   rid[k]),
+                         1);
+        assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM findings WHERE report_id = '%s'",
+                                   rid[k]),
+                         0);
+        assert_int_equal(raw_count(loc,
+                                   "SELECT COUNT(*) FROM report_metrics WHERE report_id = '%s'",
+                                   rid[k]),
+                         1);
+    }
+    assert_state(s, a, "done");
+    assert_state(s, b, "done");
+    assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM findings"), 0);
+    store_close(s);
+    free(loc);
+}
+
 /* A report is first inserted as new, in one batch with the rest of the
  * result (store_job_complete); when its id is taken that transaction
  * fails and the careful path decides. Both ways must leave nothing
@@ -1796,6 +1855,7 @@ int main(void)
         T_BOTH(test_result_stored_exactly_once),
         T_BOTH(test_result_report_id_taken),
         T_BOTH(test_result_rows),
+        T_BOTH(test_result_without_findings),
         T_BOTH(test_late_result_first_complete_wins),
         T_BOTH(test_infra_errors_backoff_then_fail),
         T_BOTH(test_backoff_is_capped),
