@@ -408,7 +408,7 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
 
 /* The result's statement for a report with findings, and for one without:
  * PostgreSQL sets up every data-modifying CTE of a statement whether it
- * inserts anything or not, and the findings' insert was 2.8% of the
+ * inserts anything or not, and the findings' insert was 2-3% of the
  * server's instructions per job of a report with none (bench/README.md,
  * "A result without findings"). Its stand-in only gives $18 its type (an
  * unused parameter must have one); a CTE that writes nothing and is not
