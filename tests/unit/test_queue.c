@@ -927,9 +927,20 @@ __attribute__((format(printf, 2, 3))) static long long raw_count(const char *loc
 /* The rows under the store's reports are whole: none without its report
  * (what foreign keys promised; PostgreSQL's store keeps it without them
  * since migration 10) and none missing (every report of these tests has
- * a task, a finding and its report_metrics row). */
+ * a task, a finding and its report_metrics row); every report is of a
+ * stored file of its release, every attempt of a stored job (keys gone on
+ * PostgreSQL since migration 13). */
 static void assert_report_rows_whole(const char *loc)
 {
+    assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM reports r WHERE NOT EXISTS"
+                                    " (SELECT 1 FROM releases x WHERE x.id = r.release_id)"
+                                    " OR NOT EXISTS (SELECT 1 FROM files x WHERE x.id = r.file_id"
+                                    " AND x.release_id = r.release_id)"),
+                     0);
+    assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM attempts a WHERE NOT EXISTS"
+                                    " (SELECT 1 FROM jobs j WHERE j.id = a.job_id"
+                                    " AND a.n <= j.attempts)"),
+                     0);
     static const char *const tables[] = {"task_results", "findings", "report_metrics"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         assert_int_equal(raw_count(loc,

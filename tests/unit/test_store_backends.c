@@ -11,9 +11,9 @@
 #include "store_support.h"
 #include "support.h"
 
-/* The newest migration of store_schema.c (12: a job's state and origin
- * and an attempt's outcome as domains on PostgreSQL). */
-#define SCHEMA_LATEST 12
+/* The newest migration of store_schema.c (13: the last foreign keys of
+ * a job's attempt and report go on PostgreSQL). */
+#define SCHEMA_LATEST 13
 
 #include "common/jsonutil.h"
 #include "common/xalloc.h"
@@ -273,9 +273,10 @@ static void test_foreign_keys(void **state)
     } keys[] = {
         {"task_results", "reports", 0}, {"findings", "reports", 0},
         {"report_metrics", "reports", 0}, {"report_pages", "reports", 1},
-        {"reports", "releases", 1},     {"reports", "files", 1},
-        {"attempts", "jobs", 1},        {"jobs", "files", 1},
-        {"jobs", "releases", 1},
+        {"reports", "releases", 0},     {"reports", "files", 0},
+        {"attempts", "jobs", 0},        {"jobs", "files", 1},
+        {"jobs", "releases", 1},        {"files", "releases", 1},
+        {"logs", "jobs", 1},
     };
     char sql[256];
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
@@ -520,7 +521,8 @@ static void test_pg_reconnects(void **state)
 }
 
 /* Migration 12 over stored jobs (PostgreSQL): the store taken back to
- * version 11 by hand (text columns, migration 9's CHECK calls) with
+ * version 11 by hand (text columns, migration 9's CHECK calls, 13's
+ * foreign keys) with
  * queued, leased and cancelled jobs and an open attempt; migrating
  * keeps every row as it was, makes the columns domains, and the store
  * claims through its rebuilt partial indexes and refuses what it
@@ -565,14 +567,20 @@ static void test_pg_domains_over_stored_jobs(void **state)
               "  CHECK (pyti_job_ok(state, created_by));"
               "ALTER TABLE attempts ADD CONSTRAINT attempts_outcome_check"
               "  CHECK (pyti_attempt_outcome_ok(outcome));"
-              "DELETE FROM schema_migrations WHERE version = 12");
+              /* and migration 13's foreign keys back */
+              "ALTER TABLE attempts ADD CONSTRAINT attempts_job_id_fkey"
+              "  FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE;"
+              "ALTER TABLE reports ADD CONSTRAINT reports_release_id_fkey"
+              "  FOREIGN KEY (release_id) REFERENCES releases(id),"
+              "  ADD CONSTRAINT reports_file_id_fkey FOREIGN KEY (file_id) REFERENCES files(id);"
+              "DELETE FROM schema_migrations WHERE version >= 12");
     assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM pg_attribute WHERE"
                                     " atttypid = 'text'::regtype AND attname IN"
                                     " ('state', 'created_by', 'outcome') AND attrelid IN"
                                     " ('jobs'::regclass, 'attempts'::regclass)"),
                      3);
     s = t_store_open(loc);
-    assert_int_equal(store_schema_version(s), 12);
+    assert_int_equal(store_schema_version(s), SCHEMA_LATEST);
     assert_int_equal(t_raw_int(loc, "SELECT COUNT(*) FROM pg_attribute a JOIN pg_type t"
                                     " ON t.oid = a.atttypid WHERE t.typtype = 'd' AND"
                                     " t.typname IN ('pyti_job_state', 'pyti_job_origin',"

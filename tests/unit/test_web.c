@@ -602,12 +602,13 @@ static void test_backfill(void **state)
     pyti_error err;
     assert_int_equal(store_put_report(s, r, NULL, &err), PYTI_OK);
     store_close(s);
-    /* Back to version 2: undo migrations 12, 11, 10, 9, 8, 5, 4 and 3 (6
-     * to 10 and 12 are PostgreSQL's only: 8 drops 6's function; 7
+    /* Back to version 2: undo migrations 13, 12, 11, 10, 9, 8, 5, 4 and 3
+     * (6 to 10, 12 and 13 are PostgreSQL's only: 8 drops 6's function; 7
      * re-spells CHECK constraints, which a second run re-spells the same,
      * once they are back under their old names — 12 made the columns
-     * domains and dropped 9's functions; 10 drops foreign keys, which 3
-     * re-makes for the report_metrics it re-creates). */
+     * domains and dropped 9's functions; 10 and 13 drop foreign keys, which
+     * 3 re-makes for the report_metrics it re-creates; 13's new
+     * pyti_now_ms() replaces itself). */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
     t_raw_sql(loc, "DROP TABLE report_pages");
     if (strncmp(loc, "postgres", 8) == 0) {
@@ -624,6 +625,12 @@ static void test_backfill(void **state)
                        " FOREIGN KEY (report_id) REFERENCES reports(id) ON DELETE CASCADE;"
                        "ALTER TABLE findings ADD CONSTRAINT findings_report_id_fkey"
                        " FOREIGN KEY (report_id) REFERENCES reports(id) ON DELETE CASCADE");
+        t_raw_sql(loc, "ALTER TABLE attempts ADD CONSTRAINT attempts_job_id_fkey"
+                       " FOREIGN KEY (job_id) REFERENCES jobs(id) ON DELETE CASCADE;"
+                       "ALTER TABLE reports ADD CONSTRAINT reports_release_id_fkey"
+                       " FOREIGN KEY (release_id) REFERENCES releases(id),"
+                       " ADD CONSTRAINT reports_file_id_fkey"
+                       " FOREIGN KEY (file_id) REFERENCES files(id)");
     }
     t_raw_sql(loc, "CREATE INDEX task_results_by_status ON task_results(name, status);"
                    "CREATE INDEX findings_by_id ON findings(finding, severity);"
