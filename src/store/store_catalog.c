@@ -344,17 +344,22 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
 
 /* The common case of a job's result on PostgreSQL, as one statement of
  * data-modifying CTEs (store_job_complete, docs/store.md "Results"). j
- * locks the job row if the job is leased or running under attempt $2 and
- * of file $3 and catalogued; every write is driven by j's row, so when it
- * has none (a repeat, a late or stale attempt, a cancelled or unknown
- * job) nothing is written and the answer is 'other'. The writes are the
- * careful path's for that case: the report (a plain INSERT: a taken id
- * fails with unique_violation), its task results and findings (from
- * JSON arrays of the values the C path binds, built by the same code),
- * the release's verdict if this report is its newest, the report_metrics
- * row, the attempt (ended, "done") and the job (done, with its duration
- * from the attempt's leased_at). The UPDATE of jobs in u follows j's lock
- * (READ COMMITTED re-reads a row changed since the statement began).
+ * marks the job done (its duration from its attempt's leased_at) if it
+ * is leased or running under attempt $2 and of file $3 and catalogued —
+ * conditions an UPDATE re-checks on the row's newest version should
+ * another transaction have changed it since the statement began (READ
+ * COMMITTED), so that they hold under the row lock it takes. Every other
+ * write is driven by j's row, so when it has none (a repeat, a late or
+ * stale attempt, a cancelled or unknown job) nothing is written and the
+ * answer is 'other'. The writes are the careful path's for that case: the
+ * job, the report (a plain INSERT: a taken id fails with
+ * unique_violation), its task results and findings (from JSON arrays of
+ * the values the C path binds, built by the same code), the release's
+ * verdict if this report is its newest, the report_metrics row and the
+ * attempt (ended, "done"). Until the job's own UPDATE came first, a
+ * SELECT ... FOR UPDATE of the row did that check: one more row lock
+ * (and WAL record) and plan node per result, 2% of the server's
+ * instructions per job (bench/README.md, "The job's UPDATE first").
  * The rows under the report (task results, findings, report_metrics)
  * are plain INSERTs too, unlike the careful path's "ON CONFLICT DO
  * NOTHING": their report is new in this statement, so none of them can
@@ -374,9 +379,12 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
  * the report, $17 task rows, $18 finding rows, $19 metrics, $20 test
  * names. */
 #define STORE_JOB_RESULT_WITH(FINDINGS)                                                           \
-    "WITH j AS (SELECT id, release_id, file_id FROM jobs WHERE id = $1"                           \
-    "  AND state IN ('leased', 'running') AND attempts = $2 AND sha256 = $3"                      \
-    "  AND release_id IS NOT NULL AND file_id IS NOT NULL FOR UPDATE),"                           \
+    "WITH j AS (UPDATE jobs SET state = 'done', report_id = $4, worker_id = NULL,"               \
+    "  lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"                           \
+    "  finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (SELECT leased_at"              \
+    "   FROM attempts WHERE job_id = $1 AND n = $2)"                                              \
+    "  WHERE id = $1 AND state IN ('leased', 'running') AND attempts = $2 AND sha256 = $3"        \
+    "  AND release_id IS NOT NULL AND file_id IS NOT NULL RETURNING id, release_id, file_id),"    \
     " r AS (INSERT INTO reports (id, project, name, version, filename, sha256, recipe,"           \
     "  quality, safety, outcome, created, stored_at, report, release_id, file_id, job_id,"        \
     "  attempt)"                                                                                  \
@@ -398,13 +406,8 @@ static char *rows_json(const json_t *items, json_t *(*row)(const json_t *))
     " a AS (UPDATE attempts SET ended_at = pyti_now_ms(), report_id = $4,"                        \
     "  error = CASE WHEN outcome IS NULL THEN NULL"                                               \
     "   ELSE 'result arrived after the attempt had ended: ' || outcome END,"                      \
-    "  outcome = 'done' FROM j WHERE attempts.job_id = j.id AND attempts.n = $2"                  \
-    "  RETURNING attempts.leased_at),"                                                            \
-    " u AS (UPDATE jobs SET state = 'done', report_id = $4, worker_id = NULL,"                    \
-    "  lease_expires = NULL, error = NULL, updated_at = pyti_now_ms(),"                           \
-    "  finished_at = pyti_now_ms(), duration_ms = pyti_now_ms() - (SELECT leased_at FROM a)"      \
-    "  FROM j WHERE jobs.id = j.id RETURNING 1)"                                                  \
-    " SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 'stored' ELSE 'other' END"
+    "  outcome = 'done' FROM j WHERE attempts.job_id = j.id AND attempts.n = $2)"                 \
+    " SELECT CASE WHEN EXISTS (SELECT 1 FROM j) THEN 'stored' ELSE 'other' END"
 
 /* The result's statement for a report with findings, and for one without:
  * PostgreSQL sets up every data-modifying CTE of a statement whether it

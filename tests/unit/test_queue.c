@@ -980,9 +980,23 @@ static void test_result_rows(void **state)
                                     "task"));
     store_result res;
     pyti_error err;
+    set_clock(s, 700); /* the job ran 0.7 s on the store's clock (its lease is 1 s) */
     if (store_job_complete(s, id, attempt, r, &res, &err) != PYTI_OK)
         fail_msg("complete: %s", err.msg);
     assert_int_equal(res, STORE_RESULT_STORED);
+    /* The job is done, its duration from its attempt's lease; the attempt
+     * ended with it. (SQLite reads the wall clock at every call: a
+     * millisecond may pass between two.) */
+    assert_int_equal(raw_count(loc,
+                               "SELECT COUNT(*) FROM jobs j JOIN attempts a ON a.job_id = j.id"
+                               " WHERE j.id = %lld AND j.state = 'done' AND j.report_id = '%s'"
+                               " AND j.worker_id IS NULL AND j.lease_expires IS NULL"
+                               " AND j.duration_ms BETWEEN 700 AND 60000"
+                               " AND ABS(j.finished_at - a.leased_at - j.duration_ms) <= 50"
+                               " AND a.n = %d AND a.outcome = 'done' AND a.report_id = '%s'"
+                               " AND ABS(a.ended_at - j.finished_at) <= 50 AND a.error IS NULL",
+                               id, rid, attempt, rid),
+                     1);
     assert_int_equal(raw_count(loc, "SELECT COUNT(*) FROM task_results WHERE report_id = '%s'",
                                rid), 2);
     assert_int_equal(raw_count(loc,
