@@ -533,8 +533,8 @@ static const migration migrations[] = {
      * job_needs, logs, worker_caps, report_pages). The clock is read
      * several times by each claim and result (and once per queued job a
      * claim looks at); numeric arithmetic made each read about 0.8 us.
-     * A double holds the epoch in microseconds exactly to well below a
-     * millisecond. SQLite: nothing. */
+     * As a double, today's epoch in seconds is exact to about a quarter
+     * of a microsecond, far below the millisecond kept. SQLite: nothing. */
     {"{{pg ALTER TABLE attempts DROP CONSTRAINT attempts_job_id_fkey;"
      "ALTER TABLE reports DROP CONSTRAINT reports_release_id_fkey,"
      "  DROP CONSTRAINT reports_file_id_fkey;"

@@ -606,9 +606,9 @@ static void test_backfill(void **state)
      * (6 to 10, 12 and 13 are PostgreSQL's only: 8 drops 6's function; 7
      * re-spells CHECK constraints, which a second run re-spells the same,
      * once they are back under their old names — 12 made the columns
-     * domains and dropped 9's functions; 10 and 13 drop foreign keys, which
-     * 3 re-makes for the report_metrics it re-creates; 13's new
-     * pyti_now_ms() replaces itself). */
+     * domains and dropped 9's functions; 10 and 13 drop foreign keys, put
+     * back below but for report_metrics', which 3 re-makes with its table;
+     * 13's pyti_now_ms() replaces itself). */
     t_raw_sql(loc, "DELETE FROM schema_migrations WHERE version >= 3");
     t_raw_sql(loc, "DROP TABLE report_pages");
     if (strncmp(loc, "postgres", 8) == 0) {
