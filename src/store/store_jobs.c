@@ -544,7 +544,7 @@ out:
  * bench/README.md, "The worker's row read once"). ?1 in SQLite's block:
  * a block's text is passed as it is, so $1 would not be renumbered. */
 #define CLAIM_CANDIDATES(LIMIT)                                                                   \
-    "{{pg SELECT c.id FROM workers w CROSS JOIN LATERAL (}}"                                    \
+    "{{pg SELECT q.id FROM workers w CROSS JOIN LATERAL (}}"                                    \
     "SELECT j.id FROM jobs j {{sqlite INDEXED BY jobs_queue JOIN workers w ON w.id = ?1}}"      \
     " WHERE j.state = 'queued' AND j.not_before <= pyti_now_ms()"                               \
     "  {{sqlite AND w.state <> 'draining'}}"                                                    \
@@ -555,7 +555,7 @@ out:
     "    OR (j.size IS NOT NULL AND j.size <= w.max_dist_size))"                                \
     "  AND " CLAIM_FITS                                                                         \
     " ORDER BY j.priority DESC, j.id LIMIT" LIMIT "{{pg FOR UPDATE OF j SKIP LOCKED}}"         \
-    "{{pg ) c WHERE w.id = $1 AND w.state <> 'draining'}}"
+    "{{pg ) q WHERE w.id = $1 AND w.state <> 'draining'}}"
 
 /* Whether job j's needs (every python/tag need among the worker's
  * capabilities, one python-any need among its Pythons) and worker w's
